@@ -1,0 +1,38 @@
+#define _GNU_SOURCE
+#include "rtctx_shim.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+int rtctx_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns) {
+  struct timespec ts, *tsp = NULL;
+  if (timeout_ns >= 0) {
+    ts.tv_sec = (time_t)(timeout_ns / 1000000000);
+    ts.tv_nsec = (long)(timeout_ns % 1000000000);
+    tsp = &ts;
+  }
+  /* Private: the word never lives in memory shared between processes, and a
+   * private futex skips the kernel's mm lookup. */
+  long rc = syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, tsp, NULL, 0);
+  return rc == 0 ? 0 : errno;
+}
+
+int rtctx_futex_wake(uint32_t *word, int count) {
+  long rc = syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+  return rc < 0 ? 0 : (int)rc;
+}
+
+static _Thread_local void *tls_worker;
+static _Thread_local void *tls_context;
+
+void *rtctx_tls_worker(void) { return tls_worker; }
+void rtctx_tls_set_worker(void *worker) { tls_worker = worker; }
+void *rtctx_tls_context(void) { return tls_context; }
+void rtctx_tls_set_context(void *guard) { tls_context = guard; }
+
+void rtctx_set_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }

@@ -1,0 +1,48 @@
+/// Which runtime is current on this thread.
+///
+/// One thread-local slot holds the innermost entered guard; each guard
+/// remembers the slot's value before it, so exits restore in
+/// last-in-first-out order. Below every guard, a worker thread's own
+/// runtime is current (the worker slot, see Worker.swift).
+public final class ContextGuard {
+  public let runtime: RuntimeCore
+  fileprivate let previous: UnsafeMutableRawPointer?
+
+  fileprivate init(runtime: RuntimeCore, previous: UnsafeMutableRawPointer?) {
+    self.runtime = runtime
+    self.previous = previous
+  }
+}
+
+public enum Context {
+  /// The current runtime, borrowed: valid until the running task returns or
+  /// the innermost guard exits.
+  public static var current: RuntimeCore? {
+    if let top = ThreadSlots.context {
+      return Unmanaged<ContextGuard>.fromOpaque(top).takeUnretainedValue().runtime
+    }
+    if let worker = ThreadSlots.worker {
+      return Unmanaged<RuntimeCore>.fromOpaque(worker).takeUnretainedValue()
+    }
+    return nil
+  }
+
+  /// Makes `runtime` current; returns the retained guard, as an opaque
+  /// pointer for `exit`.
+  public static func enter(_ runtime: RuntimeCore) -> UnsafeMutableRawPointer {
+    let guardObject = ContextGuard(runtime: runtime, previous: ThreadSlots.context)
+    let pointer = Unmanaged.passRetained(guardObject).toOpaque()
+    ThreadSlots.context = pointer
+    return pointer
+  }
+
+  /// Undoes the innermost `enter` of this thread. A guard that is not the
+  /// innermost one here (out of order, another thread's, already exited)
+  /// is refused before it is dereferenced.
+  public static func exit(_ pointer: UnsafeMutableRawPointer) -> Bool {
+    guard ThreadSlots.context == pointer else { return false }
+    let guardObject = Unmanaged<ContextGuard>.fromOpaque(pointer).takeRetainedValue()
+    ThreadSlots.context = guardObject.previous
+    return true
+  }
+}

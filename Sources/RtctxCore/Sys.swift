@@ -1,0 +1,120 @@
+// Every call into C (pthread, futex, clocks) goes through this file, so the
+// rest of the core reads as Swift.
+
+import CRtctxShim
+import Glibc
+import Synchronization
+
+/// Nanoseconds on the monotonic clock (never jumps with wall-clock changes).
+@inline(__always)
+func monotonicNow() -> UInt64 {
+  var ts = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &ts)
+  return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}
+
+/// The number of CPUs online, at least 1.
+func onlineCPUs() -> Int {
+  max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+}
+
+/// A 32-bit atomic word that threads can also sleep on (a Linux futex).
+///
+/// The word is heap-allocated so that its address is stable: the kernel
+/// keys sleepers by address.
+struct FutexWord: ~Copyable, @unchecked Sendable {
+  private let word: UnsafeMutablePointer<Atomic<UInt32>>
+
+  init(_ value: UInt32 = 0) {
+    word = .allocate(capacity: 1)
+    word.initialize(to: Atomic(value))
+  }
+
+  deinit {
+    word.deinitialize(count: 1)
+    word.deallocate()
+  }
+
+  var atomic: UnsafeMutablePointer<Atomic<UInt32>> { word }
+
+  private var raw: UnsafeMutablePointer<UInt32> {
+    UnsafeMutableRawPointer(word).assumingMemoryBound(to: UInt32.self)
+  }
+
+  /// Sleeps while the word equals `expected`, at most until `deadline`
+  /// (monotonic ns; `nil` = no limit). Spurious returns are possible:
+  /// callers re-check their condition. Returns false once the deadline passed.
+  @discardableResult
+  func wait(whileEqualTo expected: UInt32, deadline: UInt64? = nil) -> Bool {
+    var timeout: Int64 = -1
+    if let deadline {
+      let now = monotonicNow()
+      if now >= deadline { return false }
+      timeout = Int64(clamping: deadline - now)
+    }
+    return rtctx_futex_wait(raw, expected, timeout) != ETIMEDOUT
+  }
+
+  func wake(_ count: Int32 = 1) {
+    _ = rtctx_futex_wake(raw, count)
+  }
+
+  func wakeAll() {
+    _ = rtctx_futex_wake(raw, Int32.max)
+  }
+}
+
+/// One OS thread, started with a Swift closure and joined once.
+struct OSThread: @unchecked Sendable {
+  private let thread: pthread_t
+
+  /// Starts `body` on a new thread named `name` (cut to the 15 bytes Linux
+  /// keeps). Returns nil if the system refused the thread.
+  static func start(name: String, _ body: @escaping @Sendable () -> Void) -> OSThread? {
+    final class Box { let body: @Sendable () -> Void; let name: String
+      init(_ body: @escaping @Sendable () -> Void, _ name: String) { self.body = body; self.name = name } }
+    let box = Unmanaged.passRetained(Box(body, name)).toOpaque()
+    var thread = pthread_t()
+    let rc = pthread_create(&thread, nil, { raw in
+      let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+      setCurrentThreadName(box.name)
+      box.body()
+      return nil
+    }, box)
+    if rc != 0 {
+      Unmanaged<Box>.fromOpaque(box).release()
+      return nil
+    }
+    return OSThread(thread: thread)
+  }
+
+  func join() {
+    pthread_join(thread, nil)
+  }
+}
+
+private func setCurrentThreadName(_ name: String) {
+  // Linux keeps 15 bytes and a NUL; cut on a UTF-8 boundary.
+  var bytes = Array(name.utf8.prefix(15))
+  while let last = bytes.last, last & 0xC0 == 0x80 { bytes.removeLast() }
+  if let last = bytes.last, last >= 0xC0 { bytes.removeLast() }
+  bytes.append(0)
+  bytes.withUnsafeBufferPointer { buffer in
+    buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+      rtctx_set_thread_name($0)
+    }
+  }
+}
+
+/// The thread-local slots of the C shim, typed.
+enum ThreadSlots {
+  @inline(__always) static var worker: UnsafeMutableRawPointer? {
+    get { rtctx_tls_worker() }
+    set { rtctx_tls_set_worker(newValue) }
+  }
+
+  @inline(__always) static var context: UnsafeMutableRawPointer? {
+    get { rtctx_tls_context() }
+    set { rtctx_tls_set_context(newValue) }
+  }
+}

@@ -1,0 +1,132 @@
+import Synchronization
+
+/// The shared state of one joinable task: what `rt_task_t` points at.
+///
+/// Its life is one word, `status`, moved forward by compare-and-swap:
+///
+///     timer ──► queued ──► claimed ──► finished
+///       │          │          └──────► dropped
+///       └──────────┴──► claimed (by cancel or a shutdown) ──► dropped
+///
+/// Whoever moves it out of `timer` or `queued` into `claimed` owns the task
+/// and is the only one to run or drop it: that single CAS is what makes
+/// "runs exactly once or is dropped exactly once" hold between workers,
+/// joiners running it inline, `rt_task_cancel` and shutdown. The word is
+/// also the futex joiners sleep on; `waitersBit` tells the finisher that
+/// someone sleeps, so an unjoined task never makes a wake syscall.
+public final class TaskCell: @unchecked Sendable {
+  enum State: UInt32 {
+    case timer = 0, queued = 1, claimed = 2, finished = 3, dropped = 4
+  }
+
+  private static let waitersBit: UInt32 = 0x100
+  private static let stateMask: UInt32 = 0xFF
+
+  let body: TaskBody
+  let runtime: RuntimeCore
+  private let status: FutexWord
+  /// Written once by the finisher before its releasing store of `finished`;
+  /// read only after an acquiring load saw `finished`.
+  private var result: UnsafeMutableRawPointer?
+
+  init(_ body: TaskBody, runtime: RuntimeCore, state: State) {
+    self.body = body
+    self.runtime = runtime
+    self.status = FutexWord(state.rawValue)
+  }
+
+  var state: State {
+    // Acquiring: a caller that sees `finished` goes on to read `result`.
+    State(rawValue: status.atomic.pointee.load(ordering: .acquiring) & Self.stateMask)!
+  }
+
+  public var isDone: Bool {
+    let s = state
+    return s == .finished || s == .dropped
+  }
+
+  /// Moves `from` → `to`, keeping the waiters bit. False if the task was
+  /// not in `from` (someone else claimed, cancelled or promoted it).
+  func transition(from: State, to: State) -> Bool {
+    var current = status.atomic.pointee.load(ordering: .relaxed)
+    while current & Self.stateMask == from.rawValue {
+      let next = (current & Self.waitersBit) | to.rawValue
+      // Acquiring-and-releasing: the claimer must see everything the
+      // spawner wrote before queueing, and its claim must be ordered
+      // before what it does with the task.
+      let (done, seen) = status.atomic.pointee.compareExchange(
+        expected: current, desired: next, ordering: .acquiringAndReleasing)
+      if done { return true }
+      current = seen
+    }
+    return false
+  }
+
+  /// Runs the body of a task this thread claimed, and publishes the result.
+  func runClaimed() {
+    result = body.run()
+    publish(.finished)
+  }
+
+  /// Drops a task this thread claimed: its drop callback runs here.
+  func dropClaimed() {
+    body.drop()
+    publish(.dropped)
+  }
+
+  private func publish(_ final: State) {
+    // Releasing: joiners that see the final state also see `result` and
+    // every effect of the body or the drop callback.
+    let old = status.atomic.pointee.exchange(final.rawValue, ordering: .releasing)
+    if old & Self.waitersBit != 0 { status.wakeAll() }
+  }
+
+  /// Waits until the task finished or was dropped, or `deadline` passed.
+  /// On a worker of the task's runtime, a task still queued is claimed and
+  /// run inline instead: the worker would otherwise wait on itself.
+  public func join(deadline: UInt64?) -> Result<UnsafeMutableRawPointer?, RuntimeError> {
+    while true {
+      let raw = status.atomic.pointee.load(ordering: .acquiring)
+      switch State(rawValue: raw & Self.stateMask)! {
+      case .finished:
+        return .success(result)
+      case .dropped:
+        return .failure(.cancelled)
+      case .queued where runtime.isCurrentWorker:
+        if transition(from: .queued, to: .claimed) {
+          runtime.counters.dequeued()
+          runClaimed()
+          runtime.counters.completed()
+          return .success(result)
+        }
+        continue
+      case .timer, .queued, .claimed:
+        if let deadline, monotonicNow() >= deadline { return .failure(.timedOut) }
+        if raw & Self.waitersBit == 0 {
+          // Relaxed: the futex wait below re-reads the word in the kernel.
+          let (set, _) = status.atomic.pointee.compareExchange(
+            expected: raw, desired: raw | Self.waitersBit, ordering: .relaxed)
+          if !set { continue }
+        }
+        status.wait(whileEqualTo: raw | Self.waitersBit, deadline: deadline)
+      }
+    }
+  }
+
+  /// `rt_task_cancel`: drops the task here if it has not started.
+  public func cancel() -> Result<Void, RuntimeError> {
+    claim: while true {
+      switch state {
+      case .queued:
+        if transition(from: .queued, to: .claimed) { runtime.counters.dequeued(); break claim }
+      case .timer:
+        if transition(from: .timer, to: .claimed) { runtime.counters.timerGone(); break claim }
+      case .claimed, .finished, .dropped:
+        return .failure(.busy)
+      }
+    }
+    dropClaimed()
+    runtime.counters.droppedOne()
+    return .success(())
+  }
+}

@@ -1,0 +1,33 @@
+// rt_handle_clone/release, rt_handle_current, rt_enter/rt_exit.
+
+import CRtctx
+import RtctxCore
+
+@_cdecl("rt_handle_clone")
+public func rt_handle_clone(_ h: OpaquePointer?) -> OpaquePointer? {
+  guard let h else { return nil }
+  return RuntimeCore.from(h).retainedPointer()
+}
+
+@_cdecl("rt_handle_release")
+public func rt_handle_release(_ h: OpaquePointer?) {
+  guard let h else { return }
+  Unmanaged<RuntimeCore>.fromOpaque(UnsafeRawPointer(h)).release()
+}
+
+@_cdecl("rt_handle_current")
+public func rt_handle_current() -> OpaquePointer? {
+  Context.current.map { OpaquePointer(Unmanaged.passUnretained($0).toOpaque()) }
+}
+
+@_cdecl("rt_enter")
+public func rt_enter(_ h: OpaquePointer?) -> OpaquePointer? {
+  guard let h else { return nil }
+  return OpaquePointer(Context.enter(RuntimeCore.from(h)))
+}
+
+@_cdecl("rt_exit")
+public func rt_exit(_ g: OpaquePointer?) -> Int32 {
+  guard let g, Context.exit(UnsafeMutableRawPointer(g)) else { return Int32(RT_EINVAL) }
+  return Int32(RT_OK)
+}

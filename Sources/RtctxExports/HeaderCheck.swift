@@ -1,0 +1,31 @@
+// Compile-time proof that every exported function has the exact C type
+// include/rtctx.h declares: each line assigns the header's declaration
+// (module CRtctx) and ours (this module) to one variable, so any mismatch
+// in a parameter or the result is a build error.
+
+import CRtctx
+
+private func sameAsHeader() {
+  var f0 = CRtctx.rt_strerror; f0 = RtctxExports.rt_strerror; _ = f0
+  var f1 = CRtctx.rt_version; f1 = RtctxExports.rt_version; _ = f1
+  var f2 = CRtctx.rt_version_string; f2 = RtctxExports.rt_version_string; _ = f2
+  var f3 = CRtctx.rt_config_init; f3 = RtctxExports.rt_config_init; _ = f3
+  var f4 = CRtctx.rt_new; f4 = RtctxExports.rt_new; _ = f4
+  var f5 = CRtctx.rt_handle; f5 = RtctxExports.rt_handle; _ = f5
+  var f6 = CRtctx.rt_shutdown; f6 = RtctxExports.rt_shutdown; _ = f6
+  var f7 = CRtctx.rt_shutdown_timeout; f7 = RtctxExports.rt_shutdown_timeout; _ = f7
+  var f8 = CRtctx.rt_handle_clone; f8 = RtctxExports.rt_handle_clone; _ = f8
+  var f9 = CRtctx.rt_handle_release; f9 = RtctxExports.rt_handle_release; _ = f9
+  var f10 = CRtctx.rt_handle_current; f10 = RtctxExports.rt_handle_current; _ = f10
+  var f11 = CRtctx.rt_enter; f11 = RtctxExports.rt_enter; _ = f11
+  var f12 = CRtctx.rt_exit; f12 = RtctxExports.rt_exit; _ = f12
+  var f13 = CRtctx.rt_spawn; f13 = RtctxExports.rt_spawn; _ = f13
+  var f14 = CRtctx.rt_spawn_full; f14 = RtctxExports.rt_spawn_full; _ = f14
+  var f15 = CRtctx.rt_spawn_after; f15 = RtctxExports.rt_spawn_after; _ = f15
+  var f16 = CRtctx.rt_block_on; f16 = RtctxExports.rt_block_on; _ = f16
+  var f17 = CRtctx.rt_task_join; f17 = RtctxExports.rt_task_join; _ = f17
+  var f18 = CRtctx.rt_task_cancel; f18 = RtctxExports.rt_task_cancel; _ = f18
+  var f19 = CRtctx.rt_task_is_finished; f19 = RtctxExports.rt_task_is_finished; _ = f19
+  var f20 = CRtctx.rt_task_release; f20 = RtctxExports.rt_task_release; _ = f20
+  var f21 = CRtctx.rt_stats_get; f21 = RtctxExports.rt_stats_get; _ = f21
+}

@@ -1,0 +1,91 @@
+// rt_spawn*, rt_block_on and the join handle functions.
+
+import CRtctx
+import Glibc
+import RtctxCore
+
+extension TaskCell {
+  static func from(_ pointer: OpaquePointer) -> TaskCell {
+    Unmanaged<TaskCell>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+  }
+}
+
+@_cdecl("rt_spawn")
+public func rt_spawn(_ h: OpaquePointer?, _ fn: rt_fn?, _ arg: UnsafeMutableRawPointer?) -> Int32 {
+  guard let h, let fn else { return Int32(RT_EINVAL) }
+  return RuntimeError.code(RuntimeCore.from(h).spawn(fn, arg))
+}
+
+@_cdecl("rt_spawn_full")
+public func rt_spawn_full(
+  _ h: OpaquePointer?, _ fn: rt_call_fn?, _ arg: UnsafeMutableRawPointer?, _ drop: rt_drop_fn?,
+  _ taskOut: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+  spawn(h, delay: nil, fn, arg, drop, taskOut)
+}
+
+@_cdecl("rt_spawn_after")
+public func rt_spawn_after(
+  _ h: OpaquePointer?, _ delayNs: UInt64, _ fn: rt_call_fn?, _ arg: UnsafeMutableRawPointer?,
+  _ drop: rt_drop_fn?, _ taskOut: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+  spawn(h, delay: delayNs, fn, arg, drop, taskOut)
+}
+
+private func spawn(
+  _ h: OpaquePointer?, delay: UInt64?, _ fn: rt_call_fn?, _ arg: UnsafeMutableRawPointer?,
+  _ drop: rt_drop_fn?, _ taskOut: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+  guard let h, let fn else { return Int32(RT_EINVAL) }
+  let result = RuntimeCore.from(h).spawn(.c(fn, arg, drop), after: delay, joinable: taskOut != nil)
+  if case .success(let cell?) = result {
+    taskOut?.pointee = OpaquePointer(Unmanaged.passRetained(cell).toOpaque())
+  }
+  return RuntimeError.code(result)
+}
+
+@_cdecl("rt_block_on")
+public func rt_block_on(
+  _ h: OpaquePointer?, _ fn: rt_call_fn?, _ arg: UnsafeMutableRawPointer?,
+  _ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+) -> Int32 {
+  guard let h, let fn else { return Int32(RT_EINVAL) }
+  let outcome = RuntimeCore.from(h).blockOn(.c(fn, arg, nil))
+  if case .success(let value) = outcome { result?.pointee = value }
+  return RuntimeError.code(outcome)
+}
+
+@_cdecl("rt_task_join")
+public func rt_task_join(
+  _ t: OpaquePointer?, _ timeoutNs: Int64, _ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+) -> Int32 {
+  guard let t else { return Int32(RT_EINVAL) }
+  let deadline: UInt64? = timeoutNs < 0 ? nil : monotonicNowForExports() &+ UInt64(timeoutNs)
+  let outcome = TaskCell.from(t).join(deadline: deadline)
+  if case .success(let value) = outcome { result?.pointee = value }
+  return RuntimeError.code(outcome)
+}
+
+@_cdecl("rt_task_cancel")
+public func rt_task_cancel(_ t: OpaquePointer?) -> Int32 {
+  guard let t else { return Int32(RT_EINVAL) }
+  return RuntimeError.code(TaskCell.from(t).cancel())
+}
+
+@_cdecl("rt_task_is_finished")
+public func rt_task_is_finished(_ t: OpaquePointer?) -> Bool {
+  guard let t else { return false }
+  return TaskCell.from(t).isDone
+}
+
+@_cdecl("rt_task_release")
+public func rt_task_release(_ t: OpaquePointer?) {
+  guard let t else { return }
+  Unmanaged<TaskCell>.fromOpaque(UnsafeRawPointer(t)).release()
+}
+
+private func monotonicNowForExports() -> UInt64 {
+  var ts = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &ts)
+  return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}

@@ -1,0 +1,213 @@
+/*
+ * harness.h — the C test harness of rtctx.
+ *
+ * A test is `TEST(name) { ... }` in a test-<area>.c file, listed once in
+ * tests.list. The runner (main.c) runs every test in a fresh process with a
+ * watchdog, so a test may crash, hang or leave threads behind without
+ * taking the others with it.
+ *
+ * A failing CHECK prints file:line, the expressions and both values, then
+ * ends the whole test process with status 1. CHECKs work on any thread:
+ * inside tasks, drop callbacks and worker hooks too.
+ *
+ * Every runtime a test creates is shut down before the test returns.
+ */
+#ifndef RTCTX_TEST_HARNESS_H
+#define RTCTX_TEST_HARNESS_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* pthread_getname_np, clock_gettime, nanosleep */
+#endif
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rtctx.h"
+
+/* A TEST that is missing from tests.list has no prototype: make that a
+ * compile error instead of a test that silently never runs. Helpers in
+ * test files are static, so this costs nothing else. */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic error "-Wmissing-prototypes"
+#endif
+
+#define TEST_ENTRY(name) void test_##name(void);
+#include "tests.list"
+#undef TEST_ENTRY
+
+#define TEST(name) void test_##name(void)
+
+/* ------------------------------------------------------------------------ */
+/* Assertions                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Prints the message (printf-style) and ends the test process with status 1. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noreturn, format(printf, 3, 4)))
+#endif
+void test_fail(const char *file, int line, const char *fmt, ...);
+
+#define FAIL(...) test_fail(__FILE__, __LINE__, __VA_ARGS__)
+
+#define CHECK_TRUE(expr)                                                       \
+  do {                                                                         \
+    if (!(expr))                                                               \
+      test_fail(__FILE__, __LINE__, "CHECK_TRUE(%s) failed", #expr);           \
+  } while (0)
+
+#define CHECK_FALSE(expr)                                                      \
+  do {                                                                         \
+    if (expr)                                                                  \
+      test_fail(__FILE__, __LINE__, "CHECK_FALSE(%s) failed", #expr);          \
+  } while (0)
+
+#define CHECK_CMP_(a, op, b, name)                                             \
+  do {                                                                         \
+    int64_t chk_a_ = (int64_t)(a);                                                 \
+    int64_t chk_b_ = (int64_t)(b);                                                 \
+    if (!(chk_a_ op chk_b_))                                                           \
+      test_fail(__FILE__, __LINE__,                                            \
+                name "(%s, %s) failed: %" PRId64 " " #op " %" PRId64           \
+                     " is false",                                              \
+                #a, #b, chk_a_, chk_b_);                                               \
+  } while (0)
+
+#define CHECK_EQ(a, b) CHECK_CMP_(a, ==, b, "CHECK_EQ")
+#define CHECK_NE(a, b) CHECK_CMP_(a, !=, b, "CHECK_NE")
+#define CHECK_GE(a, b) CHECK_CMP_(a, >=, b, "CHECK_GE")
+#define CHECK_LE(a, b) CHECK_CMP_(a, <=, b, "CHECK_LE")
+#define CHECK_GT(a, b) CHECK_CMP_(a, >, b, "CHECK_GT")
+#define CHECK_LT(a, b) CHECK_CMP_(a, <, b, "CHECK_LT")
+
+#define CHECK_PTR_EQ(a, b)                                                     \
+  do {                                                                         \
+    const void *chk_a_ = (const void *)(a);                                        \
+    const void *chk_b_ = (const void *)(b);                                        \
+    if (chk_a_ != chk_b_)                                                              \
+      test_fail(__FILE__, __LINE__, "CHECK_PTR_EQ(%s, %s) failed: %p != %p",   \
+                #a, #b, chk_a_, chk_b_);                                               \
+  } while (0)
+
+#define CHECK_PTR_NE(a, b)                                                     \
+  do {                                                                         \
+    const void *chk_a_ = (const void *)(a);                                        \
+    const void *chk_b_ = (const void *)(b);                                        \
+    if (chk_a_ == chk_b_)                                                              \
+      test_fail(__FILE__, __LINE__, "CHECK_PTR_NE(%s, %s) failed: both %p",    \
+                #a, #b, chk_a_);                                                   \
+  } while (0)
+
+#define CHECK_NULL(p) CHECK_PTR_EQ(p, NULL)
+#define CHECK_NOT_NULL(p) CHECK_PTR_NE(p, NULL)
+
+#define CHECK_STR_EQ(a, b)                                                     \
+  do {                                                                         \
+    const char *chk_a_ = (a);                                                      \
+    const char *chk_b_ = (b);                                                      \
+    if (chk_a_ == NULL || chk_b_ == NULL || strcmp(chk_a_, chk_b_) != 0)                       \
+      test_fail(__FILE__, __LINE__,                                            \
+                "CHECK_STR_EQ(%s, %s) failed: \"%s\" != \"%s\"", #a, #b,       \
+                chk_a_ ? chk_a_ : "(null)", chk_b_ ? chk_b_ : "(null)");                       \
+  } while (0)
+
+/* An rtctx result code: prints both codes with their rt_strerror texts. */
+#define CHECK_RC(expr, want)                                                   \
+  do {                                                                         \
+    int got_ = (int)(expr);                                                    \
+    int want_ = (int)(want);                                                   \
+    if (got_ != want_)                                                         \
+      test_fail(__FILE__, __LINE__,                                            \
+                "CHECK_RC(%s, %s) failed: got %d (%s), want %d (%s)", #expr,   \
+                #want, got_, rt_strerror(got_), want_, rt_strerror(want_));    \
+  } while (0)
+
+/* Polls `cond` every millisecond. This is a liveness bound, not a speed
+ * requirement: what we wait for should take microseconds, and 10 s is far
+ * below the runner's watchdog, so the failure names the condition. */
+#define WAIT_UNTIL(cond)                                                       \
+  do {                                                                         \
+    uint64_t wu_deadline_ = now_ns() + 10ull * 1000000000ull;                  \
+    while (!(cond)) {                                                          \
+      if (now_ns() > wu_deadline_)                                             \
+        test_fail(__FILE__, __LINE__, "WAIT_UNTIL(%s): still false after 10 s", \
+                  #cond);                                                      \
+      sleep_ms(1);                                                             \
+    }                                                                          \
+  } while (0)
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define MS (1000000ull) /* nanoseconds in a millisecond */
+
+/** CLOCK_MONOTONIC, in nanoseconds. */
+uint64_t now_ns(void);
+void sleep_ms(unsigned ms);
+void sleep_us(unsigned us);
+
+/** A one-shot latch: gate_wait blocks until someone called gate_open. */
+typedef struct gate {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool open;
+} gate_t;
+
+void gate_init(gate_t *g);
+void gate_open(gate_t *g);
+void gate_wait(gate_t *g);
+/** Waits at most `ms`; true if the gate opened. */
+bool gate_wait_ms(gate_t *g, unsigned ms);
+bool gate_is_open(gate_t *g);
+void gate_destroy(gate_t *g);
+
+/** Opens `g` from a helper thread `ms` milliseconds from now. Join the
+ *  returned thread with pthread_join. */
+pthread_t gate_open_later(gate_t *g, unsigned ms);
+
+/** rt_new with `workers` workers and `queue_capacity`; fails the test on NULL. */
+rt_runtime_t *make_rt(unsigned workers, size_t queue_capacity);
+
+/** rt_stats_get with the full size; fails the test on error. */
+rt_stats_t get_stats(rt_handle_t *h);
+
+/** Blocks the calling task until `g` opens; sets *started first. */
+typedef struct blocker {
+  gate_t gate;
+  atomic_int started;
+  atomic_int finished;
+} blocker_t;
+
+void blocker_init(blocker_t *b);
+/** An rt_fn / rt_call_fn body: marks started, waits for the gate, marks finished. */
+void blocker_fn(void *b);
+void *blocker_call(void *b);
+/** Spawns blocker_fn on h and waits until a worker runs it. */
+void blocker_start(rt_handle_t *h, blocker_t *b);
+
+/** A task/drop ledger for one arg: how often fn ran and drop ran. */
+typedef struct counter {
+  atomic_int ran;
+  atomic_int dropped;
+  atomic_uintptr_t ran_on;     /* pthread_t of the thread that ran fn */
+  atomic_uintptr_t dropped_on; /* pthread_t of the thread that ran drop */
+  atomic_uint_least64_t ran_at; /* now_ns() when fn started */
+} counter_t;
+
+void counter_init(counter_t *c);
+void *counter_call(void *c); /* rt_call_fn: counts a run, returns c */
+void counter_fn(void *c);    /* rt_fn: counts a run */
+void counter_drop(void *c);  /* rt_drop_fn: counts a drop */
+
+/** A deterministic-per-seed PRNG (xorshift64*). */
+uint64_t rng_next(uint64_t *state);
+/** The seed for this process: $RTCTX_SEED, or a fresh one (printed). */
+uint64_t test_seed(void);
+
+#endif /* RTCTX_TEST_HARNESS_H */
