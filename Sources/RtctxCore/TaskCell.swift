@@ -102,13 +102,21 @@ public final class TaskCell: @unchecked Sendable {
         continue
       case .timer, .queued, .claimed:
         if let deadline, monotonicNow() >= deadline { return .failure(.timedOut) }
+        var wakeBy = deadline
+        if runtime.isCurrentWorker, raw & Self.stateMask == State.timer.rawValue {
+          // Workers fire timers; if every worker joined a timer, none
+          // would. So this one fires them too, and wakes when one is due.
+          if runtime.fireDueTimers() { continue }
+          let due = runtime.timers.nextDue.load(ordering: .relaxed)
+          wakeBy = min(deadline ?? .max, due)
+        }
         if raw & Self.waitersBit == 0 {
           // Relaxed: the futex wait below re-reads the word in the kernel.
           let (set, _) = status.atomic.pointee.compareExchange(
             expected: raw, desired: raw | Self.waitersBit, ordering: .relaxed)
           if !set { continue }
         }
-        status.wait(whileEqualTo: raw | Self.waitersBit, deadline: deadline)
+        status.wait(whileEqualTo: raw | Self.waitersBit, deadline: wakeBy)
       }
     }
   }
