@@ -38,10 +38,14 @@ LINK    := -L$(BUILD)/lib -lrtctx $(RPATH) -pthread
 
 all: lib
 
+# gold keeps some Swift type metadata in the dynamic symbol table despite
+# the export map's `local: *`; lld honours it.
+LLD := -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+
 # SwiftPM decides what to rebuild, so this always asks it.
 lib:
 	$(SWIFT) build -c release --product rtctx $(SWIFT_WERROR) \
-	  -Xswiftc -static-stdlib \
+	  -Xswiftc -static-stdlib $(LLD) \
 	  -Xlinker --version-script=$(CURDIR)/Sources/RtctxExports/exports.map \
 	  -Xlinker -soname=$(SONAME)
 	@mkdir -p $(BUILD)/lib
@@ -119,6 +123,10 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/librtctx.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	      $(DESTDIR)$(LIBDIR)/librtctx.so $(DESTDIR)$(INCLUDEDIR)/rtctx.h \
 	      $(DESTDIR)$(PKGCONFIGDIR)/rtctx.pc
+
+# The benchmark: bench/Makefile installs the peers, builds, runs (< 5 min).
+bench: lib
+	$(MAKE) -C bench
 
 clean:
 	rm -rf $(BUILD) .build

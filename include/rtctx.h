@@ -336,18 +336,23 @@ typedef enum rt_type {
 
 /** How a trampoline hands a call to the runtime. */
 typedef enum rt_callback_mode {
-  /** Copy the arguments, queue the handler, return at once (void only). */
+  /** Copy the arguments, queue the handler, return at once (void only).
+   *  Pointer arguments are copied as pointers: what they point at must
+   *  outlive the handler. Not refused for a full queue. */
   RT_CALLBACK_POST,
   /** Run the handler on a worker and wait for it; its result is returned.
-   *  Inline on a worker of the same runtime. */
+   *  Inline on a worker of the same runtime. Use it when arguments point at
+   *  memory that lives only during the call, or a result is needed. */
   RT_CALLBACK_WAIT
 } rt_callback_mode_t;
 
 /**
- * A trampoline's handler. `args[i]` points at argument i, typed as declared.
- * `result` points at storage for the declared return type (NULL for VOID):
- * write exactly that C type, the library widens it as the ABI needs.
- * Runs on a worker thread (inline for WAIT calls made on a worker).
+ * A trampoline's handler. `args[i]` points at argument i, typed as declared
+ * (for a pointer argument, at the pointer). `result` points at zeroed
+ * storage for the declared return type (NULL for VOID): write exactly that
+ * C type, the library widens it as the ABI needs.
+ * Runs on a worker thread (inline for WAIT calls made on a worker of the
+ * trampoline's runtime), where rt_handle_current() is that runtime.
  */
 typedef void (*rt_callback_fn)(void *result, void **args, void *user);
 
@@ -360,14 +365,23 @@ typedef struct rt_callback rt_callback_t;
 /**
  * Creates a trampoline: a real C function pointer of the signature
  * `ret (*)(arg_types[0], ..., arg_types[nargs-1])` that forwards each call
- * to `handler` on the runtime of `h`. It keeps its own reference to `h`.
- * @param code_out receives the function pointer; cast it to the signature.
+ * to `handler(result, args, user)` on the runtime of `h`. It keeps its own
+ * reference to `h`. Any thread may call the function pointer, until
+ * rt_callback_free().
+ * @param mode      RT_CALLBACK_POST (then `ret` must be RT_TYPE_VOID) or
+ *                  RT_CALLBACK_WAIT.
+ * @param arg_types `nargs` argument types, copied; may be NULL if `nargs`
+ *                  is 0. RT_TYPE_VOID is not an argument type.
+ * @param code_out  receives the function pointer; cast it to the signature.
+ *                  Left untouched on failure.
  * @return the trampoline, or NULL (nothing allocated) for a NULL handle,
- *         handler or code_out, an unknown type, a VOID argument, POST with a
- *         non-void return, more than RT_CALLBACK_MAX_ARGS arguments, or
- *         arg_types NULL with nargs > 0.
+ *         handler or code_out, an unknown mode or type, a VOID argument,
+ *         POST with a non-void return, more than RT_CALLBACK_MAX_ARGS
+ *         arguments, arg_types NULL with nargs > 0, or no memory.
  * After the runtime shut down, POST calls are dropped and WAIT calls return
- * a zero-filled result; both count in rt_stats_t.rejected.
+ * a zero-filled result, without running the handler; both count in
+ * rt_stats_t.rejected. If a shutdown timeout drops a queued POST call, its
+ * handler never runs.
  */
 RT_EXPORT rt_callback_t *rt_callback_new(rt_handle_t *h, rt_callback_mode_t mode,
                                          rt_type_t ret, const rt_type_t *arg_types,
@@ -375,8 +389,13 @@ RT_EXPORT rt_callback_t *rt_callback_new(rt_handle_t *h, rt_callback_mode_t mode
                                          void *user, void **code_out);
 
 /**
- * Frees a trampoline once the foreign side stopped calling it. Returns after
- * the calls already queued have run. NULL is a no-op.
+ * Frees a trampoline once the foreign side stopped calling it: the function
+ * pointer is invalid afterwards. Returns after the POST calls already
+ * queued have run (or were dropped by a shutdown). NULL is a no-op.
+ * Exception: called on a worker of the trampoline's runtime (for instance
+ * from its own handler) it returns at once, since waiting there could wait
+ * on itself; calls still queued then run later, and the trampoline's memory
+ * is freed after the last of them.
  */
 RT_EXPORT void rt_callback_free(rt_callback_t *cb);
 

@@ -118,7 +118,8 @@ public final class RuntimeCore: @unchecked Sendable {
       if let error = submit(job, bounded: delay == nil) { return .failure(error) }
       return .success(cell)
     }
-    return schedule(job, due: monotonicNow() &+ delay).map { cell }
+    // A delay too far to represent never falls due (dropped at shutdown).
+    return schedule(job, due: Deadline.after(nanoseconds: delay) ?? .max).map { cell }
   }
 
   private func schedule(_ job: Job, due: UInt64) -> Result<Void, RuntimeError> {
@@ -246,7 +247,7 @@ public final class RuntimeCore: @unchecked Sendable {
     // Step 1.
     admission.close()
     // Step 2.
-    let deadline = timeout.map { monotonicNow() &+ $0 }
+    let deadline = timeout.flatMap { Deadline.after(nanoseconds: $0) }
     if !admission.waitDrained(deadline: deadline) {
       admission.seal()
       while let job = queue.pop() {

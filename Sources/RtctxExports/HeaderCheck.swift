@@ -28,4 +28,6 @@ private func sameAsHeader() {
   var f19 = CRtctx.rt_task_is_finished; f19 = RtctxExports.rt_task_is_finished; _ = f19
   var f20 = CRtctx.rt_task_release; f20 = RtctxExports.rt_task_release; _ = f20
   var f21 = CRtctx.rt_stats_get; f21 = RtctxExports.rt_stats_get; _ = f21
+  var f22 = CRtctx.rt_callback_new; f22 = RtctxExports.rt_callback_new; _ = f22
+  var f23 = CRtctx.rt_callback_free; f23 = RtctxExports.rt_callback_free; _ = f23
 }

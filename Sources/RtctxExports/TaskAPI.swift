@@ -1,7 +1,6 @@
 // rt_spawn*, rt_block_on and the join handle functions.
 
 import CRtctx
-import Glibc
 import RtctxCore
 
 extension TaskCell {
@@ -60,7 +59,7 @@ public func rt_task_join(
   _ t: OpaquePointer?, _ timeoutNs: Int64, _ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
 ) -> Int32 {
   guard let t else { return Int32(RT_EINVAL) }
-  let deadline: UInt64? = timeoutNs < 0 ? nil : monotonicNowForExports() &+ UInt64(timeoutNs)
+  let deadline = timeoutNs < 0 ? nil : Deadline.after(nanoseconds: UInt64(timeoutNs))
   let outcome = TaskCell.from(t).join(deadline: deadline)
   if case .success(let value) = outcome { result?.pointee = value }
   return RuntimeError.code(outcome)
@@ -82,10 +81,4 @@ public func rt_task_is_finished(_ t: OpaquePointer?) -> Bool {
 public func rt_task_release(_ t: OpaquePointer?) {
   guard let t else { return }
   Unmanaged<TaskCell>.fromOpaque(UnsafeRawPointer(t)).release()
-}
-
-private func monotonicNowForExports() -> UInt64 {
-  var ts = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &ts)
-  return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }

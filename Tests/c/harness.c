@@ -1,6 +1,7 @@
 /* harness.c — assertion failure, clocks, gates and task ledgers for the tests. */
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -25,6 +26,21 @@ void test_fail(const char *file, int line, const char *fmt, ...) {
   /* _exit, not exit: worker threads may still be running library code, and
    * atexit handlers racing them would blur the real failure. */
   _exit(1);
+}
+
+const char *rt_code_name(int code) {
+  switch (code) {
+  case RT_OK: return "RT_OK";
+  case RT_EINVAL: return "RT_EINVAL";
+  case RT_ENOMEM: return "RT_ENOMEM";
+  case RT_EAGAIN: return "RT_EAGAIN";
+  case RT_EDEADLK: return "RT_EDEADLK";
+  case RT_ETIMEDOUT: return "RT_ETIMEDOUT";
+  case RT_ESHUTDOWN: return "RT_ESHUTDOWN";
+  case RT_ECANCELED: return "RT_ECANCELED";
+  case RT_EBUSY: return "RT_EBUSY";
+  default: return "?";
+  }
 }
 
 uint64_t now_ns(void) {
@@ -182,6 +198,64 @@ void counter_drop(void *p) {
   counter_t *c = p;
   atomic_store(&c->dropped_on, (uintptr_t)pthread_self());
   atomic_fetch_add(&c->dropped, 1);
+}
+
+int count_threads(const char *name_prefix) {
+  DIR *d = opendir("/proc/self/task");
+  if (d == NULL)
+    FAIL("cannot open /proc/self/task");
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue;
+    if (name_prefix == NULL) {
+      n++;
+      continue;
+    }
+    char path[300], name[64] = {0};
+    snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+      continue; /* the thread exited meanwhile */
+    if (fgets(name, sizeof name, f) != NULL &&
+        strncmp(name, name_prefix, strlen(name_prefix)) == 0)
+      n++;
+    fclose(f);
+  }
+  closedir(d);
+  return n;
+}
+
+void print_threads(void) {
+  DIR *d = opendir("/proc/self/task");
+  if (d == NULL)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue;
+    char path[300], name[64] = {0}, stat[512] = {0};
+    snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (f != NULL) {
+      if (fgets(name, sizeof name, f) == NULL)
+        name[0] = '\0';
+      fclose(f);
+    }
+    name[strcspn(name, "\n")] = '\0';
+    snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+    f = fopen(path, "r");
+    if (f != NULL) {
+      if (fgets(stat, sizeof stat, f) == NULL)
+        stat[0] = '\0';
+      fclose(f);
+    }
+    const char *paren = strrchr(stat, ')');
+    printf("thread %s \"%s\" state %c\n", e->d_name, name,
+           paren != NULL && paren[1] != '\0' ? paren[2] : '?');
+  }
+  closedir(d);
 }
 
 uint64_t rng_next(uint64_t *s) {

@@ -67,64 +67,73 @@ void test_fail(const char *file, int line, const char *fmt, ...);
       test_fail(__FILE__, __LINE__, "CHECK_FALSE(%s) failed", #expr);          \
   } while (0)
 
-#define CHECK_CMP_(a, op, b, name)                                             \
+/* The public macros stringify their arguments themselves, before any
+ * macro inside them (atomic_load, ...) is expanded. */
+#define CHECK_CMP_(a, op, b, name, sa, sb)                                     \
   do {                                                                         \
-    int64_t chk_a_ = (int64_t)(a);                                                 \
-    int64_t chk_b_ = (int64_t)(b);                                                 \
-    if (!(chk_a_ op chk_b_))                                                           \
+    int64_t chk_a_ = (int64_t)(a);                                             \
+    int64_t chk_b_ = (int64_t)(b);                                             \
+    if (!(chk_a_ op chk_b_))                                                   \
       test_fail(__FILE__, __LINE__,                                            \
                 name "(%s, %s) failed: %" PRId64 " " #op " %" PRId64           \
                      " is false",                                              \
-                #a, #b, chk_a_, chk_b_);                                               \
+                sa, sb, chk_a_, chk_b_);                                       \
   } while (0)
 
-#define CHECK_EQ(a, b) CHECK_CMP_(a, ==, b, "CHECK_EQ")
-#define CHECK_NE(a, b) CHECK_CMP_(a, !=, b, "CHECK_NE")
-#define CHECK_GE(a, b) CHECK_CMP_(a, >=, b, "CHECK_GE")
-#define CHECK_LE(a, b) CHECK_CMP_(a, <=, b, "CHECK_LE")
-#define CHECK_GT(a, b) CHECK_CMP_(a, >, b, "CHECK_GT")
-#define CHECK_LT(a, b) CHECK_CMP_(a, <, b, "CHECK_LT")
+#define CHECK_EQ(a, b) CHECK_CMP_(a, ==, b, "CHECK_EQ", #a, #b)
+#define CHECK_NE(a, b) CHECK_CMP_(a, !=, b, "CHECK_NE", #a, #b)
+#define CHECK_GE(a, b) CHECK_CMP_(a, >=, b, "CHECK_GE", #a, #b)
+#define CHECK_LE(a, b) CHECK_CMP_(a, <=, b, "CHECK_LE", #a, #b)
+#define CHECK_GT(a, b) CHECK_CMP_(a, >, b, "CHECK_GT", #a, #b)
+#define CHECK_LT(a, b) CHECK_CMP_(a, <, b, "CHECK_LT", #a, #b)
 
-#define CHECK_PTR_EQ(a, b)                                                     \
+#define CHECK_PTR_EQ(a, b) CHECK_PTR_EQ_(a, b, #a, #b)
+#define CHECK_PTR_EQ_(a, b, sa, sb)                                            \
   do {                                                                         \
-    const void *chk_a_ = (const void *)(a);                                        \
-    const void *chk_b_ = (const void *)(b);                                        \
-    if (chk_a_ != chk_b_)                                                              \
+    const void *chk_a_ = (const void *)(a);                                    \
+    const void *chk_b_ = (const void *)(b);                                    \
+    if (chk_a_ != chk_b_)                                                      \
       test_fail(__FILE__, __LINE__, "CHECK_PTR_EQ(%s, %s) failed: %p != %p",   \
-                #a, #b, chk_a_, chk_b_);                                               \
+                sa, sb, chk_a_, chk_b_);                                       \
   } while (0)
 
-#define CHECK_PTR_NE(a, b)                                                     \
+#define CHECK_PTR_NE(a, b) CHECK_PTR_NE_(a, b, #a, #b)
+#define CHECK_PTR_NE_(a, b, sa, sb)                                            \
   do {                                                                         \
-    const void *chk_a_ = (const void *)(a);                                        \
-    const void *chk_b_ = (const void *)(b);                                        \
-    if (chk_a_ == chk_b_)                                                              \
+    const void *chk_a_ = (const void *)(a);                                    \
+    const void *chk_b_ = (const void *)(b);                                    \
+    if (chk_a_ == chk_b_)                                                      \
       test_fail(__FILE__, __LINE__, "CHECK_PTR_NE(%s, %s) failed: both %p",    \
-                #a, #b, chk_a_);                                                   \
+                sa, sb, chk_a_);                                               \
   } while (0)
 
-#define CHECK_NULL(p) CHECK_PTR_EQ(p, NULL)
-#define CHECK_NOT_NULL(p) CHECK_PTR_NE(p, NULL)
+#define CHECK_NULL(p) CHECK_PTR_EQ_(p, NULL, #p, "NULL")
+#define CHECK_NOT_NULL(p) CHECK_PTR_NE_(p, NULL, #p, "NULL")
 
 #define CHECK_STR_EQ(a, b)                                                     \
   do {                                                                         \
-    const char *chk_a_ = (a);                                                      \
-    const char *chk_b_ = (b);                                                      \
-    if (chk_a_ == NULL || chk_b_ == NULL || strcmp(chk_a_, chk_b_) != 0)                       \
+    const char *chk_a_ = (a);                                                  \
+    const char *chk_b_ = (b);                                                  \
+    if (chk_a_ == NULL || chk_b_ == NULL || strcmp(chk_a_, chk_b_) != 0)       \
       test_fail(__FILE__, __LINE__,                                            \
                 "CHECK_STR_EQ(%s, %s) failed: \"%s\" != \"%s\"", #a, #b,       \
-                chk_a_ ? chk_a_ : "(null)", chk_b_ ? chk_b_ : "(null)");                       \
+                chk_a_ ? chk_a_ : "(null)", chk_b_ ? chk_b_ : "(null)");       \
   } while (0)
 
-/* An rtctx result code: prints both codes with their rt_strerror texts. */
+/* The enumerator's name for an rtctx code ("RT_EAGAIN"), "?" if unknown. */
+const char *rt_code_name(int code);
+
+/* An rtctx result code: prints both codes by name, value and rt_strerror. */
 #define CHECK_RC(expr, want)                                                   \
   do {                                                                         \
     int got_ = (int)(expr);                                                    \
     int want_ = (int)(want);                                                   \
     if (got_ != want_)                                                         \
       test_fail(__FILE__, __LINE__,                                            \
-                "CHECK_RC(%s, %s) failed: got %d (%s), want %d (%s)", #expr,   \
-                #want, got_, rt_strerror(got_), want_, rt_strerror(want_));    \
+                "CHECK_RC(%s, %s) failed: got %s (%d, \"%s\"), want %s (%d, "  \
+                "\"%s\")",                                                     \
+                #expr, #want, rt_code_name(got_), got_, rt_strerror(got_),     \
+                rt_code_name(want_), want_, rt_strerror(want_));               \
   } while (0)
 
 /* Polls `cond` every millisecond. This is a liveness bound, not a speed
@@ -145,7 +154,7 @@ void test_fail(const char *file, int line, const char *fmt, ...);
 /* Helpers                                                                   */
 /* ------------------------------------------------------------------------ */
 
-#define MS (1000000ull) /* nanoseconds in a millisecond */
+#define MS ((uint64_t)1000000) /* nanoseconds in a millisecond */
 
 /** CLOCK_MONOTONIC, in nanoseconds. */
 uint64_t now_ns(void);
@@ -204,6 +213,12 @@ void counter_init(counter_t *c);
 void *counter_call(void *c); /* rt_call_fn: counts a run, returns c */
 void counter_fn(void *c);    /* rt_fn: counts a run */
 void counter_drop(void *c);  /* rt_drop_fn: counts a drop */
+
+/** Threads of this process (from /proc/self/task); with a prefix, only
+ *  those whose name starts with it. */
+int count_threads(const char *name_prefix);
+/** Prints every thread of this process: tid, name, state. */
+void print_threads(void);
 
 /** A deterministic-per-seed PRNG (xorshift64*). */
 uint64_t rng_next(uint64_t *state);

@@ -196,8 +196,10 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--list") == 0) {
       for (size_t k = 0; k < NTESTS; k++)
         printf("%s\n", tests[k].name);
+      free(list);
       return 0;
     } else if (strcmp(argv[i], "--run") == 0) {
+      free(list);
       if (i + 1 >= argc) {
         usage();
         return 2;
@@ -213,16 +215,19 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[i], "-j") == 0) {
       if (i + 1 >= argc || atoi(argv[i + 1]) <= 0) {
         usage();
+        free(list);
         return 2;
       }
       jobs = (unsigned)atoi(argv[++i]);
     } else if (argv[i][0] == '-') {
       usage();
+      free(list);
       return 2;
     } else {
       const struct test *t = find_test(argv[i]);
       if (t == NULL) {
         fprintf(stderr, "no test named %s (see --list)\n", argv[i]);
+        free(list);
         return 2;
       }
       list[n++] = t;

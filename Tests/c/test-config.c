@@ -171,8 +171,9 @@ TEST(config_workers_count) {
   rt_handle_release(h);
 }
 
-/* More workers than the library allows (1024) is a bad config: NULL. */
-TEST(config_too_many_workers) {
+/* The header allows at most 1024 workers: 1024 works, 1025 is a bad
+ * config (NULL, and no worker ever started). */
+TEST(config_workers_limit) {
   rt_config_t cfg;
   rt_config_init(&cfg);
   cfg.workers = 1025;
@@ -181,6 +182,15 @@ TEST(config_too_many_workers) {
   cfg.workers = 0xFFFFFFFFu;
   CHECK_NULL(rt_new(&cfg));
   CHECK_EQ(get_starts(), 0);
+
+  cfg.workers = 1024;
+  cfg.on_thread_start = NULL;
+  rt_runtime_t *rt = rt_new(&cfg);
+  CHECK_NOT_NULL(rt);
+  rt_handle_t *h = rt_handle(rt);
+  CHECK_EQ(get_stats(h).workers, 1024);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_handle_release(h);
 }
 
 /* A size larger than the library knows is rejected: rt_new returns NULL. */
@@ -262,9 +272,10 @@ TEST(config_size_smaller_without_hooks) {
 static void check_names(const char *prefix, unsigned n) {
   CHECK_EQ(rec.starts, n);
   for (unsigned want = 0; want < n; want++) {
-    char full[64], expect[16];
+    char full[64] = {0}, expect[16];
     snprintf(full, sizeof full, "%s-%u", prefix, want);
-    snprintf(expect, sizeof expect, "%s", full); /* cut to 15 bytes */
+    memcpy(expect, full, sizeof expect - 1); /* cut to 15 bytes */
+    expect[sizeof expect - 1] = '\0';
     int found = 0;
     for (unsigned i = 0; i < n; i++)
       if (strcmp(rec.start_name[i], expect) == 0)
@@ -451,4 +462,33 @@ TEST(config_many_runtimes) {
     }
   }
   CHECK_EQ(atomic_load(&rec.tasks_ran), 40);
+}
+
+static counter_t from_hook[MAXW];
+static atomic_int hook_index;
+
+static void spawn_from_hook(void *user) {
+  (void)user;
+  int i = atomic_fetch_add(&hook_index, 1);
+  counter_init(&from_hook[i]);
+  CHECK_RC(rt_spawn_full(rt_handle_current(), counter_call, &from_hook[i],
+                         counter_drop, NULL),
+           RT_OK);
+}
+
+/* Any function may be called from any thread, hooks included: a start hook
+ * spawns onto its own runtime, and those tasks run. */
+TEST(config_start_hook_can_spawn) {
+  rt_config_t cfg;
+  rt_config_init(&cfg);
+  cfg.workers = 2;
+  cfg.on_thread_start = spawn_from_hook;
+  rt_runtime_t *rt = rt_new(&cfg);
+  CHECK_NOT_NULL(rt);
+  CHECK_EQ(atomic_load(&hook_index), 2);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  for (int i = 0; i < 2; i++) {
+    CHECK_EQ(atomic_load(&from_hook[i].ran), 1);
+    CHECK_EQ(atomic_load(&from_hook[i].dropped), 0);
+  }
 }

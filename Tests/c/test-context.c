@@ -195,10 +195,13 @@ TEST(context_guard_keeps_reference) {
   CHECK_NOT_NULL(g);
   rt_handle_release(extra);
   CHECK_PTR_EQ(rt_handle_current(), h);
-  CHECK_RC(rt_spawn(rt_handle_current(), counter_fn, &(counter_t){0}), RT_OK);
+  counter_t c;
+  counter_init(&c);
+  CHECK_RC(rt_spawn(rt_handle_current(), counter_fn, &c), RT_OK);
   CHECK_EQ(get_stats(rt_handle_current()).workers, 1);
   CHECK_RC(rt_exit(g), RT_OK);
   CHECK_RC(rt_shutdown(rt), RT_OK);
+  CHECK_EQ(atomic_load(&c.ran), 1);
   rt_handle_release(h);
 }
 
@@ -304,4 +307,23 @@ TEST(context_handle_clone_release) {
   CHECK_PTR_EQ(res, clones[15]);
   CHECK_RC(rt_shutdown(rt), RT_OK);
   rt_handle_release(clones[15]);
+}
+
+/* A guard entered before the shutdown stays valid after it: the handle is
+ * still current (and refuses work), and rt_exit still restores. */
+TEST(context_guard_across_shutdown) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  rt_guard_t *g = rt_enter(h);
+  CHECK_NOT_NULL(g);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  CHECK_PTR_EQ(rt_handle_current(), h);
+  CHECK_TRUE(get_stats(rt_handle_current()).shutdown);
+  counter_t c;
+  counter_init(&c);
+  CHECK_RC(rt_spawn(rt_handle_current(), counter_fn, &c), RT_ESHUTDOWN);
+  CHECK_RC(rt_exit(g), RT_OK);
+  CHECK_NULL(rt_handle_current());
+  CHECK_EQ(atomic_load(&c.ran), 0);
+  rt_handle_release(h);
 }

@@ -76,6 +76,31 @@ TEST(join_negative_waits_forever) {
   rt_handle_release(h);
 }
 
+/* A huge positive timeout is just a long wait, not an overflow into the
+ * past: the join returns with the result once the task ran. */
+TEST(join_huge_timeout) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  const int64_t huge[] = {INT64_MAX, INT64_MAX - 1, (int64_t)1 << 62};
+  for (size_t i = 0; i < 3; i++) {
+    blocker_t b;
+    blocker_init(&b);
+    rt_task_t *t = NULL;
+    CHECK_RC(rt_spawn_full(h, blocker_call, &b, NULL, &t), RT_OK);
+    pthread_t opener = gate_open_later(&b.gate, 30);
+    void *res = NULL;
+    int rc = rt_task_join(t, huge[i], &res);
+    if (rc != RT_OK)
+      FAIL("rt_task_join(t, %" PRId64 ") = %d (%s), want RT_OK", huge[i], rc,
+           rt_code_name(rc));
+    CHECK_PTR_EQ(res, &b);
+    pthread_join(opener, NULL);
+    rt_task_release(t);
+  }
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_handle_release(h);
+}
+
 struct joiner {
   rt_task_t *t;
   int64_t timeout;

@@ -1,0 +1,188 @@
+/* test-stats.c — rt_stats_get: versioned size, NULLs, and what each counter
+ * counts. */
+#include "harness.h"
+
+/* NULL handle or NULL out: RT_EINVAL. */
+TEST(stats_null_arguments) {
+  rt_stats_t s;
+  memset(&s, 0, sizeof s);
+  s.size = sizeof s;
+  CHECK_RC(rt_stats_get(NULL, &s), RT_EINVAL);
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  CHECK_RC(rt_stats_get(h, NULL), RT_EINVAL);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  CHECK_RC(rt_stats_get(h, NULL), RT_EINVAL);
+  rt_handle_release(h);
+}
+
+/* A size larger than the library knows is RT_EINVAL, and so is one too
+ * small to hold the size field itself. Nothing is written. */
+TEST(stats_bad_size) {
+  rt_runtime_t *rt = make_rt(2, 0);
+  rt_handle_t *h = rt_handle(rt);
+  struct {
+    rt_stats_t s;
+    unsigned char future[32];
+  } big;
+  const size_t bad[] = {sizeof(rt_stats_t) + 1, sizeof big, (size_t)-1, 0, 1,
+                        sizeof(size_t) - 1};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    memset(&big, 0xA5, sizeof big);
+    big.s.size = bad[i];
+    CHECK_RC(rt_stats_get(h, &big.s), RT_EINVAL);
+    const unsigned char *p = (const unsigned char *)&big;
+    for (size_t k = sizeof(size_t); k < sizeof big; k++)
+      if (p[k] != 0xA5)
+        FAIL("size %zu: byte %zu was written on RT_EINVAL", bad[i], k);
+    CHECK_EQ(big.s.size, bad[i]);
+  }
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_handle_release(h);
+}
+
+/* An older caller's smaller size is accepted: the fields it has are filled
+ * and the bytes beyond `size` are not touched. */
+TEST(stats_smaller_size) {
+  rt_runtime_t *rt = make_rt(2, 0);
+  rt_handle_t *h = rt_handle(rt);
+  counter_t c;
+  counter_init(&c);
+  CHECK_RC(rt_spawn_full(h, counter_call, &c, NULL, NULL), RT_OK);
+  WAIT_UNTIL(get_stats(h).completed == 1);
+  const size_t sizes[] = {
+      sizeof(size_t),                                    /* just the size */
+      offsetof(rt_stats_t, workers) + sizeof(unsigned),  /* + workers */
+      offsetof(rt_stats_t, completed),                   /* + spawned */
+      offsetof(rt_stats_t, rejected),                    /* up to timers */
+      offsetof(rt_stats_t, shutdown),                    /* all but shutdown */
+  };
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    rt_stats_t s;
+    memset(&s, 0xA5, sizeof s);
+    s.size = sizes[i];
+    CHECK_RC(rt_stats_get(h, &s), RT_OK);
+    CHECK_EQ(s.size, sizes[i]);
+    const unsigned char *p = (const unsigned char *)&s;
+    for (size_t k = sizes[i]; k < sizeof s; k++)
+      if (p[k] != 0xA5)
+        FAIL("size %zu: byte %zu beyond size was written", sizes[i], k);
+    if (sizes[i] >= offsetof(rt_stats_t, workers) + sizeof(unsigned))
+      CHECK_EQ(s.workers, 2);
+    if (sizes[i] >= offsetof(rt_stats_t, completed))
+      CHECK_EQ(s.spawned, 1);
+    if (sizes[i] >= offsetof(rt_stats_t, rejected)) {
+      CHECK_EQ(s.completed, 1);
+      CHECK_EQ(s.dropped, 0);
+      CHECK_EQ(s.queued, 0);
+      CHECK_EQ(s.timers, 0);
+    }
+  }
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_handle_release(h);
+}
+
+/* A fresh runtime: zero counters, the configured workers, not shut down. */
+TEST(stats_fresh_runtime) {
+  rt_runtime_t *rt = make_rt(3, 0);
+  rt_handle_t *h = rt_handle(rt);
+  rt_stats_t s;
+  memset(&s, 0xA5, sizeof s);
+  s.size = sizeof s;
+  CHECK_RC(rt_stats_get(h, &s), RT_OK);
+  CHECK_EQ(s.size, sizeof s);
+  CHECK_EQ(s.workers, 3);
+  CHECK_EQ(s.spawned, 0);
+  CHECK_EQ(s.completed, 0);
+  CHECK_EQ(s.dropped, 0);
+  CHECK_EQ(s.queued, 0);
+  CHECK_EQ(s.timers, 0);
+  CHECK_EQ(s.rejected, 0);
+  CHECK_FALSE(s.shutdown);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_handle_release(h);
+}
+
+/* spawned counts spawns, timers and block_on; completed counts tasks that
+ * ran; queued counts accepted, unstarted tasks without timers; timers counts
+ * timers not yet due; dropped counts cancelled ones. */
+TEST(stats_counts) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  blocker_t b;
+  blocker_init(&b);
+  blocker_start(h, &b);
+  counter_t c[6];
+  for (int i = 0; i < 6; i++)
+    counter_init(&c[i]);
+  rt_task_t *cancel_me = NULL, *timer = NULL;
+  CHECK_RC(rt_spawn(h, counter_fn, &c[0]), RT_OK);
+  CHECK_RC(rt_spawn_full(h, counter_call, &c[1], counter_drop, NULL), RT_OK);
+  CHECK_RC(rt_spawn_full(h, counter_call, &c[2], counter_drop, &cancel_me), RT_OK);
+  CHECK_RC(rt_spawn_after(h, 60ull * 1000 * MS, counter_call, &c[3], counter_drop,
+                          &timer),
+           RT_OK);
+  CHECK_RC(rt_spawn_after(h, 60ull * 1000 * MS, counter_call, &c[4], counter_drop,
+                          NULL),
+           RT_OK);
+  rt_stats_t s = get_stats(h);
+  CHECK_EQ(s.spawned, 6);
+  CHECK_EQ(s.queued, 3);
+  CHECK_EQ(s.timers, 2);
+  CHECK_EQ(s.completed, 0);
+  CHECK_EQ(s.dropped, 0);
+
+  CHECK_RC(rt_task_cancel(cancel_me), RT_OK);
+  CHECK_RC(rt_task_cancel(timer), RT_OK);
+  s = get_stats(h);
+  CHECK_EQ(s.queued, 2);
+  CHECK_EQ(s.timers, 1);
+  CHECK_EQ(s.dropped, 2);
+
+  gate_open(&b.gate);
+  WAIT_UNTIL(get_stats(h).completed == 3);
+  CHECK_RC(rt_block_on(h, counter_call, &c[5], NULL), RT_OK);
+  WAIT_UNTIL(get_stats(h).completed == 4);
+  s = get_stats(h);
+  CHECK_EQ(s.spawned, 7);
+  CHECK_EQ(s.queued, 0);
+  CHECK_EQ(s.timers, 1);
+  CHECK_EQ(s.rejected, 0);
+
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  s = get_stats(h);
+  CHECK_EQ(s.spawned, 7);
+  CHECK_EQ(s.completed, 4);
+  CHECK_EQ(s.dropped, 3); /* 2 cancelled + the pending timer */
+  CHECK_EQ(s.spawned, s.completed + s.dropped);
+  CHECK_EQ(s.timers, 0);
+  CHECK_TRUE(s.shutdown);
+  rt_task_release(cancel_me);
+  rt_task_release(timer);
+  rt_handle_release(h);
+}
+
+static void *nested_block_on(void *arg) {
+  rt_handle_t *h = arg;
+  counter_t c;
+  counter_init(&c);
+  for (int i = 0; i < 5; i++)
+    CHECK_RC(rt_block_on(h, counter_call, &c, NULL), RT_OK);
+  CHECK_EQ(atomic_load(&c.ran), 5);
+  return NULL;
+}
+
+/* Work run inline (block_on on the runtime's own worker) is not counted. */
+TEST(stats_inline_not_counted) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  CHECK_RC(rt_block_on(h, nested_block_on, h, NULL), RT_OK);
+  WAIT_UNTIL(get_stats(h).completed == 1);
+  rt_stats_t s = get_stats(h);
+  CHECK_EQ(s.spawned, 1);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  s = get_stats(h);
+  CHECK_EQ(s.spawned, 1);
+  CHECK_EQ(s.completed, 1);
+  rt_handle_release(h);
+}
