@@ -49,7 +49,8 @@ lib:
 	  -Xlinker --version-script=$(CURDIR)/Sources/RtctxExports/exports.map \
 	  -Xlinker -soname=$(SONAME)
 	@mkdir -p $(BUILD)/lib
-	cp .build/release/librtctx.so $(LIBFILE)
+	# Replace, never rewrite in place: a running program has the old file mapped.
+	cp .build/release/librtctx.so $(LIBFILE).tmp && mv -f $(LIBFILE).tmp $(LIBFILE)
 	ln -sf librtctx.so.$(VERSION) $(BUILD)/lib/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/lib/librtctx.so
 

@@ -1,0 +1,446 @@
+#!/usr/bin/env python3
+"""Runs the rtctx benchmark: every built bench-<system>, every workload,
+several rounds interleaved; prints a table of medians with min-max and the
+ratios rtctx / best peer; writes results.md and chart.png (gnuplot).
+
+    python3 run.py --bin-dir ../build/bench [--rounds 3] [--out-dir .]
+
+Each cell is one process (`bench-<system> <workload> ...`) that prints one
+JSON line. Rounds are interleaved: round 1 runs every cell once, round 2
+again, ...; the order of systems rotates from round to round.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+SYSTEMS = ["rtctx", "dispatch", "libuv", "glib", "tokio", "naive"]
+GROUPS = ["W1", "W2", "W3", "W3pin", "W4", "M1"]
+
+# metric id -> (title, unit, group, json key)
+METRICS = [
+    ("W1", "W1 spawn, 1 outside thread, 1,000,000 tasks", "ns/task", "W1", "ns_per_task"),
+    ("W2", "W2 spawn, 4 outside threads x 250,000 tasks", "ns/task", "W2", "ns_per_task"),
+    ("W3", "W3 round trip, 100,000 sequential calls: median", "µs", "W3", "median_us"),
+    ("W3p99", "W3 round trip: p99", "µs", "W3", "p99_us"),
+    ("W3pin", "W3 pinned (taskset -c 0): median", "µs", "W3pin", "median_us"),
+    ("W3pin_p99", "W3 pinned (taskset -c 0): p99", "µs", "W3pin", "p99_us"),
+    ("W4", "W4 fan-out, 1 task spawns 100,000 children", "ns/child", "W4", "ns_per_child"),
+    ("M1", "M1 memory per queued task (1,000,000 queued)", "bytes/task", "M1", "bytes_per_task"),
+    ("M1idle", "M1 idle RSS of the process, runtime with 2 workers", "KiB", "M1", "idle_rss_kib"),
+]
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def run_json(argv, timeout):
+    """Runs one cell; returns (dict or None, error string)."""
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, f"timed out after {timeout} s"
+    except OSError as e:
+        return None, str(e)
+    if p.returncode != 0:
+        err = (p.stderr.strip().splitlines() or ["(no message)"])[-1]
+        return None, f"exit {p.returncode}: {err}"
+    for line in reversed(p.stdout.strip().splitlines()):
+        try:
+            return json.loads(line), ""
+        except ValueError:
+            continue
+    return None, "no JSON line in the output"
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    if v >= 100:
+        return f"{v:.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    if v >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin-dir", required=True)
+    ap.add_argument("--out-dir", default=".")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--timeout", type=int, default=90, help="per process, seconds")
+    ap.add_argument("--budget", type=float, default=float(os.environ.get("BENCH_BUDGET", 240)),
+                    help="seconds: start no new round that would likely end after this")
+    ap.add_argument("--systems", default=",".join(SYSTEMS))
+    ap.add_argument("--from-raw", metavar="RAW_JSONL",
+                    help="run nothing: rebuild the table, results.md and chart from "
+                         "the raw.jsonl of an earlier run")
+    args = ap.parse_args()
+
+    t_start = time.time()
+    load_start = os.getloadavg()
+    bin_dir = os.path.abspath(args.bin_dir)
+    out_dir = os.path.abspath(args.out_dir)
+    chart_dir = os.path.join(bin_dir, "chart")
+    os.makedirs(chart_dir, exist_ok=True)
+    os.makedirs(out_dir, exist_ok=True)
+    raw_path = os.path.join(bin_dir, "raw.jsonl")
+    if args.from_raw:
+        raw_path = os.path.abspath(args.from_raw)
+        raw = open(os.devnull, "w")
+    else:
+        raw = open(raw_path, "w")
+
+    # ---- which systems are there, and their W3 variants ---------------
+    systems, info, skipped = [], {}, {}
+    for s in args.systems.split(","):
+        exe = os.path.join(bin_dir, f"bench-{s}")
+        if not os.access(exe, os.X_OK):
+            skipped[s] = f"not built (see {bin_dir}/build-{s}.log)"
+            log(f"bench: SKIPPING {s}: {skipped[s]}")
+            continue
+        d, err = run_json([exe, "list"], 20)
+        if d is None:
+            skipped[s] = f"`bench-{s} list` failed: {err}"
+            log(f"bench: SKIPPING {s}: {skipped[s]}")
+            continue
+        systems.append(s)
+        info[s] = d
+    if "rtctx" not in systems:
+        log("bench: rtctx itself is not available: nothing to compare")
+    taskset = shutil.which("taskset")
+    if not taskset:
+        log("bench: no taskset: the pinned W3 rows are skipped")
+
+    # ---- cells -------------------------------------------------------------
+    # row key: (system, variant label or "", inline flag)
+    cells = {g: {s: [] for s in systems} for g in GROUPS}
+    for s in systems:
+        exe = os.path.join(bin_dir, f"bench-{s}")
+        for g in ("W1", "W2", "W4", "M1"):
+            cells[g][s].append(((s, "", False), [exe, g]))
+        for v in info[s]["variants"]:
+            row = (s, v["label"], v["inline"])
+            cells["W3"][s].append((row, [exe, "W3", "-v", str(v["index"])]))
+            if taskset and not v["inline"]:
+                cells["W3pin"][s].append((row, [taskset, "-c", "0", exe, "W3", "-v", str(v["index"])]))
+
+    values = {}  # (metric id, row) -> [floats]
+    extra = {}   # (metric id, row) -> notes
+    failures = []
+    rounds_done = 0
+    round_times = []
+
+    def ingest(d, g, row):
+        for mid, _t, _u, mg, key in METRICS:
+            if mg == g and key in d and d[key] is not None and d[key] >= 0:
+                values.setdefault((mid, row), []).append(float(d[key]))
+        if g == "M1" and d.get("queued", 0) < d.get("n", 0):
+            extra[("M1", row)] = (f"only {d['queued']} of {d['n']} stayed queued "
+                                  f"(the system ran the rest meanwhile)")
+
+    if args.from_raw:  # re-render the table and chart of an earlier run
+        rounds_seen = set()
+        with open(args.from_raw) as f:
+            for line in f:
+                d = json.loads(line)
+                if d["system"] not in systems:
+                    continue
+                g = "W3pin" if d.get("pinned") else d["workload"]
+                ingest(d, g, (d["system"], d.get("variant", ""), bool(d.get("inline", False))))
+                rounds_seen.add(d.get("round"))
+        rounds_done = len(rounds_seen)
+    for r in range(0 if args.from_raw else args.rounds):
+        t_round = time.time()
+        if round_times and (t_round - t_start) + max(round_times) > args.budget:
+            log(f"bench: stopping after {rounds_done} round(s) to stay within the "
+                f"{args.budget:.0f} s budget (BENCH_BUDGET)")
+            break
+        order = systems[r % len(systems):] + systems[:r % len(systems)] if systems else []
+        log(f"bench: round {r + 1}/{args.rounds} (order: {' '.join(order)})")
+        for g in GROUPS:
+            for s in order:
+                for row, argv in cells[g][s]:
+                    t_cell = time.time()
+                    d, err = run_json(argv, args.timeout)
+                    t_cell = time.time() - t_cell
+                    name = f"{s} {g}" + (f" [{row[1]}]" if row[1] else "")
+                    if d is None:
+                        failures.append(f"{name}: {err}")
+                        log(f"bench:   {name}: FAILED: {err}")
+                        continue
+                    d["round"] = r + 1
+                    d["wall_s"] = round(t_cell, 3)
+                    d["pinned"] = g == "W3pin"
+                    raw.write(json.dumps(d) + "\n")
+                    ingest(d, g, row)
+        rounds_done += 1
+        round_times.append(time.time() - t_round)
+        log(f"bench: round {r + 1} took {round_times[-1]:.0f} s")
+    raw.close()
+    elapsed = time.time() - t_start
+    load_end = os.getloadavg()
+
+    # ---- aggregate ---------------------------------------------------------
+    def row_label(row):
+        s, v, inl = row
+        if not v:
+            return s
+        lab = f"{s}: {v}"
+        return lab + " (inline, no hop)" if inl else lab
+
+    variant_order = {(s, v["label"], v["inline"]): v["index"]
+                     for s in systems for v in info[s]["variants"]}
+    table = []  # (mid, title, unit, row, med, lo, hi, count)
+    for mid, title, unit, g, key in METRICS:
+        rows = [k[1] for k in values if k[0] == mid]
+        rows.sort(key=lambda row: (SYSTEMS.index(row[0]), row[2], variant_order.get(row, 0)))
+        for row in rows:
+            vs = values[(mid, row)]
+            table.append((mid, title, unit, row, statistics.median(vs), min(vs), max(vs), len(vs)))
+
+    summary = []  # (mid, title, unit, rtctx med, best row, best med, ratio)
+    for mid, title, unit, g, key in METRICS:
+        mine = [t for t in table if t[0] == mid and t[3][0] == "rtctx" and not t[3][2]]
+        peers = [t for t in table if t[0] == mid and t[3][0] != "rtctx" and not t[3][2]]
+        if not mine or not peers:
+            continue
+        best = min(peers, key=lambda t: t[4])
+        summary.append((mid, title, unit, mine[0][4], best[3], best[4],
+                        mine[0][4] / best[4] if best[4] > 0 else float("nan")))
+
+    # ---- console -----------------------------------------------------------
+    log("")
+    log(f"{'workload':<12} {'system':<58} {'median':>9} {'min-max':>19} {'unit':<10} runs")
+    last = None
+    for mid, title, unit, row, med, lo, hi, cnt in table:
+        if mid != last:
+            log(f"-- {title}")
+            last = mid
+        log(f"{mid:<12} {row_label(row):<58} {fmt(med):>9} {fmt(lo) + '-' + fmt(hi):>19} {unit:<10} {cnt}")
+    log("")
+    log("rtctx / best peer (lower is better for every metric; < 1 means rtctx wins):")
+    for mid, title, unit, mine, brow, bmed, ratio in summary:
+        log(f"  {mid:<10} rtctx {fmt(mine):>8} {unit:<10} best peer {row_label(brow):<45} "
+            f"{fmt(bmed):>8}   ratio {ratio:.2f}")
+    for f in failures:
+        log(f"bench: failed cell: {f}")
+    log(f"bench: {rounds_done} round(s), {elapsed:.0f} s of runs; load average "
+        f"{load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end")
+
+    # ---- chart -------------------------------------------------------------
+    chart_ok, chart_msg = draw_chart(table, rounds_done, chart_dir, out_dir)
+    log(f"bench: {chart_msg}")
+
+    # ---- results.md --------------------------------------------------------
+    write_markdown(os.path.join(out_dir, "results.md"), table, summary, info, skipped,
+                   failures, extra, rounds_done, elapsed, load_start, load_end, chart_ok,
+                   systems)
+    log(f"bench: wrote {os.path.join(out_dir, 'results.md')}; raw runs in {raw_path}")
+    return 0
+
+
+# ---------------------------------------------------------------------------
+
+CHART_PANELS = ["W1", "W2", "W4", "M1", "W3", "W3p99", "W3pin", "M1idle"]
+
+
+def short_label(row):
+    s, v, inl = row
+    if not v:
+        return s
+    short = {
+        "g_thread_pool_push+GCond": "glib pool",
+        "g_main_context_invoke+GCond": "glib invoke",
+    }.get(v)
+    return short or s
+
+
+def draw_chart(table, rounds, chart_dir, out_dir):
+    gp = shutil.which("gnuplot")
+    if not gp:
+        return False, "no gnuplot (apt-get install gnuplot-nox): chart.png not drawn"
+    titles = {m[0]: (m[1], m[2]) for m in METRICS}
+    short_titles = {
+        "W1": "W1: 1 thread posts 1M tasks",
+        "W2": "W2: 4 threads post 250k each",
+        "W3": "W3: round trip, median",
+        "W3p99": "W3: round trip, p99",
+        "W3pin": "W3 pinned (taskset -c 0), median",
+        "M1": "M1: bytes per queued task",
+        "M1idle": "M1: idle process RSS",
+        "W4": "W4: a task spawns 100k children",
+    }
+    script = [
+        'set terminal pngcairo size 1800,950 font "DejaVu Sans,11"',
+        f"set output '{os.path.join(out_dir, 'chart.png')}'",
+        f'set multiplot layout 2,4 title "rtctx benchmark: median of {rounds} runs per bar, '
+        f'whiskers min–max, 2 workers each (naive: 1), lower is better" font ",13"',
+        "set style fill solid 0.85 border rgb '#333333'",
+        "set boxwidth 0.7",
+        "set grid ytics lc rgb '#dddddd'",
+        "unset key",
+        "set xtics rotate by -40 left nomirror font ',10'",
+        "set ytics nomirror",
+        "set border 3",
+        "set yrange [0:*]",
+        "set bmargin 6",
+        "set offsets 0,0,graph 0.1,0",
+    ]
+    for mid in CHART_PANELS:
+        rows = [t for t in table if t[0] == mid and not t[3][2]]
+        if not rows:
+            script.append("set multiplot next")
+            continue
+        dat = os.path.join(chart_dir, f"{mid}.dat")
+        with open(dat, "w") as f:
+            for _m, _t, _u, row, med, lo, hi, _c in rows:
+                color = 0xE8590C if row[0] == "rtctx" else 0x4C6EF5
+                f.write(f'"{short_label(row)}" {med:.6g} {lo:.6g} {hi:.6g} {color}\n')
+        script += [
+            f'set title "{short_titles[mid]}"',
+            f'set ylabel "{titles[mid][1]}"',
+            f"plot '{dat}' using 0:2:5:xtic(1) with boxes lc rgb variable, "
+            f"'' using 0:3:(0):($4-$3) with vectors nohead lc rgb 'black' lw 1.5, "
+            f"'' using ($0-0.12):3:(0.24):(0) with vectors nohead lc rgb 'black' lw 1.5, "
+            f"'' using ($0-0.12):4:(0.24):(0) with vectors nohead lc rgb 'black' lw 1.5, "
+            f"'' using 0:4:($2 >= 100 ? sprintf('%.0f', $2) : sprintf('%.3g', $2)) "
+            f"with labels offset 0,0.8 font ',9'",
+        ]
+    script.append("unset multiplot")
+    gpath = os.path.join(chart_dir, "chart.gp")
+    with open(gpath, "w") as f:
+        f.write("\n".join(script) + "\n")
+    p = subprocess.run([gp, gpath], capture_output=True, text=True)
+    if p.returncode != 0:
+        return False, f"gnuplot failed: {p.stderr.strip()[-300:]}"
+    return True, f"wrote {os.path.join(out_dir, 'chart.png')}"
+
+
+def machine_facts():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+            mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{os.cpu_count()} CPUs ({cpu}), {mem} RAM, Linux {platform.release()}"
+
+
+def tool_version(argv):
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+        return (p.stdout or p.stderr).strip().splitlines()[0]
+    except (OSError, subprocess.TimeoutExpired, IndexError):
+        return "unknown"
+
+
+def write_markdown(path, table, summary, info, skipped, failures, extra, rounds, elapsed,
+                   load_start, load_end, chart_ok, systems):
+    L = []
+    L.append("# rtctx benchmark results")
+    L.append("")
+    L.append("Generated by `make bench` (bench/run.py); do not edit by hand. "
+             f"Run on {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}: {machine_facts()}. "
+             f"{rounds} round(s), interleaved, every cell a fresh process; {elapsed:.0f} s of runs; "
+             f"load average {load_start[0]:.2f} at the start and {load_end[0]:.2f} at the end "
+             "(well above 0 means other work shared the CPUs and the figures are noisy).")
+    L.append("")
+    if chart_ok:
+        L.append("![rtctx benchmark chart](chart.png)")
+        L.append("")
+    L.append("## rtctx / best peer")
+    L.append("")
+    L.append("Lower is better for every metric; a ratio below 1 means rtctx wins. "
+             "Inline round trips (no hop) are left out of the comparison.")
+    L.append("")
+    L.append("| metric | rtctx | best peer | peer | rtctx / best |")
+    L.append("|---|---:|---|---:|---:|")
+    for mid, title, unit, mine, brow, bmed, ratio in summary:
+        L.append(f"| {title} ({unit}) | {fmt(mine)} | {label_md(brow)} | {fmt(bmed)} | {ratio:.2f} |")
+    L.append("")
+    L.append("## All cells: median (min–max)")
+    L.append("")
+    L.append("| metric | system | median | min–max | unit | runs |")
+    L.append("|---|---|---:|---:|---|---:|")
+    for mid, title, unit, row, med, lo, hi, cnt in table:
+        note = extra.get((mid, row))
+        sysl = label_md(row) + (f" ({note})" if note else "")
+        L.append(f"| {title} | {sysl} | {fmt(med)} | {fmt(lo)}–{fmt(hi)} | {unit} | {cnt} |")
+    L.append("")
+    L.append("## Systems")
+    L.append("")
+    swift = tool_version(["swift", "--version"])
+    for s in systems:
+        d = info[s]
+        ver = d.get("version") or (swift if s == "dispatch" else "")
+        L.append(f"- **{s}** {ver}: {d.get('api', '')}")
+    for s, why in skipped.items():
+        L.append(f"- **{s}**: skipped, {why}")
+    L.append("")
+    L.append("## Method")
+    L.append("")
+    L.append("""- One C driver (bench/driver.c) runs the same workloads through a small adapter per
+  system (bench/adapters/); tokio's adapter is a Rust static library (bench/tokio/) with C
+  entry points. Each system is its own executable, built with `cc -O2`.
+- A task is one relaxed atomic increment; the task that brings the counter to its target
+  posts a POSIX semaphore that the timing thread waits on. Each process warms up with
+  10,000 tasks (and 1,000 round trips for W3) before it times anything.
+- Every system gets 2 worker threads: rtctx `workers = 2`, tokio `worker_threads(2)`,
+  GLib an exclusive GThreadPool of 2, libuv `UV_THREADPOOL_SIZE=2` (plus its loop thread,
+  which libuv needs to call `uv_queue_work`), libdispatch's global queue (its width is the
+  CPU count, 2). The naive baseline has one worker by design.
+- W3 hop rows run the call on another thread and wait for it: `rt_block_on`,
+  `dispatch_async_f` + semaphore, tokio `Handle::spawn` + `Handle::block_on` of a oneshot
+  receiver, a post + condvar/semaphore wait elsewhere. `dispatch_sync_f` and tokio's
+  `Handle::block_on(async { f() })` run the function on the calling thread: they are the
+  rows marked "inline, no hop" and are not compared. The unpinned round trip is bimodal on
+  2-vCPU VMs (both threads on one vCPU, or across), hence the median, the p99 and the run
+  pinned to CPU 0 with `taskset -c 0` (all threads on one CPU).
+- W4: one task posted from outside spawns the children through the from-task path (rtctx
+  `rt_spawn(rt_handle_current())`, `tokio::spawn`, the same post call elsewhere).
+- M1: every worker is blocked by a task waiting on a semaphore, then 1,000,000 tasks are
+  posted; bytes per task = RSS growth / tasks still queued. Idle RSS: the whole process
+  (driver + libraries + runtime) after start-up, 10,000 tasks and 100 ms idle.
+- Instructions per task under callgrind: `make -C bench callgrind` (bench/callgrind.sh).""")
+    L.append("")
+    if failures:
+        L.append("## Failed cells")
+        L.append("")
+        for f in failures:
+            L.append(f"- {f}")
+        L.append("")
+    with open(path, "w") as f:
+        f.write("\n".join(L))
+
+
+def label_md(row):
+    s, v, inl = row
+    if not v:
+        return s
+    lab = f"{s}: `{v}`"
+    return lab + " (inline, no hop)" if inl else lab
+
+
+if __name__ == "__main__":
+    sys.exit(main())
