@@ -21,8 +21,10 @@ public enum Context {
     if let top = ThreadSlots.context {
       return Unmanaged<ContextGuard>.fromOpaque(top).takeUnretainedValue().runtime
     }
-    if let worker = ThreadSlots.worker {
-      return Unmanaged<RuntimeCore>.fromOpaque(worker).takeUnretainedValue()
+    if let slot = ThreadSlots.worker,
+      let runtime = Unmanaged<WorkerState>.fromOpaque(slot).takeUnretainedValue().runtimeAddress
+    {
+      return Unmanaged<RuntimeCore>.fromOpaque(runtime).takeUnretainedValue()
     }
     return nil
   }

@@ -4,18 +4,56 @@ public typealias CTaskFn = @convention(c) (UnsafeMutableRawPointer?) -> Void
 public typealias CCallFn = @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?
 public typealias CDropFn = @convention(c) (UnsafeMutableRawPointer?) -> Void
 
-/// One unit of work in a run queue or the timer heap.
+/// One unit of work in a run queue or the timer heap: two machine words.
 ///
-/// Plain spawns carry their function and argument by value, so `rt_spawn`
-/// allocates nothing of its own; only work that can be joined, cancelled
-/// or waited for carries a `TaskCell`.
-enum Job: @unchecked Sendable {
-  /// `rt_spawn`: no result, no drop, no join handle.
-  case fn(CTaskFn, UnsafeMutableRawPointer?)
-  /// `rt_spawn_full` / `rt_spawn_after` without a join handle.
-  case call(CCallFn, UnsafeMutableRawPointer?, CDropFn?)
-  /// Anything that can be joined, cancelled or waited for.
-  case task(TaskCell)
+/// A plain `rt_spawn` is its function and argument, stored as they are, so
+/// it allocates nothing and a queued task costs 16 bytes. Everything else
+/// (a result, a drop callback, a join handle, a Swift closure) is a
+/// `TaskCell`, marked by a `code` no function can have (page zero is never
+/// mapped), with the queue owning one retain of the cell.
+///
+/// Jobs are trivially copyable on purpose: rings move them with plain
+/// loads and stores, with no reference counting on the hot path.
+struct Job: @unchecked Sendable {
+  fileprivate static let cellCode: UInt = 1
+
+  let code: UInt
+  let payload: UInt
+
+  init(code: UInt, payload: UInt) {
+    self.code = code
+    self.payload = payload
+  }
+
+  static func fn(_ fn: CTaskFn, _ arg: UnsafeMutableRawPointer?) -> Job {
+    Job(code: unsafeBitCast(fn, to: UInt.self), payload: UInt(bitPattern: arg))
+  }
+
+  /// The job takes one retain of `cell`; `take()` gives it back once.
+  static func task(_ cell: TaskCell) -> Job {
+    Job(code: cellCode, payload: UInt(bitPattern: Unmanaged.passRetained(cell).toOpaque()))
+  }
+
+  /// The job's cell, if it has one, without consuming the job's retain.
+  var cell: TaskCell? {
+    guard code == Self.cellCode else { return nil }
+    return Unmanaged<TaskCell>.fromOpaque(UnsafeRawPointer(bitPattern: payload)!).takeUnretainedValue()
+  }
+
+  enum Kind {
+    case fn(CTaskFn, UnsafeMutableRawPointer?)
+    case task(TaskCell)
+  }
+
+  /// What the job is. Call it exactly once per job: it consumes the
+  /// queue's retain of a cell.
+  func take() -> Kind {
+    if code == Self.cellCode {
+      let pointer = UnsafeRawPointer(bitPattern: payload)!
+      return .task(Unmanaged<TaskCell>.fromOpaque(pointer).takeRetainedValue())
+    }
+    return .fn(unsafeBitCast(code, to: CTaskFn.self), UnsafeMutableRawPointer(bitPattern: payload))
+  }
 }
 
 /// What a task does when run, and what it does instead when dropped.

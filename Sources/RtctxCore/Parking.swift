@@ -1,48 +1,129 @@
 import Synchronization
 
-/// Where idle workers sleep, and how work wakes them.
+/// How idle workers sleep and how new work wakes them, with as few
+/// syscalls as the work allows.
 ///
-/// A worker about to sleep reads `epoch`, counts itself in `sleepers`, then
-/// looks for work one last time; a pusher makes its job visible, then reads
-/// `sleepers` and, only if someone sleeps, bumps `epoch` and wakes one.
-/// Both sides use sequentially consistent operations, so at least one of
-/// them sees the other (the classic store-load pairing): either the worker
-/// sees the job, or the pusher sees the sleeper. A wake between the worker's
-/// read of `epoch` and its futex wait is not lost: the kernel compares the
-/// word first. A push with nobody asleep costs one load and no syscall.
-final class Parking: Sendable {
-  private let epoch = FutexWord()
-  private let sleepers = Atomic<Int>(0)
+/// A worker with nothing to do first *searches* (spins over the queues for
+/// a while), then *sleeps* on its own futex word, listed in `idle`.
+/// Whoever makes work visible calls `notify()`, which does nothing while a
+/// worker is searching (that worker will find it) or nobody sleeps, and
+/// otherwise moves exactly one sleeper from `idle` to searching and wakes
+/// it. A woken worker that finds work notifies again if it was the last
+/// searcher, so wakes ripple out one at a time as long as work remains,
+/// instead of every push paying for a syscall.
+///
+/// The lost-wakeup handshake: a worker going to sleep first counts itself
+/// in `sleepers` and then looks at the queues once more; a pusher first
+/// makes its job visible and then reads `searching` and `sleepers`. All
+/// four are sequentially consistent, so one of the two sees the other.
+final class Parking: @unchecked Sendable {
+  private let searching = PaddedAtomic<Int>(0)
+  private let sleepers = PaddedAtomic<Int>(0)
+  private let idle = Mutex<[Int]>([])
+  private let words: [Parker]
+  /// At most this many workers search at once: on a small machine a
+  /// searching worker would otherwise take the core the pusher needs.
+  let maxSearching: Int
 
-  /// Sleeps until woken or `deadline`, unless `hasWork()` is true once the
-  /// worker counts as a sleeper.
-  func park(deadline: UInt64?, hasWork: () -> Bool) {
-    let seen = epoch.atomic.pointee.load(ordering: .sequentiallyConsistent)
-    sleepers.add(1, ordering: .sequentiallyConsistent)
-    if !hasWork() {
-      epoch.wait(whileEqualTo: seen, deadline: deadline)
+  final class Parker: Sendable {
+    /// 0 asleep or about to be, 1 woken by `notify`.
+    let word = FutexWord()
+  }
+
+  init(workers: Int) {
+    words = (0..<workers).map { _ in Parker() }
+    maxSearching = max(1, workers / 2)
+  }
+
+  // MARK: Worker side
+
+  /// Tries to become a searcher; false if enough workers search already.
+  func startSearching() -> Bool {
+    var n = searching.word.pointee.load(ordering: .relaxed)
+    while n < maxSearching {
+      let (won, seen) = searching.word.pointee.compareExchange(
+        expected: n, desired: n + 1, ordering: .sequentiallyConsistent)
+      if won { return true }
+      n = seen
     }
-    sleepers.subtract(1, ordering: .relaxed)
+    return false
   }
 
-  /// Wakes one sleeping worker, if any sleeps.
-  func wakeOne() {
-    guard sleepers.load(ordering: .sequentiallyConsistent) > 0 else { return }
-    epoch.atomic.pointee.add(1, ordering: .sequentiallyConsistent)
-    epoch.wake(1)
+  /// A searcher found work. Returns true if it was the last searcher: the
+  /// caller then calls `notify()` so that remaining work gets a worker.
+  func stopSearching() -> Bool {
+    searching.word.pointee.subtract(1, ordering: .sequentiallyConsistent).newValue == 0
   }
 
-  /// Wakes every sleeping worker, if any sleeps: a timer is now due
-  /// earlier than the one they sleep towards.
-  func wakeAllSleeping() {
-    guard sleepers.load(ordering: .sequentiallyConsistent) > 0 else { return }
-    wakeAll()
+  /// Sleeps worker `index` until notified or `deadline`, unless
+  /// `hasWork()` holds once it counts as a sleeper. The caller must not be
+  /// searching. Returns with the worker counted as searching if it was
+  /// notified, else not searching.
+  func sleep(index: Int, deadline: UInt64?, hasWork: () -> Bool) -> Bool {
+    let parker = words[index]
+    parker.word.atomic.pointee.store(0, ordering: .relaxed)
+    idle.withLock { idle in
+      idle.append(index)
+      sleepers.word.pointee.add(1, ordering: .sequentiallyConsistent)
+    }
+    if !hasWork() {
+      while parker.word.atomic.pointee.load(ordering: .acquiring) == 0 {
+        if !parker.word.wait(whileEqualTo: 0, deadline: deadline) { break }
+      }
+    }
+    // Leave the idle list, unless a notifier already took us out of it
+    // (it then counted us as searching and set, or will set, our word).
+    let removed = idle.withLock { idle in
+      guard let at = idle.firstIndex(of: index) else { return false }
+      idle.remove(at: at)
+      sleepers.word.pointee.subtract(1, ordering: .relaxed)
+      return true
+    }
+    if removed { return false }
+    // A notifier owns our wake: wait for its store so that the next sleep
+    // does not see a stale 1.
+    while parker.word.atomic.pointee.load(ordering: .acquiring) == 0 {
+      parker.word.wait(whileEqualTo: 0)
+    }
+    return true
   }
 
-  /// Wakes every sleeping worker, and makes a worker about to sleep think
-  /// again: shutdown.
-  func wakeAll() {
-    epoch.atomic.pointee.add(1, ordering: .sequentiallyConsistent)
-    epoch.wakeAll()
+  // MARK: Pusher side
+
+  /// Work became visible: make sure some worker will look at it.
+  func notify() {
+    if searching.word.pointee.load(ordering: .sequentiallyConsistent) > 0 { return }
+    if sleepers.word.pointee.load(ordering: .sequentiallyConsistent) == 0 { return }
+    let woken: Int? = idle.withLock { idle in
+      // Re-check under the lock: another notifier may have woken someone.
+      guard !idle.isEmpty, searching.word.pointee.load(ordering: .relaxed) == 0 else { return nil }
+      let index = idle.removeLast()
+      sleepers.word.pointee.subtract(1, ordering: .relaxed)
+      searching.word.pointee.add(1, ordering: .sequentiallyConsistent)
+      return index
+    }
+    if let woken { wake(woken) }
+  }
+
+  /// Wakes every sleeper (shutdown, or a timer due earlier than they sleep
+  /// towards). They come back not searching.
+  func notifyAll() {
+    let all: [Int] = idle.withLock { idle in
+      let all = idle
+      idle.removeAll()
+      sleepers.word.pointee.subtract(all.count, ordering: .relaxed)
+      searching.word.pointee.add(all.count, ordering: .sequentiallyConsistent)
+      return all
+    }
+    all.forEach(wake)
+  }
+
+  var hasSleepers: Bool { sleepers.word.pointee.load(ordering: .sequentiallyConsistent) > 0 }
+
+  private func wake(_ index: Int) {
+    let parker = words[index]
+    // Releasing: the woken worker sees the state that made us wake it.
+    parker.word.atomic.pointee.store(1, ordering: .releasing)
+    parker.word.wake(1)
   }
 }

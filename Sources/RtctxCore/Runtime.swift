@@ -1,6 +1,6 @@
 import Synchronization
 
-/// A running runtime: its workers, queue, timers and counters.
+/// A running runtime: its workers, queues, timers and counters.
 ///
 /// A C `rt_handle_t` is a retained reference to this object, so handles
 /// keep it alive after shutdown and can answer `.shutDown`.
@@ -11,8 +11,9 @@ import Synchronization
 ///    the runtime's own tasks may still spawn, so work in flight can finish.
 /// 2. Drain: wait until no job is queued or running. Timers falling due
 ///    meanwhile run. If a timeout elapses first: seal admission (nobody may
-///    spawn any more), drop every job not yet started, and wait for the
-///    running ones.
+///    spawn any more), drop the pending timers, drop every job not yet
+///    started (workers drop what they pop from then on, and this thread
+///    empties the queues), and wait for the running ones.
 /// 3. Close the timers, under their lock and only while nothing is in
 ///    flight, and drop those still pending.
 /// 4. Seal admission and stop the workers; each runs `onThreadStop`, and
@@ -24,22 +25,36 @@ public final class RuntimeCore: @unchecked Sendable {
     case stopped
   }
 
+  /// What workers check after each job; written only by shutdown, so the
+  /// cache line stays shared and the check costs a plain load.
+  enum Phase: UInt8 {
+    case running = 0, draining = 1, dropping = 2
+  }
+
   public let config: RuntimeConfig
   public let workerCount: Int
-  let queue = RunQueue()
+  let workers: [WorkerState]
+  let inject = InjectQueue()
   let timers = Timers()
-  let parking = Parking()
+  let parking: Parking
   let admission = Admission()
+  let bound: QueueBound
   let counters = Counters()
+  let phase = PaddedAtomic<UInt8>(Phase.running.rawValue)
   let stopping = Atomic<Bool>(false)
   let startedWorkers = FutexWord()
+  /// Bumped by each worker that runs out of work while the runtime drains.
+  let drainEvent = FutexWord()
   private let lifecycle = Mutex(Lifecycle.running(threads: []))
   /// Jobs dropped because a shutdown timeout elapsed (not pending timers).
   private let droppedByTimeout = Atomic<UInt64>(0)
 
   private init(config: RuntimeConfig) {
     self.config = config
-    self.workerCount = config.resolvedWorkers
+    workerCount = config.resolvedWorkers
+    workers = (0..<workerCount).map { WorkerState(index: $0) }
+    parking = Parking(workers: workerCount)
+    bound = QueueBound(capacity: config.queueCapacity)
   }
 
   /// Starts a runtime and returns once every worker ran its start hook;
@@ -50,9 +65,11 @@ public final class RuntimeCore: @unchecked Sendable {
     else { return nil }
     let runtime = RuntimeCore(config: config)
     var threads: [OSThread] = []
-    for index in 0..<runtime.workerCount {
-      guard let thread = OSThread.start(name: "\(config.threadName)-\(index)", { runtime.workerMain() })
-      else { break }
+    for worker in runtime.workers {
+      worker.runtimeAddress = Unmanaged.passUnretained(runtime).toOpaque()
+      guard let thread = OSThread.start(name: "\(config.threadName)-\(worker.index)", {
+        runtime.workerMain(worker)
+      }) else { break }
       threads.append(thread)
     }
     // Acquiring: pairs with each worker's releasing count after its hook.
@@ -70,30 +87,47 @@ public final class RuntimeCore: @unchecked Sendable {
     return runtime
   }
 
-  /// True on the worker threads of this runtime.
-  public var isCurrentWorker: Bool {
-    ThreadSlots.worker == Unmanaged.passUnretained(self).toOpaque()
+  /// The calling thread's worker, if it is one of this runtime's.
+  @inline(__always)
+  var currentWorker: WorkerState? {
+    guard let slot = ThreadSlots.worker else { return nil }
+    let worker = Unmanaged<WorkerState>.fromOpaque(slot).takeUnretainedValue()
+    return worker.runtimeAddress == Unmanaged.passUnretained(self).toOpaque() ? worker : nil
   }
+
+  /// True on the worker threads of this runtime.
+  public var isCurrentWorker: Bool { currentWorker != nil }
 
   // MARK: Accepting work
 
   /// Queues a job. `bounded` applies the configured queue capacity.
+  @inline(__always)
   func submit(_ job: Job, bounded: Bool) -> RuntimeError? {
-    guard admission.enter(fromWorker: isCurrentWorker) else {
-      counters.rejectedOne()
-      return .shutDown
-    }
-    guard queue.push(job, limit: bounded ? config.queueCapacity : 0) else {
-      admission.leave()
-      counters.rejectedOne()
+    if bound.isActive && !bound.reserve(force: !bounded) {
+      counters.rejected.add(1, ordering: .relaxed)
       return .queueFull
     }
-    counters.acceptedQueued()
-    parking.wakeOne()
+    let worker = currentWorker
+    guard admission.enter(fromWorker: worker != nil) else {
+      if bound.isActive { bound.release() }
+      counters.rejected.add(1, ordering: .relaxed)
+      return .shutDown
+    }
+    if let worker {
+      // A task's children stay on its worker until someone steals them.
+      if !worker.local.push(job) {
+        worker.local.spillHalf { inject.pushOverflow($0) }
+        _ = worker.local.push(job)
+      }
+    } else {
+      inject.push(job)
+    }
+    parking.notify()
     return nil
   }
 
   /// `rt_spawn`.
+  @inline(__always)
   public func spawn(_ fn: @escaping CTaskFn, _ arg: UnsafeMutableRawPointer?) -> RuntimeError? {
     submit(.fn(fn, arg), bounded: true)
   }
@@ -105,43 +139,39 @@ public final class RuntimeCore: @unchecked Sendable {
   public func spawn(
     _ body: TaskBody, after delay: UInt64? = nil, joinable: Bool
   ) -> Result<TaskCell?, RuntimeError> {
-    let job: Job
-    var cell: TaskCell? = nil
-    switch body {
-    case .c(let fn, let arg, let drop) where !joinable:
-      job = .call(fn, arg, drop)
-    default:
-      cell = TaskCell(body, runtime: self, state: (delay ?? 0) == 0 ? .queued : .timer)
-      job = .task(cell!)
-    }
+    let cell = TaskCell(body, runtime: self, state: (delay ?? 0) == 0 ? .queued : .timer)
     guard let delay, delay > 0 else {
-      if let error = submit(job, bounded: delay == nil) { return .failure(error) }
-      return .success(cell)
+      if let error = submit(.task(cell), bounded: delay == nil) { return .failure(error) }
+      return .success(joinable ? cell : nil)
     }
     // A delay too far to represent never falls due (dropped at shutdown).
-    return schedule(job, due: Deadline.after(nanoseconds: delay) ?? .max).map { cell }
+    let due = Deadline.after(nanoseconds: delay) ?? .max
+    return schedule(.task(cell), due: due).map { joinable ? cell : nil }
   }
 
   private func schedule(_ job: Job, due: UInt64) -> Result<Void, RuntimeError> {
     // A timer is accepted while admission is open; if the drain already
     // closed the timers, it is refused there.
     guard !admission.isSealed, !admission.isClosed || isCurrentWorker,
-      let earliest = timers.add(due: due, job: job, onAccepted: counters.acceptedTimer)
+      let earliest = timers.add(due: due, job: job, onAccepted: {
+        counters.timersAccepted.add(1, ordering: .relaxed)
+      })
     else {
-      counters.rejectedOne()
+      _ = job.take()  // releases the cell
+      counters.rejected.add(1, ordering: .relaxed)
       return .failure(.shutDown)
     }
-    if earliest { parking.wakeAllSleeping() }
+    if earliest && parking.hasSleepers { parking.notifyAll() }
     return .success(())
   }
 
   /// Queues `body` to run once, whatever the queue capacity (trampoline
   /// calls, executor jobs): no join handle.
   public func post(_ body: TaskBody) -> RuntimeError? {
-    switch body {
-    case .c(let fn, let arg, let drop): submit(.call(fn, arg, drop), bounded: false)
-    case .swift: submit(.task(TaskCell(body, runtime: self, state: .queued)), bounded: false)
-    }
+    let job = Job.task(TaskCell(body, runtime: self, state: .queued))
+    let error = submit(job, bounded: false)
+    if error != nil { _ = job.take() }
+    return error
   }
 
   /// `rt_block_on`: runs `body` on a worker and waits; inline on a worker
@@ -149,90 +179,63 @@ public final class RuntimeCore: @unchecked Sendable {
   public func blockOn(_ body: TaskBody) -> Result<UnsafeMutableRawPointer?, RuntimeError> {
     if isCurrentWorker { return .success(body.run()) }
     let cell = TaskCell(body, runtime: self, state: .queued)
-    if let error = submit(.task(cell), bounded: false) { return .failure(error) }
+    let job = Job.task(cell)
+    if let error = submit(job, bounded: false) {
+      _ = job.take()
+      return .failure(error)
+    }
     return cell.join(deadline: nil)
   }
 
-  // MARK: Running work (workers)
+  // MARK: Claims off the workers
 
-  /// Runs one popped job, or drops it once a shutdown timeout sealed the
-  /// runtime.
-  func execute(_ job: Job) {
-    defer { admission.leave() }
-    if admission.isSealed {
-      if drop(job) { droppedByTimeout.add(1, ordering: .relaxed) }
-      return
-    }
-    switch job {
-    case .fn(let fn, let arg):
-      counters.dequeued()
-      fn(arg)
-    case .call(let fn, let arg, _):
-      counters.dequeued()
-      _ = fn(arg)
-    case .task(let cell):
-      // A cell is skipped if a joiner ran it inline or it was cancelled.
-      guard cell.transition(from: .queued, to: .claimed) else { return }
-      counters.dequeued()
-      cell.runClaimed()
-    }
-    counters.completed()
+  /// A queued cell was claimed by a canceller or an inline joiner.
+  func claimedElsewhere() {
+    counters.claimedElsewhere.add(1, ordering: .relaxed)
+    if bound.isActive { bound.release() }
   }
 
-  /// Drops a queued job that never started; false if a cell was already
-  /// claimed by someone else.
-  private func drop(_ job: Job) -> Bool {
-    switch job {
-    case .fn:
-      counters.dequeued()
-    case .call(_, let arg, let drop):
-      counters.dequeued()
-      drop?(arg)
-    case .task(let cell):
-      guard cell.transition(from: .queued, to: .claimed) else { return false }
-      counters.dequeued()
-      cell.dropClaimed()
-    }
-    counters.droppedOne()
-    return true
-  }
-
-  /// Drops a timer that never fell due.
-  private func dropTimer(_ job: Job) {
-    switch job {
-    case .fn:
-      counters.timerGone()
-    case .call(_, let arg, let drop):
-      counters.timerGone()
-      drop?(arg)
-    case .task(let cell):
-      guard cell.transition(from: .timer, to: .claimed) else { return }
-      counters.timerGone()
-      cell.dropClaimed()
-    }
-    counters.droppedOne()
-  }
+  // MARK: Timers
 
   /// Moves due timers to the run queue; true if any moved.
   @discardableResult
   func fireDueTimers() -> Bool {
     if timers.nextDue.load(ordering: .relaxed) == .max { return false }
-    var moved = 0
+    var moved = false
     timers.fireDue(now: monotonicNow()) { job in
-      if case .task(let cell) = job, !cell.transition(from: .timer, to: .queued) {
-        return  // cancelled while pending
+      if let cell = job.cell, !cell.transition(from: .timer, to: .queued) {
+        _ = job.take()  // cancelled while pending: release the heap's retain
+        return
       }
-      // The runtime owes a due timer its run even while draining.
+      // The runtime owes a due timer its run, even while draining.
       admission.force()
-      counters.timerDue()
-      _ = queue.push(job)
-      moved += 1
+      counters.timersFired.add(1, ordering: .relaxed)
+      if bound.isActive { _ = bound.reserve(force: true) }
+      inject.push(job)
+      moved = true
     }
-    if moved > 1 { parking.wakeOne() }
-    return moved > 0
+    if moved { parking.notify() }
+    return moved
   }
 
   // MARK: Shutdown
+
+  /// Jobs accepted and not yet done with. Reads the finished counts
+  /// before the accepted count: both only grow, so a zero means that at
+  /// the later read everything accepted had finished.
+  var inFlight: UInt64 {
+    var finished = counters.finishedElsewhere.load(ordering: .acquiring)
+    for worker in workers { finished &+= worker.counters.finished.load(ordering: .acquiring) }
+    return admission.accepted &- finished
+  }
+
+  private func waitDrained(deadline: UInt64?) -> Bool {
+    while true {
+      let event = drainEvent.atomic.pointee.load(ordering: .acquiring)
+      if inFlight == 0 { return true }
+      if !drainEvent.wait(whileEqualTo: event, deadline: deadline) { return inFlight == 0 }
+    }
+  }
 
   /// `rt_shutdown` (timeout nil) and `rt_shutdown_timeout`.
   public func shutdown(timeout: UInt64?) -> Result<Void, RuntimeError> {
@@ -245,24 +248,24 @@ public final class RuntimeCore: @unchecked Sendable {
     guard let threads else { return .failure(.shutDown) }
 
     // Step 1.
+    phase.word.pointee.store(Phase.draining.rawValue, ordering: .sequentiallyConsistent)
     admission.close()
     // Step 2.
     let deadline = timeout.flatMap { Deadline.after(nanoseconds: $0) }
-    if !admission.waitDrained(deadline: deadline) {
+    if !waitDrained(deadline: deadline) {
       admission.seal()
-      while let job = queue.pop() {
-        if drop(job) { droppedByTimeout.add(1, ordering: .relaxed) }
-        admission.leave()
-      }
-      _ = admission.waitDrained(deadline: nil)
+      phase.word.pointee.store(Phase.dropping.rawValue, ordering: .sequentiallyConsistent)
+      timers.close(if: { true })?.forEach(dropTimer)
+      dropQueuedJobs()
+      _ = waitDrained(deadline: nil)
     }
     // Step 3.
     while true {
-      if let pending = timers.close(if: { admission.inFlight == 0 }) {
+      if let pending = timers.close(if: { inFlight == 0 }) {
         pending.forEach(dropTimer)
         break
       }
-      _ = admission.waitDrained(deadline: nil)
+      _ = waitDrained(deadline: nil)
     }
     // Step 4.
     admission.seal()
@@ -271,9 +274,49 @@ public final class RuntimeCore: @unchecked Sendable {
     return droppedByTimeout.load(ordering: .relaxed) > 0 ? .failure(.timedOut) : .success(())
   }
 
+  /// The shutdown thread's share of dropping: it empties every queue,
+  /// while the workers drop whatever they pop.
+  private func dropQueuedJobs() {
+    func dropOne(_ job: Job) {
+      if dropQueued(job) {
+        counters.claimedElsewhere.add(1, ordering: .relaxed)
+        counters.droppedElsewhere.add(1, ordering: .relaxed)
+        droppedByTimeout.add(1, ordering: .relaxed)
+      }
+      counters.finishedElsewhere.add(1, ordering: .releasing)
+    }
+    while let job = inject.pop() { dropOne(job) }
+    while inject.popOverflowBatch(max: 256, into: dropOne) > 0 {}
+    for worker in workers { while let job = worker.local.pop() { dropOne(job) } }
+  }
+
+  /// Drops a queued job that never started; false if its cell was already
+  /// claimed elsewhere.
+  func dropQueued(_ job: Job) -> Bool {
+    switch job.take() {
+    case .fn:
+      break
+    case .task(let cell):
+      guard cell.transition(from: .queued, to: .claimed) else { return false }
+      cell.dropClaimed()
+    }
+    if bound.isActive { bound.release() }
+    return true
+  }
+
+  func noteDroppedByTimeout() { droppedByTimeout.add(1, ordering: .relaxed) }
+
+  /// Drops a timer that never fell due.
+  private func dropTimer(_ job: Job) {
+    guard case .task(let cell) = job.take(), cell.transition(from: .timer, to: .claimed) else { return }
+    counters.timersGone.add(1, ordering: .relaxed)
+    cell.dropClaimed()
+    counters.droppedElsewhere.add(1, ordering: .relaxed)
+  }
+
   private func stopWorkers(_ threads: [OSThread]) {
     stopping.store(true, ordering: .sequentiallyConsistent)
-    parking.wakeAll()
+    parking.notifyAll()
     threads.forEach { $0.join() }
   }
 
@@ -287,15 +330,31 @@ public final class RuntimeCore: @unchecked Sendable {
 
   public var stats: Stats {
     let stopped = lifecycle.withLock { if case .running = $0 { false } else { true } }
-    let queued = counters.queued.load(ordering: .relaxed)
-    // Counters move independently; a passing negative reads as zero.
+    var completed = counters.completedElsewhere.load(ordering: .relaxed)
+    var dropped = counters.droppedElsewhere.load(ordering: .relaxed)
+    var claimedByWorkers: UInt64 = 0
+    for worker in workers {
+      let c = worker.counters.completed.load(ordering: .relaxed)
+      let d = worker.counters.dropped.load(ordering: .relaxed)
+      completed &+= c
+      dropped &+= d
+      claimedByWorkers &+= c &+ d
+    }
+    let claimed = claimedByWorkers &+ counters.claimedElsewhere.load(ordering: .relaxed)
+    let accepted = admission.accepted
+    let timersAccepted = counters.timersAccepted.load(ordering: .relaxed)
+    let timersFired = counters.timersFired.load(ordering: .relaxed)
+    let timersGone = counters.timersGone.load(ordering: .relaxed)
+    // Counters move independently while tasks run; a passing negative
+    // reads as zero.
+    func nonNegative(_ value: UInt64) -> UInt64 { value > UInt64(Int64.max) ? 0 : value }
     return Stats(
       workers: workerCount,
-      spawned: counters.spawned.load(ordering: .relaxed),
-      completed: counters.completedCount.load(ordering: .relaxed),
-      dropped: counters.droppedCount.load(ordering: .relaxed),
-      queued: queued > UInt64(Int64.max) ? 0 : queued,
-      timers: counters.timers.load(ordering: .relaxed),
+      spawned: accepted &- timersFired &+ timersAccepted,
+      completed: completed,
+      dropped: dropped,
+      queued: nonNegative(accepted &- claimed),
+      timers: nonNegative(timersAccepted &- timersFired &- timersGone),
       rejected: counters.rejected.load(ordering: .relaxed),
       shutdown: stopped)
   }

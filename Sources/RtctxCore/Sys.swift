@@ -118,3 +118,11 @@ enum ThreadSlots {
     set { rtctx_tls_set_context(newValue) }
   }
 }
+
+/// Gives the core to another thread while spinning: on a 2-core machine a
+/// spinning worker would otherwise take the time the thread it waits for
+/// needs.
+@inline(__always)
+func yieldProcessor() {
+  sched_yield()
+}

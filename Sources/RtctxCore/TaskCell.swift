@@ -94,9 +94,9 @@ public final class TaskCell: @unchecked Sendable {
         return .failure(.cancelled)
       case .queued where runtime.isCurrentWorker:
         if transition(from: .queued, to: .claimed) {
-          runtime.counters.dequeued()
+          runtime.claimedElsewhere()
           runClaimed()
-          runtime.counters.completed()
+          runtime.counters.completedElsewhere.add(1, ordering: .relaxed)
           return .success(result)
         }
         continue
@@ -126,15 +126,18 @@ public final class TaskCell: @unchecked Sendable {
     claim: while true {
       switch state {
       case .queued:
-        if transition(from: .queued, to: .claimed) { runtime.counters.dequeued(); break claim }
+        if transition(from: .queued, to: .claimed) { runtime.claimedElsewhere(); break claim }
       case .timer:
-        if transition(from: .timer, to: .claimed) { runtime.counters.timerGone(); break claim }
+        if transition(from: .timer, to: .claimed) {
+          runtime.counters.timersGone.add(1, ordering: .relaxed)
+          break claim
+        }
       case .claimed, .finished, .dropped:
         return .failure(.busy)
       }
     }
     dropClaimed()
-    runtime.counters.droppedOne()
+    runtime.counters.droppedElsewhere.add(1, ordering: .relaxed)
     return .success(())
   }
 }

@@ -1,16 +1,37 @@
+import Synchronization
+
+/// One worker: its local queue and counters. The thread-local worker slot
+/// points here while the worker's thread runs.
+final class WorkerState: @unchecked Sendable {
+  let index: Int
+  let local = LocalQueue()
+  let counters = WorkerCounters()
+  /// The runtime this worker belongs to, as an address: compared on every
+  /// spawn to tell the runtime's own tasks from outsiders, never retained.
+  var runtimeAddress: UnsafeMutableRawPointer?
+  /// Owner-only: counts jobs, to look at the inject queue and the timers
+  /// now and then even while the local queue has work.
+  var tick: UInt32 = 0
+
+  init(index: Int) { self.index = index }
+}
+
 /// The loop each worker thread runs.
 ///
-/// Work first; due timers between tasks and before sleeping; a short spin
-/// before parking, because work often arrives within microseconds of the
-/// last task and a futex sleep plus wake costs far more than the spin.
+/// Find work: own queue first (children, warm in cache), the inject queue
+/// every 61st job so outsiders are not starved, then the inject queue, its
+/// overflow (a batch at a time), then stealing half of another worker's
+/// queue. Without work, search for a while (spinning is cheaper than a
+/// futex sleep and wake when work comes back within microseconds), then
+/// sleep until notified or the next timer is due.
 extension RuntimeCore {
-  private static let spinsBeforePark = 64
-  private static let tasksBetweenTimerChecks = 32
+  private static let searchRounds = 200
+  private static let overflowBatch = 128
 
-  func workerMain() {
+  func workerMain(_ worker: WorkerState) {
     // The worker slot makes this runtime current on this thread, and marks
     // the thread as one of its workers (inline block_on, EDEADLK).
-    ThreadSlots.worker = Unmanaged.passUnretained(self).toOpaque()
+    ThreadSlots.worker = Unmanaged.passUnretained(worker).toOpaque()
     defer { ThreadSlots.worker = nil }
 
     config.onThreadStart?()
@@ -18,37 +39,103 @@ extension RuntimeCore {
     startedWorkers.atomic.pointee.add(1, ordering: .releasing)
     startedWorkers.wakeAll()
 
-    var sinceTimerCheck = 0
+    var searching = false
     while true {
-      if let job = queue.pop() {
-        execute(job)
-        sinceTimerCheck += 1
-        if sinceTimerCheck >= Self.tasksBetweenTimerChecks {
-          sinceTimerCheck = 0
-          fireDueTimers()
+      if let job = findWork(worker) {
+        if searching {
+          searching = false
+          if parking.stopSearching() { parking.notify() }
         }
+        execute(job, on: worker)
         continue
       }
-      sinceTimerCheck = 0
+      if phase.word.pointee.load(ordering: .relaxed) != Phase.running.rawValue {
+        drainEvent.atomic.pointee.add(1, ordering: .releasing)
+        drainEvent.wakeAll()
+      }
       if fireDueTimers() { continue }
       if stopping.load(ordering: .acquiring) { break }
-      if spinForWork() { continue }
-
+      if !searching { searching = parking.startSearching() }
+      if searching {
+        if searchBriefly(worker) { continue }
+        searching = false
+        _ = parking.stopSearching()
+      }
       let due = timers.nextDue.load(ordering: .relaxed)
-      parking.park(deadline: due == .max ? nil : due) {
-        queue.length.load(ordering: .sequentiallyConsistent) > 0
+      searching = parking.sleep(index: worker.index, deadline: due == .max ? nil : due) {
+        mayHaveWork()
           || timers.nextDue.load(ordering: .sequentiallyConsistent) < due
           || stopping.load(ordering: .sequentiallyConsistent)
       }
     }
-
+    if searching { _ = parking.stopSearching() }
     config.onThreadStop?()
   }
 
-  private func spinForWork() -> Bool {
-    for _ in 0..<Self.spinsBeforePark {
-      if queue.length.load(ordering: .relaxed) > 0 { return true }
+  @inline(__always)
+  private func findWork(_ worker: WorkerState) -> Job? {
+    worker.tick &+= 1
+    if worker.tick % 61 == 0 {
+      if let job = inject.pop() { return job }
+      fireDueTimers()
+    }
+    if let job = worker.local.pop() { return job }
+    if let job = inject.pop() { return job }
+    return findWorkSlowly(worker)
+  }
+
+  private func findWorkSlowly(_ worker: WorkerState) -> Job? {
+    if inject.popOverflowBatch(max: Self.overflowBatch, into: { _ = worker.local.push($0) }) > 0 {
+      return worker.local.pop()
+    }
+    // Steal, starting after ourselves so that victims spread out.
+    for offset in 1..<max(workerCount, 1) {
+      let victim = workers[(worker.index + offset) % workerCount]
+      if let job = worker.local.steal(from: victim.local) { return job }
+    }
+    return nil
+  }
+
+  /// Whether any queue may hold a job: the parking handshake's re-check.
+  func mayHaveWork() -> Bool {
+    if inject.mayHaveWork { return true }
+    for worker in workers where worker.local.count > 0 { return true }
+    return false
+  }
+
+  private func searchBriefly(_ worker: WorkerState) -> Bool {
+    for _ in 0..<Self.searchRounds {
+      if mayHaveWork() { return true }
+      if timers.nextDue.load(ordering: .relaxed) <= monotonicNow() { return true }
+      yieldProcessor()
     }
     return false
+  }
+
+  /// Runs one popped job, or drops it once a shutdown timeout sealed the
+  /// runtime.
+  @inline(__always)
+  func execute(_ job: Job, on worker: WorkerState) {
+    if phase.word.pointee.load(ordering: .relaxed) == Phase.dropping.rawValue {
+      if dropQueued(job) {
+        worker.counters.droppedOne()
+        noteDroppedByTimeout()
+      }
+    } else {
+      switch job.take() {
+      case .fn(let fn, let arg):
+        if bound.isActive { bound.release() }
+        fn(arg)
+        worker.counters.ranOne()
+      case .task(let cell):
+        // Skipped if a joiner ran it inline or it was cancelled.
+        if cell.transition(from: .queued, to: .claimed) {
+          if bound.isActive { bound.release() }
+          cell.runClaimed()
+          worker.counters.ranOne()
+        }
+      }
+    }
+    worker.counters.finishedOne()
   }
 }

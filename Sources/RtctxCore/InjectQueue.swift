@@ -1,0 +1,192 @@
+import Synchronization
+
+/// The queue that threads outside the runtime push to and every worker
+/// pops from.
+///
+/// A bounded lock-free ring (Dmitry Vyukov's MPMC array queue) takes the
+/// traffic: a push or a pop is one compare-and-swap on its end of the ring
+/// plus a store of the slot's sequence number. Each slot's sequence says
+/// whose turn it is: `pos` means "free for the push at pos", `pos + 1`
+/// "holds the job pushed at pos", `pos + capacity` "free for the next lap".
+/// When the ring is full, jobs spill into `overflow`, a mutex-protected
+/// chunked list, so the queue is unbounded without ever copying: no task
+/// order is promised, so the two parts need not stay in order.
+final class InjectQueue: @unchecked Sendable {
+  private struct Slot: ~Copyable {
+    let sequence: Atomic<UInt>
+    // Relaxed atomics (plain moves on x86), ordered by `sequence`.
+    let code = Atomic<UInt>(0)
+    let payload = Atomic<UInt>(0)
+    init(_ sequence: UInt) { self.sequence = Atomic(sequence) }
+  }
+
+  private static let capacity = 8192
+  private let slots: UnsafeMutablePointer<Slot>
+  private let mask = UInt(capacity - 1)
+  private let head = PaddedAtomic<UInt>(0)
+  private let tail = PaddedAtomic<UInt>(0)
+  private let overflow = Mutex(Overflow())
+  private let overflowCount = PaddedAtomic<Int>(0)
+
+  init() {
+    slots = .allocate(capacity: Self.capacity)
+    for i in 0..<Self.capacity { (slots + i).initialize(to: Slot(UInt(i))) }
+  }
+
+  deinit {
+    slots.deinitialize(count: Self.capacity)
+    slots.deallocate()
+  }
+
+  /// Pushes a job; never fails.
+  func push(_ job: Job) {
+    if tryPushRing(job) { return }
+    overflow.withLock { $0.push(job) }
+    // Sequentially consistent, like the ring's CAS: parking pairs with it.
+    overflowCount.word.pointee.add(1, ordering: .sequentiallyConsistent)
+  }
+
+  /// Pushes a batch that a worker moves out of its full local queue.
+  func pushOverflow(_ jobs: UnsafeBufferPointer<Job>) {
+    overflow.withLock { list in for job in jobs { list.push(job) } }
+    overflowCount.word.pointee.add(jobs.count, ordering: .sequentiallyConsistent)
+  }
+
+  private func tryPushRing(_ job: Job) -> Bool {
+    var pos = tail.word.pointee.load(ordering: .relaxed)
+    while true {
+      let slot = slots + Int(pos & mask)
+      // Acquiring: the slot's previous job was fully read by its popper.
+      let sequence = slot.pointee.sequence.load(ordering: .acquiring)
+      let lag = Int(bitPattern: sequence &- pos)
+      if lag == 0 {
+        // Sequentially consistent: a worker about to sleep counts itself
+        // as a sleeper, then looks at the ring; this push, then its check
+        // for sleepers, must not both miss (see Parking.swift).
+        let (won, seen) = tail.word.pointee.compareExchange(
+          expected: pos, desired: pos &+ 1, ordering: .sequentiallyConsistent)
+        if won {
+          slot.pointee.code.store(job.code, ordering: .relaxed)
+          slot.pointee.payload.store(job.payload, ordering: .relaxed)
+          // Releasing: the popper that sees pos + 1 sees the job.
+          slot.pointee.sequence.store(pos &+ 1, ordering: .releasing)
+          return true
+        }
+        pos = seen
+      } else if lag < 0 {
+        return false  // full: the slot still holds the job of the last lap
+      } else {
+        pos = tail.word.pointee.load(ordering: .relaxed)
+      }
+    }
+  }
+
+  /// Pops a job from the ring, else a job from the overflow.
+  func pop() -> Job? {
+    if let job = popRing() { return job }
+    if overflowCount.word.pointee.load(ordering: .relaxed) == 0 { return nil }
+    return popOverflow()
+  }
+
+  private func popRing() -> Job? {
+    var pos = head.word.pointee.load(ordering: .relaxed)
+    while true {
+      let slot = slots + Int(pos & mask)
+      // Acquiring: pairs with the pusher's releasing store of pos + 1.
+      let sequence = slot.pointee.sequence.load(ordering: .acquiring)
+      let lag = Int(bitPattern: sequence &- (pos &+ 1))
+      if lag == 0 {
+        let (won, seen) = head.word.pointee.compareExchange(
+          expected: pos, desired: pos &+ 1, ordering: .relaxed)
+        if won {
+          let job = Job(
+            code: slot.pointee.code.load(ordering: .relaxed),
+            payload: slot.pointee.payload.load(ordering: .relaxed))
+          // Releasing: the next lap's pusher writes only after our reads.
+          slot.pointee.sequence.store(pos &+ mask &+ 1, ordering: .releasing)
+          return job
+        }
+        pos = seen
+      } else if lag < 0 {
+        return nil  // empty, or the next push is still being written
+      } else {
+        pos = head.word.pointee.load(ordering: .relaxed)
+      }
+    }
+  }
+
+  private func popOverflow() -> Job? {
+    let job = overflow.withLock { $0.pop() }
+    if job != nil { overflowCount.word.pointee.subtract(1, ordering: .relaxed) }
+    return job
+  }
+
+  /// Moves up to `max` overflow jobs out at once, for a worker's local
+  /// queue: one lock for many jobs.
+  func popOverflowBatch(max: Int, into sink: (Job) -> Void) -> Int {
+    if overflowCount.word.pointee.load(ordering: .relaxed) == 0 { return 0 }
+    let moved = overflow.withLock { list in
+      var moved = 0
+      while moved < max, let job = list.pop() {
+        sink(job)
+        moved += 1
+      }
+      return moved
+    }
+    if moved > 0 { overflowCount.word.pointee.subtract(moved, ordering: .relaxed) }
+    return moved
+  }
+
+  /// Whether a job may be waiting. Sequentially consistent: the second
+  /// half of the parking handshake.
+  var mayHaveWork: Bool {
+    tail.word.pointee.load(ordering: .sequentiallyConsistent)
+      != head.word.pointee.load(ordering: .sequentiallyConsistent)
+      || overflowCount.word.pointee.load(ordering: .sequentiallyConsistent) > 0
+  }
+}
+
+/// An unbounded FIFO of jobs in 4096-job chunks: growing never copies, and
+/// a queued job costs its 16 bytes plus 1/4096 of a chunk header.
+struct Overflow: ~Copyable {
+  private final class Chunk {
+    static let size = 4096
+    let jobs = UnsafeMutablePointer<Job>.allocate(capacity: size)
+    var next: Chunk?
+    deinit { jobs.deallocate() }
+  }
+
+  private var first: Chunk?
+  private var last: Chunk?
+  private var readIndex = 0
+  private var writeIndex = Chunk.size
+
+  mutating func push(_ job: Job) {
+    if writeIndex == Chunk.size {
+      let chunk = Chunk()
+      if let last { last.next = chunk } else { first = chunk; readIndex = 0 }
+      last = chunk
+      writeIndex = 0
+    }
+    (last!.jobs + writeIndex).initialize(to: job)
+    writeIndex += 1
+  }
+
+  mutating func pop() -> Job? {
+    guard let chunk = first else { return nil }
+    if chunk === last && readIndex == writeIndex {
+      // Empty: keep the chunk for the next push.
+      readIndex = 0
+      writeIndex = 0
+      return nil
+    }
+    let job = chunk.jobs[readIndex]
+    readIndex += 1
+    if readIndex == Chunk.size {
+      first = chunk.next
+      if first == nil { last = nil; writeIndex = Chunk.size }
+      readIndex = 0
+    }
+    return job
+  }
+}
