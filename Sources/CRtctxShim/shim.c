@@ -27,12 +27,7 @@ int rtctx_futex_wake(uint32_t *word, int count) {
   return rc < 0 ? 0 : (int)rc;
 }
 
-static _Thread_local void *tls_worker;
-static _Thread_local void *tls_context;
-
-void *rtctx_tls_worker(void) { return tls_worker; }
-void rtctx_tls_set_worker(void *worker) { tls_worker = worker; }
-void *rtctx_tls_context(void) { return tls_context; }
-void rtctx_tls_set_context(void *guard) { tls_context = guard; }
+__thread void *rtctx_tls_worker_slot __attribute__((tls_model("initial-exec")));
+__thread void *rtctx_tls_context_slot __attribute__((tls_model("initial-exec")));
 
 void rtctx_set_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }

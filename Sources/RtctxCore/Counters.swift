@@ -30,8 +30,15 @@ final class WorkerCounters: Sendable {
   /// Queue entries popped and done with (ran, dropped, or already claimed
   /// elsewhere).
   let finished = Atomic<UInt64>(0)
+  /// Jobs this worker took off the queues to run or drop (no longer queued).
+  let claimed = Atomic<UInt64>(0)
   let completed = Atomic<UInt64>(0)
   let dropped = Atomic<UInt64>(0)
+
+  @inline(__always)
+  func claimedOne() {
+    claimed.store(claimed.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+  }
 
   @inline(__always)
   func ranOne() {

@@ -334,11 +334,9 @@ public final class RuntimeCore: @unchecked Sendable {
     var dropped = counters.droppedElsewhere.load(ordering: .relaxed)
     var claimedByWorkers: UInt64 = 0
     for worker in workers {
-      let c = worker.counters.completed.load(ordering: .relaxed)
-      let d = worker.counters.dropped.load(ordering: .relaxed)
-      completed &+= c
-      dropped &+= d
-      claimedByWorkers &+= c &+ d
+      completed &+= worker.counters.completed.load(ordering: .relaxed)
+      dropped &+= worker.counters.dropped.load(ordering: .relaxed)
+      claimedByWorkers &+= worker.counters.claimed.load(ordering: .relaxed)
     }
     let claimed = claimedByWorkers &+ counters.claimedElsewhere.load(ordering: .relaxed)
     let accepted = admission.accepted

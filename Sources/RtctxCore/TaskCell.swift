@@ -85,6 +85,9 @@ public final class TaskCell: @unchecked Sendable {
   /// On a worker of the task's runtime, a task still queued is claimed and
   /// run inline instead: the worker would otherwise wait on itself.
   public func join(deadline: UInt64?) -> Result<UnsafeMutableRawPointer?, RuntimeError> {
+    if deadline != nil || !runtime.isCurrentWorker {
+      _ = spinBriefly { isDone || (deadline.map { monotonicNow() >= $0 } ?? false) }
+    }
     while true {
       let raw = status.atomic.pointee.load(ordering: .acquiring)
       switch State(rawValue: raw & Self.stateMask)! {

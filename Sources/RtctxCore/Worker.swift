@@ -25,7 +25,6 @@ final class WorkerState: @unchecked Sendable {
 /// futex sleep and wake when work comes back within microseconds), then
 /// sleep until notified or the next timer is due.
 extension RuntimeCore {
-  private static let searchRounds = 200
   private static let overflowBatch = 128
 
   func workerMain(_ worker: WorkerState) {
@@ -44,7 +43,10 @@ extension RuntimeCore {
       if let job = findWork(worker) {
         if searching {
           searching = false
-          if parking.stopSearching() { parking.notify() }
+          // The last searcher to find work hands the search on, but only
+          // if there is more: waking a worker for nothing costs a syscall
+          // on this task's path.
+          if parking.stopSearching() && mayHaveWork() { parking.notify() }
         }
         execute(job, on: worker)
         continue
@@ -104,12 +106,10 @@ extension RuntimeCore {
   }
 
   private func searchBriefly(_ worker: WorkerState) -> Bool {
-    for _ in 0..<Self.searchRounds {
-      if mayHaveWork() { return true }
-      if timers.nextDue.load(ordering: .relaxed) <= monotonicNow() { return true }
-      yieldProcessor()
+    let due = timers.nextDue.load(ordering: .relaxed)
+    return spinBriefly {
+      mayHaveWork() || stopping.load(ordering: .relaxed) || (due != .max && due <= monotonicNow())
     }
-    return false
   }
 
   /// Runs one popped job, or drops it once a shutdown timeout sealed the
@@ -118,6 +118,7 @@ extension RuntimeCore {
   func execute(_ job: Job, on worker: WorkerState) {
     if phase.word.pointee.load(ordering: .relaxed) == Phase.dropping.rawValue {
       if dropQueued(job) {
+        worker.counters.claimedOne()
         worker.counters.droppedOne()
         noteDroppedByTimeout()
       }
@@ -125,12 +126,14 @@ extension RuntimeCore {
       switch job.take() {
       case .fn(let fn, let arg):
         if bound.isActive { bound.release() }
+        worker.counters.claimedOne()
         fn(arg)
         worker.counters.ranOne()
       case .task(let cell):
         // Skipped if a joiner ran it inline or it was cancelled.
         if cell.transition(from: .queued, to: .claimed) {
           if bound.isActive { bound.release() }
+          worker.counters.claimedOne()
           cell.runClaimed()
           worker.counters.ranOne()
         }

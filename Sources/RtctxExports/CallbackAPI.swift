@@ -23,8 +23,9 @@ public func rt_callback_new(
     guard let type = TrampolineType(rawValue: argTypes![i].rawValue) else { return nil }
     arguments.append(type)
   }
-  let made = Trampoline.make(
-    on: RuntimeCore.from(h), mode: mode, returns: returns, arguments: arguments, handler: handler, user: user)
+  let made = RuntimeCore.with(h) {
+    Trampoline.make(on: $0, mode: mode, returns: returns, arguments: arguments, handler: handler, user: user)
+  }
   guard case .success(let trampoline) = made else { return nil }
   codeOut.pointee = trampoline.code
   return OpaquePointer(Unmanaged.passRetained(trampoline).toOpaque())

@@ -6,7 +6,7 @@ import RtctxCore
 @_cdecl("rt_handle_clone")
 public func rt_handle_clone(_ h: OpaquePointer?) -> OpaquePointer? {
   guard let h else { return nil }
-  return RuntimeCore.from(h).retainedPointer()
+  return RuntimeCore.with(h) { $0.retainedPointer() }
 }
 
 @_cdecl("rt_handle_release")
@@ -23,7 +23,7 @@ public func rt_handle_current() -> OpaquePointer? {
 @_cdecl("rt_enter")
 public func rt_enter(_ h: OpaquePointer?) -> OpaquePointer? {
   guard let h else { return nil }
-  return OpaquePointer(Context.enter(RuntimeCore.from(h)))
+  return RuntimeCore.with(h) { OpaquePointer(Context.enter($0)) }
 }
 
 @_cdecl("rt_exit")

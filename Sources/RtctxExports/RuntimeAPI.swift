@@ -9,9 +9,13 @@ import Glibc
 import RtctxCore
 
 extension RuntimeCore {
-  /// The object behind a C handle or runtime pointer, borrowed.
-  static func from(_ pointer: OpaquePointer) -> RuntimeCore {
-    Unmanaged<RuntimeCore>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+  /// Runs `body` with the runtime behind a C handle or runtime pointer,
+  /// borrowed from the caller's reference: no reference counting, which on
+  /// a handle shared by many threads would make each call write the same
+  /// cache line.
+  @inline(__always)
+  static func with<R>(_ pointer: OpaquePointer, _ body: (RuntimeCore) -> R) -> R {
+    Unmanaged<RuntimeCore>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef(body)
   }
 
   /// A new C reference to this runtime.
@@ -75,7 +79,7 @@ public func rt_new(_ cfg: UnsafePointer<rt_config_t>?) -> OpaquePointer? {
 @_cdecl("rt_handle")
 public func rt_handle(_ rt: OpaquePointer?) -> OpaquePointer? {
   guard let rt else { return nil }
-  return RuntimeCore.from(rt).retainedPointer()
+  return RuntimeCore.with(rt) { $0.retainedPointer() }
 }
 
 @_cdecl("rt_shutdown")
@@ -90,8 +94,7 @@ public func rt_shutdown_timeout(_ rt: OpaquePointer?, _ timeoutNs: UInt64) -> In
 
 private func shutdown(_ rt: OpaquePointer?, timeout: UInt64?) -> Int32 {
   guard let rt else { return Int32(RT_EINVAL) }
-  let runtime = RuntimeCore.from(rt)
-  switch runtime.shutdown(timeout: timeout) {
+  switch RuntimeCore.with(rt, { $0.shutdown(timeout: timeout) }) {
   case .failure(.wouldDeadlock):
     return Int32(RT_EDEADLK)
   case .failure(.shutDown):
