@@ -22,6 +22,8 @@ final class Counters: Sendable {
   let finishedElsewhere = Atomic<UInt64>(0)
   let completedElsewhere = Atomic<UInt64>(0)
   let droppedElsewhere = Atomic<UInt64>(0)
+  /// Swift executor jobs run on the fallback executor (see Runtime+Executor.swift).
+  let executorFallbacks = Atomic<UInt64>(0)
 }
 
 /// One worker's counts; only that worker writes them, so each bump is a

@@ -1,0 +1,107 @@
+import RtctxCore
+
+/// A running rtctx runtime: its worker threads, run queue and timers.
+///
+/// The Swift face of `rt_runtime_t`. Create one, share its ``handle``, and
+/// shut it down when done:
+///
+///     let runtime = try Runtime(workers: 4)
+///     try runtime.handle.spawn { print("on a worker") }
+///     runtime.shutdown()          // drains every accepted task
+///
+/// The runtime also shuts down (gracefully, without a timeout) when the
+/// last reference to this object goes away. Handles do not keep it
+/// running: once it is shut down, spawning through them throws
+/// `RuntimeError.shutDown`.
+public final class Runtime: Sendable {
+  /// A handle to this runtime, to share with any thread or task.
+  public let handle: Handle
+
+  /// Starts a runtime and returns once every worker ran `onThreadStart`.
+  ///
+  /// - Parameters:
+  ///   - workers: worker threads, 0 (the default) for one per online CPU;
+  ///     at most 1024.
+  ///   - threadName: workers are named "`threadName`-*index*" (cut to the
+  ///     15 bytes Linux keeps).
+  ///   - queueCapacity: 0 (the default) for an unbounded queue; else
+  ///     `Handle.spawn` and `Handle.task` throw `RuntimeError.queueFull`
+  ///     when this many tasks are queued. Timers, `blockOn` and async jobs
+  ///     are never refused for a full queue.
+  ///   - onThreadStart: runs on each worker before its first task.
+  ///   - onThreadStop: runs on each worker after its last task.
+  /// - Throws: `RuntimeError.invalidArgument` for an out-of-range argument,
+  ///   `RuntimeError.outOfMemory` if the system refused a thread.
+  public init(
+    workers: Int = 0,
+    threadName: String = "rt-worker",
+    queueCapacity: Int = 0,
+    onThreadStart: (@Sendable () -> Void)? = nil,
+    onThreadStop: (@Sendable () -> Void)? = nil
+  ) throws(RuntimeError) {
+    guard (0...RuntimeConfig.maxWorkers).contains(workers), queueCapacity >= 0 else {
+      throw .invalidArgument
+    }
+    var config = RuntimeConfig()
+    config.workers = workers
+    config.threadName = threadName
+    config.queueCapacity = queueCapacity
+    config.onThreadStart = onThreadStart
+    config.onThreadStop = onThreadStop
+    // The configuration was checked above, so only a refused thread is left.
+    guard let core = RuntimeCore.start(config) else { throw .outOfMemory }
+    handle = Handle(core)
+  }
+
+  deinit {
+    stop(timeout: nil)
+  }
+
+  /// Shuts the runtime down gracefully, in the steps of `rt_shutdown`:
+  ///
+  /// 1. From now on, spawning from outside this runtime's workers throws
+  ///    `RuntimeError.shutDown`; its own tasks may still spawn, so that
+  ///    work in flight can finish.
+  /// 2. Every task accepted before runs to completion, and so does every
+  ///    async job enqueued on the ``Handle`` as a `TaskExecutor` before.
+  ///    Timers still pending when nothing else is left are dropped.
+  /// 3. `onThreadStop` runs on each worker; all workers are joined.
+  ///
+  /// An async job enqueued after that (a task that was suspended across the
+  /// shutdown and resumes) runs on the global concurrent executor instead,
+  /// and is counted in `RuntimeStats.executorFallbacks`.
+  ///
+  /// Calling it again, or while another thread shuts down, returns at once.
+  ///
+  /// - Precondition: not called on a worker of this runtime (the worker
+  ///   would wait for itself; C's `rt_shutdown` returns `RT_EDEADLK`).
+  public func shutdown() {
+    stop(timeout: nil)
+  }
+
+  /// Like ``shutdown()``, but stops draining after `timeout`: tasks not yet
+  /// started are dropped (a dropped async job runs on the fallback
+  /// executor), running tasks are waited for.
+  ///
+  /// - Returns: false if the timeout dropped any task, true if everything
+  ///   accepted ran (also when the runtime was already shut down).
+  @discardableResult
+  public func shutdown(timeout: Duration) -> Bool {
+    stop(timeout: timeout.saturatingNanoseconds)
+  }
+
+  @discardableResult
+  private func stop(timeout: UInt64?) -> Bool {
+    switch handle.core.shutdown(timeout: timeout) {
+    case .success, .failure(.shutDown):
+      return true
+    case .failure(.timedOut):
+      return false
+    case .failure(.wouldDeadlock):
+      preconditionFailure(
+        "Runtime shut down (or its last reference released) on one of its own workers")
+    case .failure(let error):
+      preconditionFailure("unexpected shutdown result: \(error.name)")
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import RtctxCore
+
+/// A runtime's counters (the Swift face of `rt_stats_t`), read with
+/// `Handle.stats`. Approximate while tasks run; after a finished shutdown,
+/// `spawned == completed + dropped`.
+public struct RuntimeStats: Sendable, Equatable {
+  /// Worker threads (the configured count, also after shutdown).
+  public var workers: Int
+  /// Tasks accepted: spawns, timers, `blockOn` calls, async jobs, C trampoline calls.
+  public var spawned: UInt64
+  /// Accepted tasks that ran to the end.
+  public var completed: UInt64
+  /// Accepted tasks that never ran (cancelled, or dropped by a shutdown).
+  public var dropped: UInt64
+  /// Accepted and not yet started, timers excluded.
+  public var queued: UInt64
+  /// Timers not yet due.
+  public var timers: UInt64
+  /// Spawns, `blockOn` calls, async jobs and trampoline calls refused
+  /// (`.shutDown`, `.queueFull`).
+  public var rejected: UInt64
+  /// True once shutdown started.
+  public var isShutdown: Bool
+  /// Async jobs this runtime refused or dropped (it had shut down, or a
+  /// shutdown timeout dropped them), which then ran on the global
+  /// concurrent executor instead of being lost. Swift only: C's
+  /// `rt_stats_t` has no such field.
+  public var executorFallbacks: UInt64
+
+  init(_ stats: RuntimeCore.Stats, executorFallbacks: UInt64) {
+    workers = stats.workers
+    spawned = stats.spawned
+    completed = stats.completed
+    dropped = stats.dropped
+    queued = stats.queued
+    timers = stats.timers
+    rejected = stats.rejected
+    isShutdown = stats.shutdown
+    self.executorFallbacks = executorFallbacks
+  }
+}
