@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// The queue that threads outside the runtime push to and every worker
@@ -12,15 +13,18 @@ import Synchronization
 /// chunked list, so the queue is unbounded without ever copying: no task
 /// order is promised, so the two parts need not stay in order.
 final class InjectQueue: @unchecked Sendable {
+  /// A slot stores its sequence number minus its own index, so that the
+  /// all-zero memory `calloc` hands out already reads as the initial
+  /// sequence: the ring's pages are then touched only as the ring fills,
+  /// and an idle runtime does not pay for its capacity.
   private struct Slot: ~Copyable {
-    let sequence: Atomic<UInt>
-    // Relaxed atomics (plain moves on x86), ordered by `sequence`.
-    let code = Atomic<UInt>(0)
-    let payload = Atomic<UInt>(0)
-    init(_ sequence: UInt) { self.sequence = Atomic(sequence) }
+    let storedSequence: Atomic<UInt>
+    // Relaxed atomics (plain moves on x86), ordered by the sequence.
+    let code: Atomic<UInt>
+    let payload: Atomic<UInt>
   }
 
-  private static let capacity = 8192
+  private static let capacity = 65536
   private let slots: UnsafeMutablePointer<Slot>
   private let mask = UInt(capacity - 1)
   private let head = PaddedAtomic<UInt>(0)
@@ -29,18 +33,34 @@ final class InjectQueue: @unchecked Sendable {
   private let overflowCount = PaddedAtomic<Int>(0)
 
   init() {
-    slots = .allocate(capacity: Self.capacity)
-    for i in 0..<Self.capacity { (slots + i).initialize(to: Slot(UInt(i))) }
+    guard let memory = calloc(Self.capacity, MemoryLayout<Slot>.stride) else {
+      fatalError("rtctx: out of memory for the run queue")
+    }
+    slots = memory.assumingMemoryBound(to: Slot.self)
   }
 
   deinit {
-    slots.deinitialize(count: Self.capacity)
-    slots.deallocate()
+    free(slots)
+  }
+
+  @inline(__always)
+  private func sequence(at pos: UInt) -> UInt {
+    (slots + Int(pos & mask)).pointee.storedSequence.load(ordering: .acquiring) &+ (pos & mask)
+  }
+
+  @inline(__always)
+  private func setSequence(_ sequence: UInt, at pos: UInt) {
+    (slots + Int(pos & mask)).pointee.storedSequence.store(sequence &- (pos & mask), ordering: .releasing)
   }
 
   /// Pushes a job; never fails.
+  @inline(__always)
   func push(_ job: Job) {
-    if tryPushRing(job) { return }
+    if !tryPushRing(job) { pushOverflow(job) }
+  }
+
+  @inline(never)
+  private func pushOverflow(_ job: Job) {
     overflow.withLock { $0.push(job) }
     // Sequentially consistent, like the ring's CAS: parking pairs with it.
     overflowCount.word.pointee.add(1, ordering: .sequentiallyConsistent)
@@ -52,12 +72,13 @@ final class InjectQueue: @unchecked Sendable {
     overflowCount.word.pointee.add(jobs.count, ordering: .sequentiallyConsistent)
   }
 
+  @inline(__always)
   private func tryPushRing(_ job: Job) -> Bool {
     var pos = tail.word.pointee.load(ordering: .relaxed)
     while true {
       let slot = slots + Int(pos & mask)
       // Acquiring: the slot's previous job was fully read by its popper.
-      let sequence = slot.pointee.sequence.load(ordering: .acquiring)
+      let sequence = sequence(at: pos)
       let lag = Int(bitPattern: sequence &- pos)
       if lag == 0 {
         // Sequentially consistent: a worker about to sleep counts itself
@@ -69,7 +90,7 @@ final class InjectQueue: @unchecked Sendable {
           slot.pointee.code.store(job.code, ordering: .relaxed)
           slot.pointee.payload.store(job.payload, ordering: .relaxed)
           // Releasing: the popper that sees pos + 1 sees the job.
-          slot.pointee.sequence.store(pos &+ 1, ordering: .releasing)
+          setSequence(pos &+ 1, at: pos)
           return true
         }
         pos = seen
@@ -78,6 +99,46 @@ final class InjectQueue: @unchecked Sendable {
       } else {
         pos = tail.word.pointee.load(ordering: .relaxed)
       }
+    }
+  }
+
+  /// Takes up to `max` jobs off the ring with one CAS, handing each to
+  /// `sink`; returns how many. A worker that takes several at once pays
+  /// for the contended head once, not once a job.
+  @inline(__always)
+  func popBatch(max: Int, into sink: (Job) -> Void) -> Int {
+    var pos = head.word.pointee.load(ordering: .relaxed)
+    while true {
+      // Count the ready slots from `pos` on. Acquiring, as in popRing.
+      var ready = 0
+      while ready < max {
+        if sequence(at: pos &+ UInt(ready)) != pos &+ UInt(ready) &+ 1 { break }
+        ready += 1
+      }
+      if ready == 0 {
+        let sequence = sequence(at: pos)
+        // Ahead of us: another popper took `pos`; look again. Else empty.
+        if Int(bitPattern: sequence &- (pos &+ 1)) > 0 {
+          pos = head.word.pointee.load(ordering: .relaxed)
+          continue
+        }
+        return 0
+      }
+      let (won, seen) = head.word.pointee.compareExchange(
+        expected: pos, desired: pos &+ UInt(ready), ordering: .relaxed)
+      if !won {
+        pos = seen
+        continue
+      }
+      // The slots were ready when counted and head was at `pos`: they are
+      // ours, and no pusher touches them until we hand them back.
+      for i in 0..<UInt(ready) {
+        let slot = slots + Int((pos &+ i) & mask)
+        sink(Job(code: slot.pointee.code.load(ordering: .relaxed),
+                 payload: slot.pointee.payload.load(ordering: .relaxed)))
+        setSequence(pos &+ i &+ mask &+ 1, at: pos &+ i)
+      }
+      return ready
     }
   }
 
@@ -93,7 +154,7 @@ final class InjectQueue: @unchecked Sendable {
     while true {
       let slot = slots + Int(pos & mask)
       // Acquiring: pairs with the pusher's releasing store of pos + 1.
-      let sequence = slot.pointee.sequence.load(ordering: .acquiring)
+      let sequence = sequence(at: pos)
       let lag = Int(bitPattern: sequence &- (pos &+ 1))
       if lag == 0 {
         let (won, seen) = head.word.pointee.compareExchange(
@@ -103,7 +164,7 @@ final class InjectQueue: @unchecked Sendable {
             code: slot.pointee.code.load(ordering: .relaxed),
             payload: slot.pointee.payload.load(ordering: .relaxed))
           // Releasing: the next lap's pusher writes only after our reads.
-          slot.pointee.sequence.store(pos &+ mask &+ 1, ordering: .releasing)
+          setSequence(pos &+ mask &+ 1, at: pos)
           return job
         }
         pos = seen

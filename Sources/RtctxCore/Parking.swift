@@ -91,9 +91,15 @@ final class Parking: @unchecked Sendable {
   // MARK: Pusher side
 
   /// Work became visible: make sure some worker will look at it.
+  @inline(__always)
   func notify() {
     if searching.word.pointee.load(ordering: .sequentiallyConsistent) > 0 { return }
     if sleepers.word.pointee.load(ordering: .sequentiallyConsistent) == 0 { return }
+    wakeOne()
+  }
+
+  @inline(never)
+  private func wakeOne() {
     let woken: Int? = idle.withLock { idle in
       // Re-check under the lock: another notifier may have woken someone.
       guard !idle.isEmpty, searching.word.pointee.load(ordering: .relaxed) == 0 else { return nil }

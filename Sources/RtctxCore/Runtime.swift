@@ -88,42 +88,53 @@ public final class RuntimeCore: @unchecked Sendable {
   }
 
   /// The calling thread's worker, if it is one of this runtime's.
+  /// Unretained: a worker lives as long as its runtime, and a spawn from
+  /// outside should not pay for reference counting a nil.
   @inline(__always)
-  var currentWorker: WorkerState? {
+  var currentWorkerUnretained: Unmanaged<WorkerState>? {
     guard let slot = ThreadSlots.worker else { return nil }
-    let worker = Unmanaged<WorkerState>.fromOpaque(slot).takeUnretainedValue()
-    return worker.runtimeAddress == Unmanaged.passUnretained(self).toOpaque() ? worker : nil
+    let worker = Unmanaged<WorkerState>.fromOpaque(slot)
+    let mine = worker._withUnsafeGuaranteedRef {
+      $0.runtimeAddress == Unmanaged.passUnretained(self).toOpaque()
+    }
+    return mine ? worker : nil
   }
 
   /// True on the worker threads of this runtime.
-  public var isCurrentWorker: Bool { currentWorker != nil }
+  public var isCurrentWorker: Bool { currentWorkerUnretained != nil }
 
   // MARK: Accepting work
 
   /// Queues a job. `bounded` applies the configured queue capacity.
   @inline(__always)
   func submit(_ job: Job, bounded: Bool) -> RuntimeError? {
-    if bound.isActive && !bound.reserve(force: !bounded) {
-      counters.rejected.add(1, ordering: .relaxed)
-      return .queueFull
-    }
-    let worker = currentWorker
+    if bound.isActive && !bound.reserve(force: !bounded) { return refuse(.queueFull) }
+    let worker = currentWorkerUnretained
     guard admission.enter(fromWorker: worker != nil) else {
       if bound.isActive { bound.release() }
-      counters.rejected.add(1, ordering: .relaxed)
-      return .shutDown
+      return refuse(.shutDown)
     }
     if let worker {
       // A task's children stay on its worker until someone steals them.
-      if !worker.local.push(job) {
-        worker.local.spillHalf { inject.pushOverflow($0) }
-        _ = worker.local.push(job)
-      }
+      worker._withUnsafeGuaranteedRef { pushLocal(job, on: $0) }
     } else {
       inject.push(job)
     }
     parking.notify()
     return nil
+  }
+
+  @inline(never)
+  private func refuse(_ error: RuntimeError) -> RuntimeError {
+    counters.rejected.add(1, ordering: .relaxed)
+    return error
+  }
+
+  private func pushLocal(_ job: Job, on worker: WorkerState) {
+    if !worker.local.push(job) {
+      worker.local.spillHalf { inject.pushOverflow($0) }
+      _ = worker.local.push(job)
+    }
   }
 
   /// `rt_spawn`.

@@ -12,6 +12,8 @@ final class WorkerState: @unchecked Sendable {
   /// Owner-only: counts jobs, to look at the inject queue and the timers
   /// now and then even while the local queue has work.
   var tick: UInt32 = 0
+  /// How many jobs a worker takes off the inject ring at once.
+  static let batchSize = 8
 
   init(index: Int) { self.index = index }
 }
@@ -82,7 +84,13 @@ extension RuntimeCore {
       fireDueTimers()
     }
     if let job = worker.local.pop() { return job }
-    if let job = inject.pop() { return job }
+    // A batch goes through the local queue, where idle workers can steal
+    // it: a job parked behind a long task on this worker would otherwise
+    // wait (or deadlock, if that task waits for it) while others idle.
+    let local = worker.local
+    let taken = inject.popBatch(max: WorkerState.batchSize) { _ = local.push($0) }
+    if taken > 1 { parking.notify() }
+    if taken > 0, let job = local.pop() { return job }
     return findWorkSlowly(worker)
   }
 

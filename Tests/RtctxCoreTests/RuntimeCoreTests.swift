@@ -36,7 +36,9 @@ struct RuntimeCoreTests {
     try withRuntime(workers: workers) { rt in
       let gate = Gate()
       // Keep every worker busy so the next task stays queued.
-      for _ in 0..<workers { _ = rt.spawn(body { gate.wait() }, joinable: false) }
+      let blocked = Counter()
+      for _ in 0..<workers { _ = rt.spawn(body { blocked.bump(); gate.wait() }, joinable: false) }
+      while blocked.count < workers { sleepMs(1) }
       let dropped = Counter()
       let ran = Counter()
       let cell = try #require(try rt.spawn(.swift(run: { ran.bump(); return nil }, drop: { dropped.bump() }), joinable: true).get())
@@ -141,7 +143,10 @@ struct RuntimeCoreTests {
     config.workers = workers
     let rt = RuntimeCore.start(config)!
     let gate = Gate()
-    for _ in 0..<workers { _ = rt.spawn(body { gate.wait() }, joinable: false) }
+    let blocked = Counter()
+    for _ in 0..<workers { _ = rt.spawn(body { blocked.bump(); gate.wait() }, joinable: false) }
+    // No order is promised between tasks: wait until every worker is held.
+    while blocked.count < workers { sleepMs(1) }
     let ran = Counter(), dropped = Counter()
     for _ in 0..<1000 {
       _ = rt.spawn(.swift(run: { ran.bump(); return nil }, drop: { dropped.bump() }), joinable: false)
