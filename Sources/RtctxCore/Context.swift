@@ -18,13 +18,21 @@ public enum Context {
   /// The current runtime, borrowed: valid until the running task returns or
   /// the innermost guard exits.
   public static var current: RuntimeCore? {
+    currentAddress.map { Unmanaged<RuntimeCore>.fromOpaque($0).takeUnretainedValue() }
+  }
+
+  /// The current runtime's address, read without reference counting: what
+  /// `rt_handle_current()` returns, on the path of every spawn a task makes
+  /// through it.
+  @inline(__always)
+  public static var currentAddress: UnsafeMutableRawPointer? {
     if let top = ThreadSlots.context {
-      return Unmanaged<ContextGuard>.fromOpaque(top).takeUnretainedValue().runtime
+      return Unmanaged<ContextGuard>.fromOpaque(top)._withUnsafeGuaranteedRef {
+        Unmanaged.passUnretained($0.runtime).toOpaque()
+      }
     }
-    if let slot = ThreadSlots.worker,
-      let runtime = Unmanaged<WorkerState>.fromOpaque(slot).takeUnretainedValue().runtimeAddress
-    {
-      return Unmanaged<RuntimeCore>.fromOpaque(runtime).takeUnretainedValue()
+    if let slot = ThreadSlots.worker {
+      return Unmanaged<WorkerState>.fromOpaque(slot)._withUnsafeGuaranteedRef { $0.runtimeAddress }
     }
     return nil
   }

@@ -17,7 +17,7 @@ final class LocalQueue: @unchecked Sendable {
     let payload = Atomic<UInt>(0)
   }
 
-  static let capacity = 256
+  static let capacity = 1024
   private let slots: UnsafeMutablePointer<Slot>
   private let mask = UInt(capacity - 1)
   private let head = PaddedAtomic<UInt>(0)

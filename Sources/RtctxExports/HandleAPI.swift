@@ -17,7 +17,7 @@ public func rt_handle_release(_ h: OpaquePointer?) {
 
 @_cdecl("rt_handle_current")
 public func rt_handle_current() -> OpaquePointer? {
-  Context.current.map { OpaquePointer(Unmanaged.passUnretained($0).toOpaque()) }
+  Context.currentAddress.map(OpaquePointer.init)
 }
 
 @_cdecl("rt_enter")
