@@ -3,8 +3,11 @@
 #   make                 the self-contained C library in build/lib
 #   make demo            build and run examples-c/hello.c
 #   make check           every test: Swift, C harness, header, exports, install
-#   make install         PREFIX=/usr/local DESTDIR= LIBDIR= INCLUDEDIR=
-#   make uninstall
+#   make static          also the static archive build/lib/librtctx.a
+#   make docs            HTML and man pages from include/rtctx.h (build/docs)
+#   make install         PREFIX=/usr/local DESTDIR= LIBDIR= INCLUDEDIR= MANDIR=
+#                        (MAN=no: without man pages, so without doxygen)
+#   make uninstall       the same variables
 #   make bench           the benchmark against the peers (bench/)
 
 # The version lives in include/rtctx.h only.
@@ -18,6 +21,9 @@ PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+CMAKEDIR   ?= $(LIBDIR)/cmake/rtctx
+MANDIR     ?= $(PREFIX)/share/man
+MAN        ?= yes
 
 CC      ?= cc
 CXX     ?= c++
@@ -34,7 +40,7 @@ RPATH   := -Wl,-rpath,$(CURDIR)/$(BUILD)/lib
 LINK    := -L$(BUILD)/lib -lrtctx $(RPATH) -pthread
 
 .PHONY: all lib demo check check-swift check-c check-header check-exports \
-        check-examples check-install install uninstall clean bench
+        check-examples check-install install uninstall clean bench static docs
 
 all: lib
 
@@ -101,29 +107,153 @@ check-examples: $(BUILD)/hello
 	  ./$$exe; \
 	done
 
-# Install into a scratch prefix, then build and run a program with pkg-config.
-check-install: lib
-	rm -rf $(BUILD)/prefix
-	$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(BUILD)/prefix
-	PKG_CONFIG_PATH=$(CURDIR)/$(BUILD)/prefix/lib/pkgconfig \
-	  sh -c '$(CC) -std=c11 $(WARN) examples-c/hello.c $$(pkg-config --cflags --libs rtctx) \
-	    -Wl,-rpath,$(CURDIR)/$(BUILD)/prefix/lib -o $(BUILD)/hello-installed'
-	./$(BUILD)/hello-installed
+# Tools a target needs and a clean CI machine lacks are installed with
+# apt-get when running as root; otherwise the target stops and says what
+# to install. $(call ensure,command,package)
+ensure = command -v $(1) >/dev/null 2>&1 || { \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+    echo "$(1) is missing: apt-get install -y $(2)"; \
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+  else \
+    echo "$(1) is missing: install the $(2) package (apt-get install -y $(2)) and run make again" >&2; \
+    exit 1; \
+  fi; }
 
-install: lib
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+# --- Static archive ---------------------------------------------------------
+#
+# librtctx.a holds one relocatable object: the objects SwiftPM linked
+# librtctx.so from, pre-linked (ld -r) with the Swift runtime's static
+# archives and its registration object swiftrt.o, then every symbol but the
+# header's rt_* functions made local. So a C program links it with only
+# the system libraries in rtctx.pc's Libs.private (-lffi -lstdc++ -lm -ldl
+# -lpthread), needs no Swift toolchain, and sees no Swift symbols.
+STATICLIB    := $(BUILD)/lib/librtctx.a
+SWIFT_STATIC ?= $(realpath $(dir $(realpath $(shell command -v $(SWIFT))))../lib/swift_static/linux)
+SWIFT_STATIC_LIBS := swiftCore swift_Concurrency swiftSynchronization swiftGlibc \
+                     swift_StringProcessing swift_RegexParser dispatch BlocksRuntime
+OBJCOPY ?= objcopy
+
+static: lib
+	grep '^RT_EXPORT' include/rtctx.h | grep -o 'rt_[a-z_]*(' | tr -d '(' | sort > $(BUILD)/static-exports.txt
+	$(LD) -r -o $(BUILD)/rtctx-prelink.o $(SWIFT_STATIC)/$(shell uname -m)/swiftrt.o \
+	  @.build/release/rtctx.product/Objects.LinkFileList \
+	  --start-group $(SWIFT_STATIC_LIBS:%=$(SWIFT_STATIC)/lib%.a) --end-group
+	$(OBJCOPY) --keep-global-symbols=$(BUILD)/static-exports.txt $(BUILD)/rtctx-prelink.o $(BUILD)/rtctx.o
+	nm -g --defined-only $(BUILD)/rtctx.o | awk '{print $$3}' | sort | diff -u $(BUILD)/static-exports.txt -
+	rm -f $(STATICLIB).tmp && $(AR) rcs $(STATICLIB).tmp $(BUILD)/rtctx.o && mv -f $(STATICLIB).tmp $(STATICLIB)
+	rm -f $(BUILD)/rtctx-prelink.o $(BUILD)/rtctx.o
+
+# --- Documentation ----------------------------------------------------------
+#
+# Doxygen reads include/rtctx.h (and docs/mainpage.md) and fails on any
+# warning (docs/Doxyfile). The man pages installed are the header's page,
+# rtctx.h(3), and one link per function and type (rt_spawn(3), ...).
+DOCS := $(BUILD)/docs
+MAN_SED := -e 's/^RT_EXPORT [^(]*[ *]\(rt_[a-z_]*\)(.*/\1/p' \
+           -e 's/^} \(rt_[a-z_]*_t\);/\1/p' \
+           -e 's/^typedef struct rt_[a-z_]* \(rt_[a-z_]*_t\);/\1/p' \
+           -e 's/^typedef [^(]*(\*\(rt_[a-z_]*\))(.*/\1/p'
+MAN_NAMES := $(shell sed -n $(MAN_SED) include/rtctx.h)
+MAN_PAGES := rtctx.h.3 rtctx.3 $(MAN_NAMES:%=%.3)
+
+docs:
+	@$(call ensure,doxygen,doxygen)
+	rm -rf $(DOCS)
+	RTCTX_VERSION=$(VERSION) RTCTX_DOCS_OUT=$(CURDIR)/$(DOCS) doxygen docs/Doxyfile
+	printf '.so man3/rtctx.h.3\n' > $(DOCS)/man/man3/rtctx.3
+	@cd $(DOCS)/man/man3 && for page in $(MAN_PAGES); do \
+	  test -f $$page || { echo "docs: Doxygen made no man page $$page" >&2; exit 1; }; done
+	@echo "docs: $(DOCS)/html/index.html and $(words $(MAN_PAGES)) man pages in $(DOCS)/man/man3, no warnings"
+
+# --- Install ----------------------------------------------------------------
+
+# The CMake package finds the library and header relative to itself.
+relpath = $(shell realpath -m --relative-to=$(1) $(2))
+CMAKE_SUBST := -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g' \
+  -e 's|@CMAKE_TO_LIBDIR@|$(call relpath,$(CMAKEDIR),$(LIBDIR))|g' \
+  -e 's|@CMAKE_TO_INCLUDEDIR@|$(call relpath,$(CMAKEDIR),$(INCLUDEDIR))|g'
+
+install: lib static $(if $(filter yes,$(MAN)),docs)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(CMAKEDIR)
 	install -m 755 $(LIBFILE) $(DESTDIR)$(LIBDIR)/
 	ln -sf librtctx.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/librtctx.so
+	install -m 644 $(STATICLIB) $(DESTDIR)$(LIBDIR)/
 	install -m 644 include/rtctx.h $(DESTDIR)$(INCLUDEDIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-	    rtctx.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/rtctx.pc
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' rtctx.pc.in > $(BUILD)/rtctx.pc
+	install -m 644 $(BUILD)/rtctx.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	sed $(CMAKE_SUBST) cmake/rtctxConfig.cmake.in > $(BUILD)/rtctxConfig.cmake
+	sed $(CMAKE_SUBST) cmake/rtctxConfigVersion.cmake.in > $(BUILD)/rtctxConfigVersion.cmake
+	install -m 644 $(BUILD)/rtctxConfig.cmake $(BUILD)/rtctxConfigVersion.cmake $(DESTDIR)$(CMAKEDIR)/
+ifeq ($(MAN),yes)
+	install -d $(DESTDIR)$(MANDIR)/man3
+	cd $(DOCS)/man/man3 && install -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man3/
+endif
 
+# Removes every file install puts down. With DESTDIR (a staging tree) the
+# directories left empty are removed too, up to DESTDIR itself; without it,
+# system directories such as $(PREFIX)/lib stay.
+INSTALL_DIRS = $(CMAKEDIR) $(PKGCONFIGDIR) $(MANDIR)/man3 $(INCLUDEDIR) $(LIBDIR)
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/librtctx.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
-	      $(DESTDIR)$(LIBDIR)/librtctx.so $(DESTDIR)$(INCLUDEDIR)/rtctx.h \
-	      $(DESTDIR)$(PKGCONFIGDIR)/rtctx.pc
+	      $(DESTDIR)$(LIBDIR)/librtctx.so $(DESTDIR)$(LIBDIR)/librtctx.a \
+	      $(DESTDIR)$(INCLUDEDIR)/rtctx.h $(DESTDIR)$(PKGCONFIGDIR)/rtctx.pc \
+	      $(DESTDIR)$(CMAKEDIR)/rtctxConfig.cmake $(DESTDIR)$(CMAKEDIR)/rtctxConfigVersion.cmake
+	if [ -d $(DESTDIR)$(MANDIR)/man3 ]; then cd $(DESTDIR)$(MANDIR)/man3 && rm -f $(MAN_PAGES); fi
+	rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null || true
+	@if [ -n "$(DESTDIR)" ]; then \
+	  top=$$(realpath -m "$(DESTDIR)"); \
+	  for d in $(INSTALL_DIRS:%=$(DESTDIR)%); do \
+	    d=$$(realpath -m "$$d"); \
+	    while [ "$$d" != "$$top" ] && [ "$$d" != / ]; do \
+	      if [ -d "$$d" ]; then rmdir "$$d" 2>/dev/null || break; fi; \
+	      d=$$(dirname "$$d"); \
+	    done; \
+	  done; \
+	fi
+
+# --- The consumers: install as a distribution would, then build against it --
+#
+# `make install DESTDIR=$(STAGE) PREFIX=/usr`, then the three projects of
+# examples-c/consumer, each copied out of the tree as a user's project:
+#  1. pkg-config/, a Makefile: pkg-config --cflags --libs, librtctx.so;
+#  2. cmake/, find_package(rtctx CONFIG): rtctx::rtctx and rtctx::rtctx_static;
+#  3. static/, a Makefile: pkg-config --static, built after the shared
+#     library was deleted from the staging tree.
+# Then `make uninstall` must leave the staging tree empty, and the static
+# programs must still run.
+STAGE     := $(CURDIR)/$(BUILD)/stage
+CONSUMERS := $(CURDIR)/$(BUILD)/consumer
+STAGE_PKG := PKG_CONFIG_SYSROOT_DIR=$(STAGE) PKG_CONFIG_LIBDIR=$(STAGE)/usr/lib/pkgconfig
+CMAKE     ?= cmake
+
+check-install: lib
+	@$(call ensure,$(CMAKE),cmake)
+	rm -rf $(STAGE) $(CONSUMERS)
+	$(MAKE) --no-print-directory install DESTDIR=$(STAGE) PREFIX=/usr
+	cp -R examples-c/consumer $(CONSUMERS)
+	@echo "== 1. pkg-config, shared library"
+	$(STAGE_PKG) $(MAKE) --no-print-directory -C $(CONSUMERS)/pkg-config
+	LD_LIBRARY_PATH=$(STAGE)/usr/lib $(CONSUMERS)/pkg-config/app
+	@echo "== 2. CMake, find_package(rtctx CONFIG)"
+	$(CMAKE) -S $(CONSUMERS)/cmake -B $(CONSUMERS)/cmake/build -DCMAKE_PREFIX_PATH=$(STAGE)/usr \
+	  -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_BUILD_TYPE=Release --log-level=WARNING
+	$(CMAKE) --build $(CONSUMERS)/cmake/build
+	LD_LIBRARY_PATH=$(STAGE)/usr/lib $(CONSUMERS)/cmake/build/app
+	$(CONSUMERS)/cmake/build/app_static
+	@echo "== 3. static archive, no librtctx.so installed"
+	rm -f $(STAGE)/usr/lib/librtctx.so*
+	$(STAGE_PKG) $(MAKE) --no-print-directory -C $(CONSUMERS)/static
+	$(CONSUMERS)/static/app
+	@echo "== uninstall"
+	$(MAKE) --no-print-directory uninstall DESTDIR=$(STAGE) PREFIX=/usr
+	@left=$$(find $(STAGE) -mindepth 1); if [ -n "$$left" ]; then \
+	  echo "make uninstall left behind:"; echo "$$left"; exit 1; fi
+	@! readelf -d $(CONSUMERS)/static/app $(CONSUMERS)/cmake/build/app_static | grep -i 'NEEDED.*rtctx'
+	$(CONSUMERS)/static/app
+	$(CONSUMERS)/cmake/build/app_static
+	@echo "check-install: installed, 3 consumers built and ran, uninstalled without a trace"
 
 # The benchmark: bench/Makefile installs the peers, builds, runs (< 5 min).
 bench: lib

@@ -24,17 +24,26 @@ public enum RuntimeError: Int32, Error, CaseIterable, Sendable {
     }
   }
 
-  /// What went wrong and what to do about it.
+  /// What went wrong and what to do about it: the text of `rt_strerror`.
+  /// Each names the usual cause first, then the remedy.
   public var message: StaticString {
     switch self {
-    case .invalidArgument: "invalid argument: a NULL or out-of-range argument, or a misuse the API names"
-    case .outOfMemory: "out of memory"
-    case .queueFull: "queue is full: the runtime's queue_capacity is reached; retry later"
-    case .wouldDeadlock: "would deadlock: the call would wait on the thread making it (e.g. shutdown from a worker)"
-    case .timedOut: "timed out: the timeout elapsed first"
-    case .shutDown: "runtime is shut down: it is shutting down, or the handle outlived rt_shutdown"
-    case .cancelled: "task was cancelled or dropped and never ran"
-    case .busy: "task already started, finished or was cancelled"
+    case .invalidArgument:
+      "invalid argument: a NULL or out-of-range argument, or a misuse rtctx.h names for this call; run with RTCTX_LOG=debug to see which call and why"
+    case .outOfMemory:
+      "out of memory: an allocation for the call failed; free memory or lower the load"
+    case .queueFull:
+      "queue is full: queue_capacity tasks are waiting; retry later, or raise rt_config_t.queue_capacity (0 = unbounded)"
+    case .wouldDeadlock:
+      "would deadlock: the call would wait for the thread making it (rt_shutdown from one of the runtime's own workers); make it from another thread"
+    case .timedOut:
+      "timed out: the timeout elapsed first; a join can be retried, while rt_shutdown_timeout has dropped the tasks still queued"
+    case .shutDown:
+      "runtime is shut down: rt_shutdown has begun, or the handle outlived rt_shutdown; no new work is accepted, so spawn before shutting down"
+    case .cancelled:
+      "task was cancelled or dropped and never ran: rt_task_cancel or a shutdown dropped it, and its drop callback ran instead"
+    case .busy:
+      "task already started, finished or was cancelled: too late to cancel it; join it to wait for it"
     }
   }
 

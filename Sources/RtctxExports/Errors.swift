@@ -14,6 +14,27 @@ extension RuntimeError {
     case .failure(let error): error.rawValue
     }
   }
+
+  /// As `code(_:)`, and a misuse is reported to the debug log
+  /// (RTCTX_LOG=debug, DebugLog.swift) as a failure of `function`.
+  static func code(_ error: RuntimeError?, in function: StaticString) -> Int32 {
+    if let error { DebugLog.report(function, error.rawValue) }
+    return code(error)
+  }
+  static func code<T>(_ result: Result<T, RuntimeError>, in function: StaticString) -> Int32 {
+    if case .failure(let error) = result { DebugLog.report(function, error.rawValue) }
+    return code(result)
+  }
+
+  /// A failure the export layer finds itself (a NULL argument, a bad
+  /// size), reported to the debug log with what was wrong:
+  /// `return RuntimeError.fail(.invalidArgument, in: "rt_spawn", "fn is NULL")`.
+  static func fail(_ error: RuntimeError, in function: StaticString, _ detail: @autoclosure () -> String)
+    -> Int32
+  {
+    DebugLog.report(function, error.rawValue, detail())
+    return error.rawValue
+  }
 }
 
 private func cString(_ text: StaticString) -> UnsafePointer<CChar> {
