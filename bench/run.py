@@ -8,6 +8,11 @@ ratios rtctx / best peer; writes results.md and chart.png (gnuplot).
 Each cell is one process (`bench-<system> <workload> ...`) that prints one
 JSON line. Rounds are interleaved: round 1 runs every cell once, round 2
 again, ...; the order of systems rotates from round to round.
+
+Swift API rows (opt-in: --swift-systems swift-rtctx,swift-global,swift-nio):
+one executable, bench-swift (bench/swift), runs `bench-swift SYSTEM W1|W3|W4`
+and prints the same JSON line; its rows get their own table section, ratios
+(swift-rtctx / best Swift peer) and chart row, apart from the C rows.
 """
 
 import argparse
@@ -25,6 +30,23 @@ SYSTEMS = ["rtctx", "dispatch", "libuv", "glib", "tokio", "naive"]
 GROUPS = ["W1", "W2", "W3", "W3pin", "W4", "M1"]
 
 # metric id -> (title, unit, group, json key)
+# Swift API rows (bench/swift): systems of the one executable bench-swift,
+# the workloads it runs, the metrics compared, and the chart's short labels
+# (filled from `bench-swift SYSTEM list`).
+SWIFT_SYSTEMS = ["swift-rtctx", "swift-global", "swift-nio"]
+SWIFT_GROUPS = ["W1", "W3", "W4"]
+SWIFT_METRICS = ["W1", "W3", "W3p99", "W4"]
+SWIFT_SHORT = {}  # (system, variant label) -> short chart label
+
+
+def is_swift(system):
+    return system in SWIFT_SYSTEMS
+
+
+def system_rank(system):
+    return SYSTEMS.index(system) if system in SYSTEMS else len(SYSTEMS) + SWIFT_SYSTEMS.index(system)
+
+
 METRICS = [
     ("W1", "W1 spawn, 1 outside thread, 1,000,000 tasks", "ns/task", "W1", "ns_per_task"),
     ("W2", "W2 spawn, 4 outside threads x 250,000 tasks", "ns/task", "W2", "ns_per_task"),
@@ -82,6 +104,11 @@ def main():
     ap.add_argument("--budget", type=float, default=float(os.environ.get("BENCH_BUDGET", 240)),
                     help="seconds: start no new round that would likely end after this")
     ap.add_argument("--systems", default=",".join(SYSTEMS))
+    ap.add_argument("--swift-systems", default="",
+                    help="Swift API rows of bench-swift (bench/swift), e.g. "
+                         + ",".join(SWIFT_SYSTEMS) + "; none by default")
+    ap.add_argument("--raw", metavar="RAW_JSONL",
+                    help="where to write the raw runs (default: BIN_DIR/raw.jsonl)")
     ap.add_argument("--from-raw", metavar="RAW_JSONL",
                     help="run nothing: rebuild the table, results.md and chart from "
                          "the raw.jsonl of an earlier run")
@@ -94,7 +121,7 @@ def main():
     chart_dir = os.path.join(bin_dir, "chart")
     os.makedirs(chart_dir, exist_ok=True)
     os.makedirs(out_dir, exist_ok=True)
-    raw_path = os.path.join(bin_dir, "raw.jsonl")
+    raw_path = os.path.abspath(args.raw) if args.raw else os.path.join(bin_dir, "raw.jsonl")
     if args.from_raw:
         raw_path = os.path.abspath(args.from_raw)
         raw = open(os.devnull, "w")
@@ -116,6 +143,26 @@ def main():
             continue
         systems.append(s)
         info[s] = d
+    # Swift API rows: one executable, `bench-swift SYSTEM list|W1|W3|W4 ...`.
+    swift_exe = os.path.join(bin_dir, "bench-swift")
+    for s in filter(None, args.swift_systems.split(",")):
+        if s not in SWIFT_SYSTEMS:
+            log(f"bench: SKIPPING {s}: not a Swift system ({', '.join(SWIFT_SYSTEMS)})")
+            continue
+        if not os.access(swift_exe, os.X_OK):
+            skipped[s] = f"not built (see {bin_dir}/build-swift.log)"
+            log(f"bench: SKIPPING {s}: {skipped[s]}")
+            continue
+        d, err = run_json([swift_exe, s, "list"], 20)
+        if d is None:
+            skipped[s] = f"`bench-swift {s} list` failed: {err}"
+            log(f"bench: SKIPPING {s}: {skipped[s]}")
+            continue
+        systems.append(s)
+        info[s] = d
+        for g in SWIFT_GROUPS:
+            for v in d["workloads"][g]:
+                SWIFT_SHORT[(s, v["label"])] = v.get("short", v["label"])
     if "rtctx" not in systems:
         log("bench: rtctx itself is not available: nothing to compare")
     taskset = shutil.which("taskset")
@@ -126,6 +173,12 @@ def main():
     # row key: (system, variant label or "", inline flag)
     cells = {g: {s: [] for s in systems} for g in GROUPS}
     for s in systems:
+        if is_swift(s):  # W1, W3, W4, every variant; not pinned
+            for g in SWIFT_GROUPS:
+                for v in info[s]["workloads"][g]:
+                    cells[g][s].append(((s, v["label"], v["inline"]),
+                                        [swift_exe, s, g, "-v", str(v["index"])]))
+            continue
         exe = os.path.join(bin_dir, f"bench-{s}")
         for g in ("W1", "W2", "W4", "M1"):
             cells[g][s].append(((s, "", False), [exe, g]))
@@ -201,10 +254,13 @@ def main():
 
     variant_order = {(s, v["label"], v["inline"]): v["index"]
                      for s in systems for v in info[s]["variants"]}
+    variant_order.update({(s, v["label"], v["inline"]): v["index"]
+                          for s in systems if is_swift(s)
+                          for g in SWIFT_GROUPS for v in info[s]["workloads"][g]})
     table = []  # (mid, title, unit, row, med, lo, hi, count)
     for mid, title, unit, g, key in METRICS:
         rows = [k[1] for k in values if k[0] == mid]
-        rows.sort(key=lambda row: (SYSTEMS.index(row[0]), row[2], variant_order.get(row, 0)))
+        rows.sort(key=lambda row: (system_rank(row[0]), row[2], variant_order.get(row, 0)))
         for row in rows:
             vs = values[(mid, row)]
             table.append((mid, title, unit, row, statistics.median(vs), min(vs), max(vs), len(vs)))
@@ -212,12 +268,30 @@ def main():
     summary = []  # (mid, title, unit, rtctx med, best row, best med, ratio)
     for mid, title, unit, g, key in METRICS:
         mine = [t for t in table if t[0] == mid and t[3][0] == "rtctx" and not t[3][2]]
-        peers = [t for t in table if t[0] == mid and t[3][0] != "rtctx" and not t[3][2]]
+        peers = [t for t in table if t[0] == mid and t[3][0] != "rtctx" and not t[3][2]
+                 and not is_swift(t[3][0])]
         if not mine or not peers:
             continue
         best = min(peers, key=lambda t: t[4])
         summary.append((mid, title, unit, mine[0][4], best[3], best[4],
                         mine[0][4] / best[4] if best[4] > 0 else float("nan")))
+
+    # Swift API rows: each swift-rtctx row / the best Swift peer row, and the
+    # C rtctx figure beside it for reference.
+    swift_table = [t for t in table if is_swift(t[3][0])]
+    table = [t for t in table if not is_swift(t[3][0])]
+    swift_summary = []  # (mid, title, unit, row, med, best row, best med, ratio, C rtctx med)
+    for mid, title, unit, g, key in METRICS:
+        mine = [t for t in swift_table if t[0] == mid and t[3][0] == "swift-rtctx" and not t[3][2]]
+        peers = [t for t in swift_table if t[0] == mid and t[3][0] != "swift-rtctx" and not t[3][2]]
+        c_rtctx = [t[4] for t in table if t[0] == mid and t[3][0] == "rtctx" and not t[3][2]]
+        if not mine or not peers:
+            continue
+        best = min(peers, key=lambda t: t[4])
+        for t in mine:
+            swift_summary.append((mid, title, unit, t[3], t[4], best[3], best[4],
+                                  t[4] / best[4] if best[4] > 0 else float("nan"),
+                                  c_rtctx[0] if c_rtctx else None))
 
     # ---- console -----------------------------------------------------------
     log("")
@@ -233,19 +307,36 @@ def main():
     for mid, title, unit, mine, brow, bmed, ratio in summary:
         log(f"  {mid:<10} rtctx {fmt(mine):>8} {unit:<10} best peer {row_label(brow):<45} "
             f"{fmt(bmed):>8}   ratio {ratio:.2f}")
+    if swift_table:
+        log("")
+        log("Swift API rows (bench/swift: module Rtctx, Swift's global executor, SwiftNIO; "
+            "2 threads each):")
+        log(f"{'workload':<12} {'system':<58} {'median':>9} {'min-max':>19} {'unit':<10} runs")
+        last = None
+        for mid, title, unit, row, med, lo, hi, cnt in swift_table:
+            if mid != last:
+                log(f"-- {title}")
+                last = mid
+            log(f"{mid:<12} {row_label(row):<58} {fmt(med):>9} {fmt(lo) + '-' + fmt(hi):>19} "
+                f"{unit:<10} {cnt}")
+        log("")
+        log("swift-rtctx / best Swift peer (< 1 means rtctx wins; C rtctx for reference):")
+        for mid, title, unit, row, med, brow, bmed, ratio, cmed in swift_summary:
+            log(f"  {mid:<6} {row[1]:<44} {fmt(med):>8} {unit:<8} best {row_label(brow):<42} "
+                f"{fmt(bmed):>8}   ratio {ratio:.2f}   C rtctx {fmt(cmed)}")
     for f in failures:
         log(f"bench: failed cell: {f}")
     log(f"bench: {rounds_done} round(s), {elapsed:.0f} s of runs; load average "
         f"{load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end")
 
     # ---- chart -------------------------------------------------------------
-    chart_ok, chart_msg = draw_chart(table, rounds_done, chart_dir, out_dir)
+    chart_ok, chart_msg = draw_chart(table, rounds_done, chart_dir, out_dir, swift_table)
     log(f"bench: {chart_msg}")
 
     # ---- results.md --------------------------------------------------------
     write_markdown(os.path.join(out_dir, "results.md"), table, summary, info, skipped,
                    failures, extra, rounds_done, elapsed, load_start, load_end, chart_ok,
-                   systems)
+                   systems, swift_table, swift_summary)
     log(f"bench: wrote {os.path.join(out_dir, 'results.md')}; raw runs in {raw_path}")
     return 0
 
@@ -257,6 +348,8 @@ CHART_PANELS = ["W1", "W2", "W4", "M1", "W3", "W3p99", "W3pin", "M1idle"]
 
 def short_label(row):
     s, v, inl = row
+    if is_swift(s):
+        return SWIFT_SHORT.get((s, v), v)
     if not v:
         return s
     short = {
@@ -266,7 +359,7 @@ def short_label(row):
     return short or s
 
 
-def draw_chart(table, rounds, chart_dir, out_dir):
+def draw_chart(table, rounds, chart_dir, out_dir, swift_table=()):
     gp = shutil.which("gnuplot")
     if not gp:
         return False, "no gnuplot (apt-get install gnuplot-nox): chart.png not drawn"
@@ -281,10 +374,13 @@ def draw_chart(table, rounds, chart_dir, out_dir):
         "M1idle": "M1: idle process RSS",
         "W4": "W4: a task spawns 100k children",
     }
+    # Swift API rows: a third row of panels, apart from the C rows.
+    swift_panels = [m for m in SWIFT_METRICS if any(t[0] == m for t in swift_table)]
+    height, layout = (1400, "3,4") if swift_panels else (950, "2,4")
     script = [
-        'set terminal pngcairo size 1800,950 font "DejaVu Sans,11"',
+        f'set terminal pngcairo size 1800,{height} font "DejaVu Sans,11"',
         f"set output '{os.path.join(out_dir, 'chart.png')}'",
-        f'set multiplot layout 2,4 title "rtctx benchmark: median of {rounds} runs per bar, '
+        f'set multiplot layout {layout} title "rtctx benchmark: median of {rounds} runs per bar, '
         f'whiskers min–max, 2 workers each (naive: 1), lower is better" font ",13"',
         "set style fill solid 0.85 border rgb '#333333'",
         "set boxwidth 0.7",
@@ -297,18 +393,21 @@ def draw_chart(table, rounds, chart_dir, out_dir):
         "set bmargin 6",
         "set offsets 0,0,graph 0.1,0",
     ]
-    for mid in CHART_PANELS:
-        rows = [t for t in table if t[0] == mid and not t[3][2]]
+    panels = [(mid, table, mid, short_titles[mid]) for mid in CHART_PANELS]
+    panels += [(mid, swift_table, f"swift-{mid}", "Swift API " + short_titles[mid])
+               for mid in swift_panels]
+    for mid, source, name, panel_title in panels:
+        rows = [t for t in source if t[0] == mid and not t[3][2]]
         if not rows:
             script.append("set multiplot next")
             continue
-        dat = os.path.join(chart_dir, f"{mid}.dat")
+        dat = os.path.join(chart_dir, f"{name}.dat")
         with open(dat, "w") as f:
             for _m, _t, _u, row, med, lo, hi, _c in rows:
-                color = 0xE8590C if row[0] == "rtctx" else 0x4C6EF5
+                color = 0xE8590C if row[0] in ("rtctx", "swift-rtctx") else 0x4C6EF5
                 f.write(f'"{short_label(row)}" {med:.6g} {lo:.6g} {hi:.6g} {color}\n')
         script += [
-            f'set title "{short_titles[mid]}"',
+            f'set title "{panel_title}"',
             f'set ylabel "{titles[mid][1]}"',
             f"plot '{dat}' using 0:2:5:xtic(1) with boxes lc rgb variable, "
             f"'' using 0:3:(0):($4-$3) with vectors nohead lc rgb 'black' lw 1.5, "
@@ -356,7 +455,7 @@ def tool_version(argv):
 
 
 def write_markdown(path, table, summary, info, skipped, failures, extra, rounds, elapsed,
-                   load_start, load_end, chart_ok, systems):
+                   load_start, load_end, chart_ok, systems, swift_table=(), swift_summary=()):
     L = []
     L.append("# rtctx benchmark results")
     L.append("")
@@ -388,12 +487,14 @@ def write_markdown(path, table, summary, info, skipped, failures, extra, rounds,
         sysl = label_md(row) + (f" ({note})" if note else "")
         L.append(f"| {title} | {sysl} | {fmt(med)} | {fmt(lo)}–{fmt(hi)} | {unit} | {cnt} |")
     L.append("")
+    if swift_table:
+        write_swift_markdown(L, swift_table, swift_summary)
     L.append("## Systems")
     L.append("")
     swift = tool_version(["swift", "--version"])
     for s in systems:
         d = info[s]
-        ver = d.get("version") or (swift if s == "dispatch" else "")
+        ver = d.get("version") or (swift if s in ("dispatch", "swift-global") else "")
         L.append(f"- **{s}** {ver}: {d.get('api', '')}")
     for s, why in skipped.items():
         L.append(f"- **{s}**: skipped, {why}")
@@ -423,6 +524,8 @@ def write_markdown(path, table, summary, info, skipped, failures, extra, rounds,
   posted; bytes per task = RSS growth / tasks still queued. Idle RSS: the whole process
   (driver + libraries + runtime) after start-up, 10,000 tasks and 100 ms idle.
 - Instructions per task under callgrind: `make -C bench callgrind` (bench/callgrind.sh).""")
+    if swift_table:
+        L.append(SWIFT_METHOD)
     L.append("")
     if failures:
         L.append("## Failed cells")
@@ -432,6 +535,44 @@ def write_markdown(path, table, summary, info, skipped, failures, extra, rounds,
         L.append("")
     with open(path, "w") as f:
         f.write("\n".join(L))
+
+
+def write_swift_markdown(L, swift_table, swift_summary):
+    L.append("## Swift API rows (bench/swift)")
+    L.append("")
+    L.append("Async Swift and Swift closures on rtctx's Swift module (`Rtctx`), on Swift's "
+             "default global concurrent executor and on SwiftNIO's "
+             "`MultiThreadedEventLoopGroup`, 2 threads each, from `bench-swift` (a separate "
+             "Swift package); W1, W3 and W4 as above, in the same rounds. Compared among "
+             "themselves; the C rtctx column is for reference only (a Swift `Task` or "
+             "closure per job is a different unit of work from a C function pointer).")
+    L.append("")
+    L.append("| metric | swift-rtctx | median | best Swift peer | peer | swift-rtctx / best | "
+             "C rtctx |")
+    L.append("|---|---|---:|---|---:|---:|---:|")
+    for mid, title, unit, row, med, brow, bmed, ratio, cmed in swift_summary:
+        L.append(f"| {title} ({unit}) | `{row[1]}` | {fmt(med)} | {label_md(brow)} | "
+                 f"{fmt(bmed)} | {ratio:.2f} | {fmt(cmed)} |")
+    L.append("")
+    L.append("| metric | system | median | min–max | unit | runs |")
+    L.append("|---|---|---:|---:|---|---:|")
+    for mid, title, unit, row, med, lo, hi, cnt in swift_table:
+        L.append(f"| {title} | {label_md(row)} | {fmt(med)} | {fmt(lo)}–{fmt(hi)} | {unit} | {cnt} |")
+    L.append("")
+
+
+SWIFT_METHOD = """- Swift API rows (bench/swift, `make bench BENCH_SWIFT=1`): one Swift executable,
+  `bench-swift SYSTEM W1|W3|W4`, release build; a job is the same relaxed atomic increment
+  and the last one posts a POSIX semaphore. The timing thread is the process's main
+  thread, which is no Swift task. swift-rtctx: `Runtime(workers: 2)`; W1 and W4 once with a
+  `Task(executorPreference: handle)` per job (children started with the same preference
+  inside such a task) and once with `handle.spawn { }`; W3 `handle.blockOn { }` with a
+  sync body and with an async body. swift-global: `Task { }` on the default global
+  concurrent executor (its width is the CPU count, 2; it cannot be set); round trip
+  `Task { }` + `DispatchSemaphore`. swift-nio: `MultiThreadedEventLoopGroup(numberOfThreads:
+  2)`; W1 `group.next().execute` (round robin over both loops) and `loop.execute` on one
+  loop; W3 `loop.submit { }.wait()`; W4 from a job on a loop, `loop.execute` onto its own
+  loop and `group.next().execute` round robin. Not pinned (no W3pin row)."""
 
 
 def label_md(row):
