@@ -9,6 +9,12 @@
 #                        (MAN=no: without man pages, so without doxygen)
 #   make uninstall       the same variables
 #   make bench           the benchmark against the peers (bench/)
+#   make check-tsan      the C harness and examples under ThreadSanitizer
+#   make check-asan      ... under AddressSanitizer and LeakSanitizer
+#   make stress          the API stress test, debug library (STRESS_SECONDS=600 to soak)
+#   make fuzz            libFuzzer over the API (FUZZ_SECONDS=30)
+#   make valgrind        valgrind --leak-check=full over the C harness
+#                        (these five: mk/reliability.mk)
 
 # The version lives in include/rtctx.h only.
 version_part = $(shell sed -n 's/^\#define RTCTX_VERSION_$(1) \([0-9]*\)$$/\1/p' include/rtctx.h)
@@ -66,7 +72,7 @@ $(BUILD)/hello: examples-c/hello.c include/rtctx.h lib
 demo: $(BUILD)/hello
 	./$(BUILD)/hello
 
-check: check-header lib check-exports check-swift check-c check-examples check-install
+check: check-header lib check-exports check-swift check-c check-examples check-install stress fuzz
 	@echo "make check: all passed"
 
 check-swift:
@@ -261,3 +267,5 @@ bench: lib
 
 clean:
 	rm -rf $(BUILD) .build
+
+include mk/reliability.mk

@@ -5,6 +5,9 @@
 /// last-in-first-out order. Below every guard, a worker thread's own
 /// runtime is current (the worker slot, see Worker.swift).
 public final class ContextGuard {
+  /// Counted in debug builds (see ObjectTag.swift); never checked, as
+  /// `exit` refuses a guard before dereferencing it.
+  let tag = ObjectTag(.contextGuard)
   public let runtime: RuntimeCore
   fileprivate let previous: UnsafeMutableRawPointer?
 
@@ -12,6 +15,8 @@ public final class ContextGuard {
     self.runtime = runtime
     self.previous = previous
   }
+
+  deinit { tag.clear() }
 }
 
 public enum Context {

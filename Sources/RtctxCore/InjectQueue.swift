@@ -29,7 +29,7 @@ final class InjectQueue: @unchecked Sendable {
   private let mask = UInt(capacity - 1)
   private let head = PaddedAtomic<UInt>(0)
   private let tail = PaddedAtomic<UInt>(0)
-  private let overflow = Mutex(Overflow())
+  private let overflow = Lock(Overflow())
   private let overflowCount = PaddedAtomic<Int>(0)
 
   init() {

@@ -19,7 +19,7 @@ import Synchronization
 final class Parking: @unchecked Sendable {
   private let searching = PaddedAtomic<Int>(0)
   private let sleepers = PaddedAtomic<Int>(0)
-  private let idle = Mutex<[Int]>([])
+  private let idle = Lock<[Int]>([])
   private let words: [Parker]
   /// At most this many workers search at once: on a small machine a
   /// searching worker would otherwise take the core the pusher needs.

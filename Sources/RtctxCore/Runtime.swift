@@ -31,6 +31,8 @@ public final class RuntimeCore: @unchecked Sendable {
     case running = 0, draining = 1, dropping = 2
   }
 
+  /// What the C API checks a handle against (see ObjectTag.swift).
+  package let tag = ObjectTag(.runtime)
   public let config: RuntimeConfig
   public let workerCount: Int
   let workers: [WorkerState]
@@ -45,7 +47,7 @@ public final class RuntimeCore: @unchecked Sendable {
   let startedWorkers = FutexWord()
   /// Bumped by each worker that runs out of work while the runtime drains.
   let drainEvent = FutexWord()
-  private let lifecycle = Mutex(Lifecycle.running(threads: []))
+  private let lifecycle = Lock(Lifecycle.running(threads: []))
   /// Jobs dropped because a shutdown timeout elapsed (not pending timers).
   private let droppedByTimeout = Atomic<UInt64>(0)
 
@@ -57,6 +59,8 @@ public final class RuntimeCore: @unchecked Sendable {
     bound = QueueBound(capacity: config.queueCapacity)
   }
 
+  deinit { tag.clear() }
+
   /// Starts a runtime and returns once every worker ran its start hook;
   /// nil for a bad configuration or if the system refused a thread (the
   /// workers already started are then stopped and joined).
@@ -67,7 +71,7 @@ public final class RuntimeCore: @unchecked Sendable {
     var threads: [OSThread] = []
     for worker in runtime.workers {
       worker.runtimeAddress = Unmanaged.passUnretained(runtime).toOpaque()
-      guard let thread = OSThread.start(name: "\(config.threadName)-\(worker.index)", {
+      guard let thread = OSThread.start(name: config.threadName + "-" + String(worker.index), {
         runtime.workerMain(worker)
       }) else { break }
       threads.append(thread)
@@ -84,6 +88,7 @@ public final class RuntimeCore: @unchecked Sendable {
       return nil
     }
     runtime.lifecycle.withLock { $0 = .running(threads: threads) }
+    Fork.register(runtime)
     return runtime
   }
 
@@ -152,7 +157,11 @@ public final class RuntimeCore: @unchecked Sendable {
   ) -> Result<TaskCell?, RuntimeError> {
     let cell = TaskCell(body, runtime: self, state: (delay ?? 0) == 0 ? .queued : .timer)
     guard let delay, delay > 0 else {
-      if let error = submit(.task(cell), bounded: delay == nil) { return .failure(error) }
+      let job = Job.task(cell)
+      if let error = submit(job, bounded: delay == nil) {
+        _ = job.take()  // refused: give back the queue's retain of the cell
+        return .failure(error)
+      }
       return .success(joinable ? cell : nil)
     }
     // A delay too far to represent never falls due (dropped at shutdown).
@@ -250,6 +259,8 @@ public final class RuntimeCore: @unchecked Sendable {
 
   /// `rt_shutdown` (timeout nil) and `rt_shutdown_timeout`.
   public func shutdown(timeout: UInt64?) -> Result<Void, RuntimeError> {
+    // In a forked child no worker exists to drain or join (Fork.swift).
+    if Fork.isInherited(self) { return .failure(.shutDown) }
     if isCurrentWorker { return .failure(.wouldDeadlock) }
     let threads: [OSThread]? = lifecycle.withLock { state in
       guard case .running(let threads) = state else { return nil }
@@ -282,6 +293,7 @@ public final class RuntimeCore: @unchecked Sendable {
     admission.seal()
     stopWorkers(threads)
     lifecycle.withLock { $0 = .stopped }
+    Fork.unregister(self)
     return droppedByTimeout.load(ordering: .relaxed) > 0 ? .failure(.timedOut) : .success(())
   }
 
@@ -340,7 +352,10 @@ public final class RuntimeCore: @unchecked Sendable {
   }
 
   public var stats: Stats {
-    let stopped = lifecycle.withLock { if case .running = $0 { false } else { true } }
+    // Admission, not the lifecycle lock: "shutdown" means outsiders are
+    // refused, and a forked child, whose copy of the lock may be held by a
+    // thread that stayed in the parent, reads it too (Fork.swift).
+    let stopped = admission.isClosed
     var completed = counters.completedElsewhere.load(ordering: .relaxed)
     var dropped = counters.droppedElsewhere.load(ordering: .relaxed)
     var claimedByWorkers: UInt64 = 0

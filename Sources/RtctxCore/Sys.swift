@@ -64,6 +64,69 @@ struct FutexWord: ~Copyable, @unchecked Sendable {
   }
 }
 
+/// A mutual-exclusion lock around `State`, on a pthread mutex: what the
+/// core uses instead of `Synchronization.Mutex`.
+///
+/// Why not `Mutex`: on Linux it locks with futex calls of its own, which
+/// ThreadSanitizer does not see, so TSan reports every access it guards as
+/// a race (and a real race would hide among them). TSan intercepts
+/// `pthread_mutex_lock`, so with this lock `make check-tsan` needs no
+/// suppression for our own code. Uncontended it costs what `Mutex` costs:
+/// one atomic to lock and one to unlock. Adaptive: a contended locker
+/// spins briefly before it sleeps, as the critical sections here are a few
+/// loads and stores.
+///
+/// The mutex and the state live on the heap: a pthread mutex must not
+/// move once initialized.
+struct Lock<State: ~Copyable>: ~Copyable, @unchecked Sendable {
+  private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+  private let state: UnsafeMutablePointer<State>
+
+  init(_ initial: consuming State) {
+    mutex = .allocate(capacity: 1)
+    mutex.initialize(to: pthread_mutex_t())
+    var attr = pthread_mutexattr_t()
+    pthread_mutexattr_init(&attr)
+    pthread_mutexattr_settype(&attr, Int32(PTHREAD_MUTEX_ADAPTIVE_NP))
+    pthread_mutex_init(mutex, &attr)
+    pthread_mutexattr_destroy(&attr)
+    state = .allocate(capacity: 1)
+    state.initialize(to: initial)
+  }
+
+  deinit {
+    pthread_mutex_destroy(mutex)
+    mutex.deallocate()
+    state.deinitialize(count: 1)
+    state.deallocate()
+  }
+
+  @inline(__always)
+  func withLock<R>(_ body: (inout State) throws -> R) rethrows -> R {
+    pthread_mutex_lock(mutex)
+    defer { pthread_mutex_unlock(mutex) }
+    return try body(&state.pointee)
+  }
+
+  /// Fork handlers only (see Fork.swift): held from `prepare` in the
+  /// parent until `parent`, or `child` in the child, so that the child
+  /// inherits the state whole.
+  func lockForFork() { pthread_mutex_lock(mutex) }
+  func unlockAfterFork(_ body: (inout State) -> Void) {
+    body(&state.pointee)
+    pthread_mutex_unlock(mutex)
+  }
+}
+
+/// `pthread_atfork`: the three handlers run around every `fork()` of the
+/// process, on the forking thread.
+func installForkHandlers(
+  prepare: @escaping @convention(c) () -> Void, parent: @escaping @convention(c) () -> Void,
+  child: @escaping @convention(c) () -> Void
+) {
+  pthread_atfork(prepare, parent, child)
+}
+
 /// One OS thread, started with a Swift closure and joined once.
 struct OSThread: @unchecked Sendable {
   private let thread: pthread_t

@@ -22,6 +22,8 @@ public final class TaskCell: @unchecked Sendable {
   private static let waitersBit: UInt32 = 0x100
   private static let stateMask: UInt32 = 0xFF
 
+  /// What the C API checks a task against (see ObjectTag.swift).
+  package let tag = ObjectTag(.task)
   let body: TaskBody
   let runtime: RuntimeCore
   private let status: FutexWord
@@ -34,6 +36,8 @@ public final class TaskCell: @unchecked Sendable {
     self.runtime = runtime
     self.status = FutexWord(state.rawValue)
   }
+
+  deinit { tag.clear() }
 
   var state: State {
     // Acquiring: a caller that sees `finished` goes on to read `result`.
@@ -104,6 +108,8 @@ public final class TaskCell: @unchecked Sendable {
         }
         continue
       case .timer, .queued, .claimed:
+        // A forked child has no worker to finish it (Fork.swift).
+        if runtime.isInheritedByFork { return .failure(.shutDown) }
         if let deadline, monotonicNow() >= deadline { return .failure(.timedOut) }
         var wakeBy = deadline
         if runtime.isCurrentWorker, raw & Self.stateMask == State.timer.rawValue {
@@ -126,6 +132,8 @@ public final class TaskCell: @unchecked Sendable {
 
   /// `rt_task_cancel`: drops the task here if it has not started.
   public func cancel() -> Result<Void, RuntimeError> {
+    // In a forked child its drop would run here and its fn in the parent.
+    if runtime.isInheritedByFork { return .failure(.shutDown) }
     claim: while true {
       switch state {
       case .queued:

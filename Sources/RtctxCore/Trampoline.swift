@@ -147,6 +147,8 @@ public final class Trampoline: @unchecked Sendable {
   private static let slotSize = 8
   private static let headerSize = MemoryLayout<UnsafeMutableRawPointer>.stride
 
+  /// What the C API checks a callback against (see ObjectTag.swift).
+  package let tag = ObjectTag(.callback)
   let runtime: RuntimeCore
   let mode: TrampolineMode
   let returnType: TrampolineType
@@ -180,6 +182,7 @@ public final class Trampoline: @unchecked Sendable {
   }
 
   deinit {
+    tag.clear()
     if let closure { ffi_closure_free(closure) }
     ffiArgumentTypes.deallocate()
     cif.deinitialize(count: 1)
@@ -328,7 +331,9 @@ public final class Trampoline: @unchecked Sendable {
   /// waiting could deadlock. Each of those calls keeps the trampoline alive
   /// until it finished instead.
   public func waitForQueuedCalls() {
-    if runtime.isCurrentWorker { return }
+    // In a forked child the queued calls never run (Fork.swift); each
+    // keeps the trampoline alive in the child's copy instead.
+    if runtime.isCurrentWorker || runtime.isInheritedByFork { return }
     let word = pending.atomic
     // Acquiring: pairs with the releasing count-out of each call.
     if word.pointee.load(ordering: .acquiring) & Self.countMask == 0 { return }

@@ -23,7 +23,7 @@ public func rt_callback_new(
     guard let type = TrampolineType(rawValue: argTypes![i].rawValue) else { return nil }
     arguments.append(type)
   }
-  let made = RuntimeCore.with(h) {
+  let made = RuntimeCore.with(h, orElse: .failure(.invalidArgument)) {
     Trampoline.make(on: $0, mode: mode, returns: returns, arguments: arguments, handler: handler, user: user)
   }
   guard case .success(let trampoline) = made else { return nil }
@@ -33,7 +33,7 @@ public func rt_callback_new(
 
 @_cdecl("rt_callback_free")
 public func rt_callback_free(_ cb: OpaquePointer?) {
-  guard let cb else { return }
+  guard let cb, Trampoline.isLive(cb) else { return }
   let reference = Unmanaged<Trampoline>.fromOpaque(UnsafeRawPointer(cb))
   reference.takeUnretainedValue().waitForQueuedCalls()
   reference.release()

@@ -6,12 +6,12 @@ import RtctxCore
 @_cdecl("rt_handle_clone")
 public func rt_handle_clone(_ h: OpaquePointer?) -> OpaquePointer? {
   guard let h else { return nil }
-  return RuntimeCore.with(h) { $0.retainedPointer() }
+  return RuntimeCore.with(h, orElse: nil) { $0.retainedPointer() }
 }
 
 @_cdecl("rt_handle_release")
 public func rt_handle_release(_ h: OpaquePointer?) {
-  guard let h else { return }
+  guard let h, RuntimeCore.isLive(h) else { return }
   Unmanaged<RuntimeCore>.fromOpaque(UnsafeRawPointer(h)).release()
 }
 
@@ -23,7 +23,7 @@ public func rt_handle_current() -> OpaquePointer? {
 @_cdecl("rt_enter")
 public func rt_enter(_ h: OpaquePointer?) -> OpaquePointer? {
   guard let h else { return nil }
-  return RuntimeCore.with(h) { OpaquePointer(Context.enter($0)) }
+  return RuntimeCore.with(h, orElse: nil) { OpaquePointer(Context.enter($0)) }
 }
 
 @_cdecl("rt_exit")

@@ -9,15 +9,6 @@ import Glibc
 import RtctxCore
 
 extension RuntimeCore {
-  /// Runs `body` with the runtime behind a C handle or runtime pointer,
-  /// borrowed from the caller's reference: no reference counting, which on
-  /// a handle shared by many threads would make each call write the same
-  /// cache line.
-  @inline(__always)
-  static func with<R>(_ pointer: OpaquePointer, _ body: (RuntimeCore) -> R) -> R {
-    Unmanaged<RuntimeCore>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef(body)
-  }
-
   /// A new C reference to this runtime.
   func retainedPointer() -> OpaquePointer {
     OpaquePointer(Unmanaged.passRetained(self).toOpaque())
@@ -79,7 +70,7 @@ public func rt_new(_ cfg: UnsafePointer<rt_config_t>?) -> OpaquePointer? {
 @_cdecl("rt_handle")
 public func rt_handle(_ rt: OpaquePointer?) -> OpaquePointer? {
   guard let rt else { return nil }
-  return RuntimeCore.with(rt) { $0.retainedPointer() }
+  return RuntimeCore.with(rt, orElse: nil) { $0.retainedPointer() }
 }
 
 @_cdecl("rt_shutdown")
@@ -94,14 +85,24 @@ public func rt_shutdown_timeout(_ rt: OpaquePointer?, _ timeoutNs: UInt64) -> In
 
 private func shutdown(_ rt: OpaquePointer?, timeout: UInt64?) -> Int32 {
   guard let rt else { return Int32(RT_EINVAL) }
-  switch RuntimeCore.with(rt, { $0.shutdown(timeout: timeout) }) {
-  case .failure(.wouldDeadlock):
+  enum Outcome { case notLive, inheritedByFork, done(Result<Void, RuntimeError>) }
+  let outcome = RuntimeCore.with(rt, orElse: Outcome.notLive) { core in
+    // A forked child's copy has no worker to drain or join
+    // (RtctxCore/Fork.swift): refused, and its reference not consumed.
+    core.isInheritedByFork ? .inheritedByFork : .done(core.shutdown(timeout: timeout))
+  }
+  switch outcome {
+  case .notLive:
+    return Int32(RT_EINVAL)
+  case .inheritedByFork:
+    return Int32(RT_ESHUTDOWN)
+  case .done(.failure(.wouldDeadlock)):
     return Int32(RT_EDEADLK)
-  case .failure(.shutDown):
+  case .done(.failure(.shutDown)):
     // A second shutdown of the same runtime: the caller's pointer was
     // already consumed. Refuse rather than release twice.
     return Int32(RT_EINVAL)
-  case let result:
+  case .done(let result):
     Unmanaged<RuntimeCore>.fromOpaque(UnsafeRawPointer(rt)).release()
     return RuntimeError.code(result)
   }

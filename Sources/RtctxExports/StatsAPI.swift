@@ -8,7 +8,7 @@ public func rt_stats_get(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<rt_sta
   guard let h, let out else { return Int32(RT_EINVAL) }
   let size = out.pointee.size
   guard size >= MemoryLayout<Int>.size, size <= MemoryLayout<rt_stats_t>.size else { return Int32(RT_EINVAL) }
-  let s = RuntimeCore.with(h) { $0.stats }
+  guard let s = RuntimeCore.with(h, orElse: nil, { $0.stats }) else { return Int32(RT_EINVAL) }
   var full = rt_stats_t()
   full.size = size
   full.workers = UInt32(s.workers)

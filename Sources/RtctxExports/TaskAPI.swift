@@ -3,18 +3,10 @@
 import CRtctx
 import RtctxCore
 
-extension TaskCell {
-  /// Runs `body` with the cell behind a C join handle, borrowed.
-  @inline(__always)
-  static func with<R>(_ pointer: OpaquePointer, _ body: (TaskCell) -> R) -> R {
-    Unmanaged<TaskCell>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef(body)
-  }
-}
-
 @_cdecl("rt_spawn")
 public func rt_spawn(_ h: OpaquePointer?, _ fn: rt_fn?, _ arg: UnsafeMutableRawPointer?) -> Int32 {
   guard let h, let fn else { return Int32(RT_EINVAL) }
-  return RuntimeError.code(RuntimeCore.with(h) { $0.spawn(fn, arg) })
+  return RuntimeError.code(RuntimeCore.with(h, orElse: .invalidArgument) { $0.spawn(fn, arg) })
 }
 
 @_cdecl("rt_spawn_full")
@@ -38,7 +30,10 @@ private func spawn(
   _ drop: rt_drop_fn?, _ taskOut: UnsafeMutablePointer<OpaquePointer?>?
 ) -> Int32 {
   guard let h, let fn else { return Int32(RT_EINVAL) }
-  let result = RuntimeCore.with(h) { $0.spawn(.c(fn, arg, drop), after: delay, joinable: taskOut != nil) }
+  let name: StaticString = delay == nil ? "rt_spawn_full" : "rt_spawn_after"
+  let result = RuntimeCore.with(h, name, orElse: .failure(.invalidArgument)) {
+    $0.spawn(.c(fn, arg, drop), after: delay, joinable: taskOut != nil)
+  }
   if case .success(let cell?) = result {
     taskOut?.pointee = OpaquePointer(Unmanaged.passRetained(cell).toOpaque())
   }
@@ -51,7 +46,7 @@ public func rt_block_on(
   _ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
 ) -> Int32 {
   guard let h, let fn else { return Int32(RT_EINVAL) }
-  let outcome = RuntimeCore.with(h) { $0.blockOn(.c(fn, arg, nil)) }
+  let outcome = RuntimeCore.with(h, orElse: .failure(.invalidArgument)) { $0.blockOn(.c(fn, arg, nil)) }
   if case .success(let value) = outcome { result?.pointee = value }
   return RuntimeError.code(outcome)
 }
@@ -62,7 +57,7 @@ public func rt_task_join(
 ) -> Int32 {
   guard let t else { return Int32(RT_EINVAL) }
   let deadline = timeoutNs < 0 ? nil : Deadline.after(nanoseconds: UInt64(timeoutNs))
-  let outcome = TaskCell.with(t) { $0.join(deadline: deadline) }
+  let outcome = TaskCell.with(t, orElse: .failure(.invalidArgument)) { $0.join(deadline: deadline) }
   if case .success(let value) = outcome { result?.pointee = value }
   return RuntimeError.code(outcome)
 }
@@ -70,17 +65,17 @@ public func rt_task_join(
 @_cdecl("rt_task_cancel")
 public func rt_task_cancel(_ t: OpaquePointer?) -> Int32 {
   guard let t else { return Int32(RT_EINVAL) }
-  return RuntimeError.code(TaskCell.with(t) { $0.cancel() })
+  return RuntimeError.code(TaskCell.with(t, orElse: .failure(.invalidArgument)) { $0.cancel() })
 }
 
 @_cdecl("rt_task_is_finished")
 public func rt_task_is_finished(_ t: OpaquePointer?) -> Bool {
   guard let t else { return false }
-  return TaskCell.with(t) { $0.isDone }
+  return TaskCell.with(t, orElse: false) { $0.isDone }
 }
 
 @_cdecl("rt_task_release")
 public func rt_task_release(_ t: OpaquePointer?) {
-  guard let t else { return }
+  guard let t, TaskCell.with(t, orElse: false, { _ in true }) else { return }
   Unmanaged<TaskCell>.fromOpaque(UnsafeRawPointer(t)).release()
 }

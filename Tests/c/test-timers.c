@@ -39,7 +39,9 @@ TEST(timer_not_before_delay) {
 
 /* Ledger of the order in which timers started. */
 static struct {
-  atomic_int n;
+  atomic_int claimed; /* slots of `order` handed out */
+  atomic_int n;       /* slots written: counted after the write, so a
+                         reader that sees n sees the first n slots */
   int order[64];
 } started;
 
@@ -52,9 +54,10 @@ struct timed {
 static void *record_start(void *arg) {
   struct timed *tm = arg;
   tm->ran_at = now_ns();
-  int i = atomic_fetch_add(&started.n, 1);
+  int i = atomic_fetch_add(&started.claimed, 1);
   if (i < 64)
     started.order[i] = tm->id;
+  atomic_fetch_add(&started.n, 1);
   return NULL;
 }
 

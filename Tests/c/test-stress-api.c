@@ -1,0 +1,878 @@
+/* test-stress-api.c — every API call at once, at random, racing a shutdown.
+ *
+ * Each round starts a runtime (1 to 4 workers, sometimes a bounded queue),
+ * lets 2 to 8 foreign threads and the runtime's own tasks issue random
+ * interleavings of every call the API has (spawns of every kind, drop
+ * callbacks, timers from 0 to "never", block_on, joins with timeouts from
+ * 0 to forever, cancels, is_finished, enter/exit with out-of-order exits,
+ * handle clones and releases, trampolines in both modes, stats with every
+ * size), while one thread shuts the runtime down at a random instant,
+ * gracefully or with a timeout from 0 to ample. The threads go on calling
+ * after the shutdown returned.
+ *
+ * A ledger holds one entry per unit of work: how often its fn ran and its
+ * drop ran, and what its spawn returned. Afterwards it checks that each
+ * accepted unit ran xor was dropped, exactly once; refused ones neither;
+ * joins and cancels agreed with what happened; the stats add up
+ * (spawned == completed + dropped, and each figure equals the ledger's);
+ * the hooks balanced and every worker thread is gone. Against a debug
+ * library (make stress) it also counts live objects: no runtime, task,
+ * guard or callback outlives the round.
+ *
+ * STRESS_SECONDS (default 2) is how long it goes on, round after round.
+ * The seed is printed; RTCTX_SEED=<seed> replays each thread's sequence of
+ * calls and each round's configuration (the interleaving itself is the
+ * scheduler's). */
+#include "harness.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+
+/* ------------------------------------------------------------------------ */
+/* The ledger                                                                */
+/* ------------------------------------------------------------------------ */
+
+enum kind {
+  K_SPAWN,        /* rt_spawn: no drop callback */
+  K_FULL,         /* rt_spawn_full */
+  K_AFTER,        /* rt_spawn_after */
+  K_BLOCK_ON,     /* rt_block_on from a foreign thread */
+  K_BLOCK_INLINE, /* rt_block_on from a task: runs inline, not counted */
+  K_POST,         /* a POST trampoline call: its refusal is not visible */
+  K_WAIT,         /* a WAIT trampoline call from a foreign thread: likewise */
+  K_WAIT_INLINE,  /* a WAIT call from a task: inline, not counted */
+  K_COUNT
+};
+static const char *const kind_name[K_COUNT] = {
+    "rt_spawn", "rt_spawn_full", "rt_spawn_after", "rt_block_on",
+    "rt_block_on (inline)", "POST call", "WAIT call", "WAIT call (inline)"};
+
+#define RC_UNKNOWN 1 /* not yet returned, or not observable */
+
+struct item {
+  atomic_int ran;
+  atomic_int dropped;
+  atomic_int rc;
+  atomic_int join_ok;       /* a join returned RT_OK */
+  atomic_int join_canceled; /* a join returned RT_ECANCELED */
+  atomic_int cancel_ok;     /* rt_task_cancel returned RT_OK */
+  enum kind kind;
+  bool has_drop;
+  bool from_task;
+  int depth; /* 0 from a foreign thread, else its parent's + 1 */
+  uint64_t delay;
+  uint64_t seq; /* creation order: tasks join only older ones (no cycles) */
+  uint64_t rng; /* what the task does when it runs */
+};
+
+enum { POOL = 1 << 16, BOARD = 64, MAX_THREADS = 8, MAX_GUARDS = 4, MAX_CLONES = 4 };
+
+/* Calls made, by function. */
+enum call {
+  C_SPAWN, C_SPAWN_FULL, C_SPAWN_AFTER, C_BLOCK_ON, C_JOIN, C_CANCEL,
+  C_IS_FINISHED, C_TASK_RELEASE, C_ENTER, C_EXIT, C_CURRENT, C_CLONE,
+  C_RELEASE, C_HANDLE, C_CALLBACK_NEW, C_CALLBACK_CALL, C_CALLBACK_FREE,
+  C_STATS, C_SHUTDOWN, C_STRERROR, C_COUNT
+};
+
+/* A join handle shared by every thread and task of the round: a thread
+ * borrows it, and the last borrower of a retired slot releases it (the API
+ * has no rt_task_clone, so one reference serves them all). */
+struct slot {
+  pthread_mutex_t mu;
+  rt_task_t *task;
+  struct item *it;
+  int users;
+  bool retiring;
+};
+
+static struct round {
+  rt_runtime_t *rt;
+  rt_handle_t *h;
+  unsigned workers;
+  size_t capacity;
+  struct item *pool;
+  atomic_size_t next;
+  atomic_uint_least64_t seq;
+  struct slot board[BOARD];
+  /* Shared trampolines, alive from before the first call to after the
+   * last task: tasks may call them at any time. */
+  rt_callback_t *post_cb, *wait_cb;
+  void *post_code, *wait_code;
+  atomic_int shutdown_started, shutdown_done, stop;
+  atomic_int starts, stops;
+  atomic_uint_least64_t calls[C_COUNT];
+  atomic_uintptr_t published_guard; /* some thread's guard, for foreign exits */
+} R;
+
+/* Totals over every round, for the summary line. */
+static struct {
+  uint64_t rounds, threads, calls, accepted, ran, dropped, refused, graceful,
+      with_timeout, timed_out, inline_runs;
+} total;
+
+static long (*live_objects)(int kind); /* debug libraries only */
+
+static void count_call(enum call c) { atomic_fetch_add_explicit(&R.calls[c], 1, memory_order_relaxed); }
+
+static struct item *new_item(enum kind k, bool from_task, int depth, uint64_t *rng) {
+  size_t i = atomic_fetch_add(&R.next, 1);
+  if (i >= POOL)
+    return NULL; /* pool full: the caller skips this call */
+  struct item *it = &R.pool[i];
+  atomic_init(&it->ran, 0);
+  atomic_init(&it->dropped, 0);
+  atomic_init(&it->rc, RC_UNKNOWN);
+  atomic_init(&it->join_ok, 0);
+  atomic_init(&it->join_canceled, 0);
+  atomic_init(&it->cancel_ok, 0);
+  it->kind = k;
+  it->has_drop = false;
+  it->from_task = from_task;
+  it->depth = depth;
+  it->delay = 0;
+  it->seq = atomic_fetch_add(&R.seq, 1);
+  it->rng = rng_next(rng) | 1;
+  return it;
+}
+
+static size_t item_index(const struct item *it) { return (size_t)(it - R.pool); }
+
+/* ------------------------------------------------------------------------ */
+/* What tasks do                                                             */
+/* ------------------------------------------------------------------------ */
+
+static void task_ops(struct item *self);
+
+static void mark_ran(struct item *it) {
+  if (atomic_fetch_add(&it->ran, 1) != 0)
+    FAIL("item %zu (%s) ran twice", item_index(it), kind_name[it->kind]);
+  if (atomic_load(&it->dropped) != 0)
+    FAIL("item %zu (%s) ran after it was dropped", item_index(it), kind_name[it->kind]);
+}
+
+/* The oldest task running on this thread's stack: tasks nest on a worker
+ * (rt_block_on runs inline, a join runs a queued task inline), and a task
+ * that waited without limit for one further up its own stack would wait
+ * for itself. Waiting only for tasks older than all of them cannot close
+ * a cycle, on this thread or across threads. */
+static _Thread_local uint64_t stack_oldest = UINT64_MAX;
+
+static void *item_call(void *p) {
+  struct item *it = p;
+  mark_ran(it);
+  if (rt_handle_current() != R.h)
+    FAIL("item %zu: rt_handle_current() is %p in a task, want %p", item_index(it),
+         (void *)rt_handle_current(), (void *)R.h);
+  uint64_t outer = stack_oldest;
+  if (it->seq < stack_oldest)
+    stack_oldest = it->seq;
+  task_ops(it);
+  stack_oldest = outer;
+  return it;
+}
+
+static void item_fn(void *p) { (void)item_call(p); }
+
+static void item_drop(void *p) {
+  struct item *it = p;
+  if (atomic_fetch_add(&it->dropped, 1) != 0)
+    FAIL("item %zu (%s) dropped twice", item_index(it), kind_name[it->kind]);
+  if (atomic_load(&it->ran) != 0)
+    FAIL("item %zu (%s) dropped after it ran", item_index(it), kind_name[it->kind]);
+}
+
+/* POST: void (void *item). */
+static void post_handler(void *result, void **args, void *user) {
+  (void)user;
+  if (result != NULL)
+    FAIL("POST handler got a result pointer");
+  mark_ran(*(struct item **)args[0]);
+}
+
+/* WAIT: long (void *item, int x), returns 2x + 1; zero-filled if refused. */
+static void wait_handler(void *result, void **args, void *user) {
+  (void)user;
+  mark_ran(*(struct item **)args[0]);
+  *(long *)result = 2L * *(int *)args[1] + 1;
+}
+
+typedef void (*post_fn)(void *);
+typedef long (*wait_fn)(void *, int);
+
+static void call_post(void *code, struct item *it) {
+  count_call(C_CALLBACK_CALL);
+  ((post_fn)code)(it);
+}
+
+static void call_wait(void *code, struct item *it, uint64_t *rng) {
+  count_call(C_CALLBACK_CALL);
+  int x = (int)(rng_next(rng) % 100000);
+  long got = ((wait_fn)code)(it, x);
+  if (got == 0) {
+    if (it->kind == K_WAIT_INLINE)
+      FAIL("an inline WAIT call returned 0: it did not run");
+    if (atomic_load(&it->ran) != 0)
+      FAIL("WAIT call %zu ran but returned 0", item_index(it));
+  } else if (got != 2L * x + 1 || atomic_load(&it->ran) != 1) {
+    FAIL("WAIT call %zu returned %ld for %d (ran %d)", item_index(it), got, x,
+         atomic_load(&it->ran));
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* The board of shared join handles                                          */
+/* ------------------------------------------------------------------------ */
+
+static void board_put(rt_task_t *t, struct item *it) {
+  size_t start = (size_t)(it->rng % BOARD);
+  for (size_t k = 0; k < BOARD; k++) {
+    struct slot *s = &R.board[(start + k) % BOARD];
+    pthread_mutex_lock(&s->mu);
+    if (s->task == NULL) {
+      s->task = t;
+      s->it = it;
+      s->users = 0;
+      s->retiring = false;
+      pthread_mutex_unlock(&s->mu);
+      return;
+    }
+    pthread_mutex_unlock(&s->mu);
+  }
+  count_call(C_TASK_RELEASE);
+  rt_task_release(t);
+}
+
+static bool board_borrow(size_t i, rt_task_t **t, struct item **it) {
+  struct slot *s = &R.board[i % BOARD];
+  pthread_mutex_lock(&s->mu);
+  bool ok = s->task != NULL && !s->retiring;
+  if (ok) {
+    s->users++;
+    *t = s->task;
+    *it = s->it;
+  }
+  pthread_mutex_unlock(&s->mu);
+  return ok;
+}
+
+static void slot_release_if_done(struct slot *s) {
+  if (s->retiring && s->users == 0) {
+    count_call(C_TASK_RELEASE);
+    rt_task_release(s->task);
+    s->task = NULL;
+    s->it = NULL;
+  }
+}
+
+static void board_give_back(size_t i) {
+  struct slot *s = &R.board[i % BOARD];
+  pthread_mutex_lock(&s->mu);
+  s->users--;
+  slot_release_if_done(s);
+  pthread_mutex_unlock(&s->mu);
+}
+
+static void board_retire(size_t i) {
+  struct slot *s = &R.board[i % BOARD];
+  pthread_mutex_lock(&s->mu);
+  if (s->task != NULL && !s->retiring) {
+    s->retiring = true;
+    slot_release_if_done(s);
+  }
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Calls, shared by foreign threads and tasks                                */
+/* ------------------------------------------------------------------------ */
+
+static const uint64_t delays[] = {0, 10000, 300000, 2 * MS, 20 * MS, 1000 * MS, UINT64_MAX};
+
+/* Checks what a spawn returned against the shutdown state around it. */
+static void check_spawn_rc(struct item *it, int rc, bool before_shutdown, bool after_shutdown) {
+  switch (rc) {
+  case RT_OK:
+    if (after_shutdown)
+      FAIL("%s accepted after rt_shutdown returned", kind_name[it->kind]);
+    break;
+  case RT_ESHUTDOWN:
+    if (before_shutdown)
+      FAIL("%s refused with RT_ESHUTDOWN before the shutdown started", kind_name[it->kind]);
+    break;
+  case RT_EAGAIN:
+    if (R.capacity == 0 || (it->kind != K_SPAWN && it->kind != K_FULL))
+      FAIL("%s returned RT_EAGAIN (capacity %zu)", kind_name[it->kind], R.capacity);
+    break;
+  case RT_ECANCELED:
+    if (it->kind != K_BLOCK_ON)
+      FAIL("%s returned RT_ECANCELED", kind_name[it->kind]);
+    break;
+  default:
+    FAIL("%s returned %d (%s)", kind_name[it->kind], rc, rt_code_name(rc));
+  }
+  atomic_store(&it->rc, rc);
+}
+
+/* One spawn of kind k (K_SPAWN, K_FULL, K_AFTER, K_BLOCK_ON/INLINE). */
+static void do_spawn(enum kind k, bool from_task, int depth, uint64_t *rng) {
+  struct item *it = new_item(k, from_task, depth, rng);
+  if (it == NULL)
+    return;
+  /* Done before the call began: it must be refused. */
+  bool after = atomic_load(&R.shutdown_done) != 0;
+  rt_handle_t *h = from_task ? rt_handle_current() : R.h;
+  rt_task_t *t = NULL;
+  bool want_task = rng_next(rng) % 2 == 0;
+  int rc;
+  switch (k) {
+  case K_SPAWN:
+    count_call(C_SPAWN);
+    rc = rt_spawn(h, item_fn, it);
+    break;
+  case K_FULL:
+    count_call(C_SPAWN_FULL);
+    it->has_drop = rng_next(rng) % 4 != 0;
+    rc = rt_spawn_full(h, item_call, it, it->has_drop ? item_drop : NULL, want_task ? &t : NULL);
+    break;
+  case K_AFTER:
+    count_call(C_SPAWN_AFTER);
+    it->has_drop = rng_next(rng) % 4 != 0;
+    /* Tasks set short timers only: a task joining a far one would hold
+     * up a graceful drain (the contract lets it). */
+    it->delay = delays[rng_next(rng) % (from_task ? 4 : 7)];
+    rc = rt_spawn_after(h, it->delay, item_call, it, it->has_drop ? item_drop : NULL,
+                        want_task ? &t : NULL);
+    break;
+  default: {
+    count_call(C_BLOCK_ON);
+    void *res = NULL;
+    rc = rt_block_on(h, item_call, it, &res);
+    if (rc == RT_OK && res != it)
+      FAIL("rt_block_on result %p, want %p", res, (void *)it);
+    if (k == K_BLOCK_INLINE && rc != RT_OK)
+      FAIL("rt_block_on from a task returned %s", rt_code_name(rc));
+    if (rc == RT_OK && atomic_load(&it->ran) != 1)
+      FAIL("rt_block_on returned RT_OK but fn ran %d times", atomic_load(&it->ran));
+    break;
+  }
+  }
+  /* Not started when the call returned: it must not be refused for it. */
+  bool before = atomic_load(&R.shutdown_started) == 0;
+  check_spawn_rc(it, rc, before, after);
+  if (t != NULL) {
+    if (rc != RT_OK)
+      FAIL("%s failed with %s but set task_out", kind_name[k], rt_code_name(rc));
+    board_put(t, it);
+  } else if (want_task && rc == RT_OK && (k == K_FULL || k == K_AFTER)) {
+    FAIL("%s returned RT_OK without a task", kind_name[k]);
+  }
+}
+
+static void check_join(struct item *it, int rc, void *res) {
+  switch (rc) {
+  case RT_OK:
+    if (res != it || atomic_load(&it->ran) != 1)
+      FAIL("join of item %zu: RT_OK with %p (want %p), ran %d", item_index(it), res,
+           (void *)it, atomic_load(&it->ran));
+    atomic_store(&it->join_ok, 1);
+    break;
+  case RT_ECANCELED:
+    if (atomic_load(&it->ran) != 0 || (it->has_drop && atomic_load(&it->dropped) != 1))
+      FAIL("join of item %zu: RT_ECANCELED, ran %d dropped %d", item_index(it),
+           atomic_load(&it->ran), atomic_load(&it->dropped));
+    atomic_store(&it->join_canceled, 1);
+    break;
+  case RT_ETIMEDOUT:
+    break;
+  default:
+    FAIL("rt_task_join returned %d (%s)", rc, rt_code_name(rc));
+  }
+}
+
+/* A join, cancel, is_finished or retire of a shared task. A task waits
+ * without limit only for a task older than every task on its thread's
+ * stack (see stack_oldest), and never for a timer (it may be far, and the
+ * drain waits for the joiner); else briefly. */
+static void do_task_op(struct item *self, uint64_t *rng) {
+  size_t i = (size_t)rng_next(rng);
+  rt_task_t *t;
+  struct item *it;
+  if (!board_borrow(i, &t, &it))
+    return;
+  unsigned op = (unsigned)(rng_next(rng) % 8);
+  if (op < 4) {
+    static const int64_t timeouts[] = {0, 100000, (int64_t)MS, -1};
+    int64_t timeout = timeouts[rng_next(rng) % 4];
+    if (self != NULL && (it->seq >= stack_oldest || it->delay > 0) && timeout < 0)
+      timeout = 100000;
+    void *res = NULL;
+    count_call(C_JOIN);
+    int rc = rt_task_join(t, timeout, &res);
+    check_join(it, rc, res);
+    if (rc == RT_ETIMEDOUT && timeout < 0)
+      FAIL("rt_task_join(-1) returned RT_ETIMEDOUT");
+    if (rc == RT_ETIMEDOUT && atomic_load(&R.shutdown_done))
+      FAIL("item %zu not finished after rt_shutdown returned", item_index(it));
+  } else if (op < 6) {
+    count_call(C_CANCEL);
+    int rc = rt_task_cancel(t);
+    if (rc == RT_OK) {
+      if (atomic_load(&it->ran) != 0 || (it->has_drop && atomic_load(&it->dropped) != 1))
+        FAIL("rt_task_cancel RT_OK on item %zu, but ran %d dropped %d", item_index(it),
+             atomic_load(&it->ran), atomic_load(&it->dropped));
+      atomic_store(&it->cancel_ok, 1);
+      count_call(C_CANCEL);
+      CHECK_RC(rt_task_cancel(t), RT_EBUSY);
+    } else if (rc != RT_EBUSY) {
+      FAIL("rt_task_cancel returned %d (%s)", rc, rt_code_name(rc));
+    }
+  } else if (op < 7) {
+    count_call(C_IS_FINISHED);
+    if (rt_task_is_finished(t)) {
+      count_call(C_JOIN);
+      void *res = NULL;
+      int rc = rt_task_join(t, 0, &res);
+      if (rc == RT_ETIMEDOUT)
+        FAIL("item %zu: finished, but rt_task_join(0) timed out", item_index(it));
+      check_join(it, rc, res);
+    }
+  }
+  board_give_back(i);
+  if (op == 7)
+    board_retire(i);
+}
+
+/* rt_stats_get with a size at random: full, older, minimal, bad. */
+static void do_stats(rt_handle_t *h, uint64_t *rng) {
+  union {
+    rt_stats_t s;
+    unsigned char bytes[sizeof(rt_stats_t) + 16];
+  } u;
+  memset(&u, 0xA5, sizeof u);
+  static const size_t sizes[] = {sizeof(rt_stats_t), offsetof(rt_stats_t, rejected),
+                                 sizeof(size_t), 4, sizeof(rt_stats_t) + 8, 0};
+  size_t size = sizes[rng_next(rng) % 6];
+  u.s.size = size;
+  count_call(C_STATS);
+  int rc = rt_stats_get(h, &u.s);
+  bool good = size >= sizeof(size_t) && size <= sizeof(rt_stats_t);
+  if (rc != (good ? RT_OK : RT_EINVAL))
+    FAIL("rt_stats_get(size %zu) returned %s", size, rt_code_name(rc));
+  for (size_t b = good ? size : sizeof(size_t); b < sizeof u.bytes; b++)
+    if (u.bytes[b] != 0xA5)
+      FAIL("rt_stats_get(size %zu) wrote byte %zu", size, b);
+  if (good && size >= offsetof(rt_stats_t, spawned) && u.s.workers != R.workers)
+    FAIL("stats.workers %u, want %u", u.s.workers, R.workers);
+  if (size == sizeof(rt_stats_t) && rc == RT_OK && atomic_load(&R.shutdown_done) && !u.s.shutdown)
+    FAIL("stats.shutdown false after rt_shutdown returned");
+}
+
+/* Enter 1-3 times (with the handle or a clone), check current, try exits
+ * that must fail, then exit in order. */
+static void do_enter_exit(rt_handle_t *h, uint64_t *rng) {
+  rt_guard_t *g[3];
+  rt_handle_t *hs[3];
+  int n = 1 + (int)(rng_next(rng) % 3);
+  rt_handle_t *before = rt_handle_current();
+  for (int i = 0; i < n; i++) {
+    hs[i] = NULL;
+    if (rng_next(rng) % 2) {
+      count_call(C_CLONE);
+      hs[i] = rt_handle_clone(h);
+      CHECK_PTR_EQ(hs[i], h);
+    }
+    count_call(C_ENTER);
+    g[i] = rt_enter(h);
+    CHECK_NOT_NULL(g[i]);
+    count_call(C_CURRENT);
+    CHECK_PTR_EQ(rt_handle_current(), h);
+  }
+  atomic_store(&R.published_guard, (uintptr_t)g[n - 1]);
+  if (n > 1) {
+    count_call(C_EXIT);
+    CHECK_RC(rt_exit(g[0]), RT_EINVAL); /* not the innermost */
+  }
+  count_call(C_EXIT);
+  CHECK_RC(rt_exit(NULL), RT_EINVAL);
+  /* Another thread's guard (maybe already freed): never dereferenced. */
+  rt_guard_t *other = (rt_guard_t *)atomic_load(&R.published_guard);
+  bool mine = false;
+  for (int i = 0; i < n; i++)
+    mine = mine || other == g[i];
+  if (other != NULL && !mine) {
+    count_call(C_EXIT);
+    CHECK_RC(rt_exit(other), RT_EINVAL);
+  }
+  for (int i = n - 1; i >= 0; i--) {
+    count_call(C_EXIT);
+    CHECK_RC(rt_exit(g[i]), RT_OK);
+    if (hs[i] != NULL) {
+      count_call(C_RELEASE);
+      rt_handle_release(hs[i]);
+    }
+  }
+  atomic_compare_exchange_strong(&R.published_guard, &(uintptr_t){(uintptr_t)g[n - 1]}, 0);
+  count_call(C_CURRENT);
+  CHECK_PTR_EQ(rt_handle_current(), before);
+}
+
+/* What a task does when it runs: nothing, mostly; else one or two calls. */
+static void task_ops(struct item *self) {
+  uint64_t rng = self->rng;
+  int n = self->depth >= 3 ? 0 : (int)(rng_next(&rng) % 3);
+  for (int i = 0; i < n; i++) {
+    switch (rng_next(&rng) % 12) {
+    case 0: do_spawn(K_SPAWN, true, self->depth + 1, &rng); break;
+    case 1: case 2: do_spawn(K_FULL, true, self->depth + 1, &rng); break;
+    case 3: do_spawn(K_AFTER, true, self->depth + 1, &rng); break;
+    case 4: do_spawn(K_BLOCK_INLINE, true, self->depth + 1, &rng); break;
+    case 5: case 6: do_task_op(self, &rng); break;
+    case 7: do_enter_exit(rt_handle_current(), &rng); break;
+    case 8: do_stats(rt_handle_current(), &rng); break;
+    case 9: {
+      struct item *it = new_item(K_POST, true, self->depth + 1, &rng);
+      if (it != NULL)
+        call_post(R.post_code, it);
+      break;
+    }
+    case 10: {
+      struct item *it = new_item(K_WAIT_INLINE, true, self->depth + 1, &rng);
+      if (it != NULL)
+        call_wait(R.wait_code, it, &rng);
+      break;
+    }
+    default:
+      /* Shutdown from a worker of this runtime: refused, changes nothing.
+       * R.rt is valid: the shutdown waits for this task. */
+      count_call(C_SHUTDOWN);
+      CHECK_RC(rt_shutdown(R.rt), RT_EDEADLK);
+      count_call(C_HANDLE);
+      rt_handle_t *h = rt_handle(R.rt);
+      CHECK_PTR_EQ(h, R.h);
+      count_call(C_RELEASE);
+      rt_handle_release(h);
+      break;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Foreign threads                                                           */
+/* ------------------------------------------------------------------------ */
+
+struct foreign {
+  uint64_t rng;
+  pthread_t thread;
+  rt_handle_t *clones[MAX_CLONES];
+  int nclones;
+  rt_callback_t *cb; /* its own trampoline, created and freed at random */
+  void *cb_code;
+  bool cb_wait;
+};
+
+static void foreign_callback(struct foreign *f) {
+  uint64_t *rng = &f->rng;
+  if (f->cb == NULL) {
+    f->cb_wait = rng_next(rng) % 2;
+    static const rt_type_t post_args[] = {RT_TYPE_POINTER};
+    static const rt_type_t wait_args[] = {RT_TYPE_POINTER, RT_TYPE_INT};
+    count_call(C_CALLBACK_NEW);
+    f->cb = f->cb_wait ? rt_callback_new(R.h, RT_CALLBACK_WAIT, RT_TYPE_LONG, wait_args, 2,
+                                         wait_handler, NULL, &f->cb_code)
+                       : rt_callback_new(R.h, RT_CALLBACK_POST, RT_TYPE_VOID, post_args, 1,
+                                         post_handler, NULL, &f->cb_code);
+    CHECK_NOT_NULL(f->cb);
+    return;
+  }
+  if (rng_next(rng) % 4 == 0) {
+    count_call(C_CALLBACK_FREE);
+    rt_callback_free(f->cb); /* returns once its queued calls ran or were dropped */
+    f->cb = NULL;
+    return;
+  }
+  struct item *it = new_item(f->cb_wait ? K_WAIT : K_POST, false, 0, rng);
+  if (it == NULL)
+    return;
+  if (f->cb_wait)
+    call_wait(f->cb_code, it, rng);
+  else
+    call_post(f->cb_code, it);
+}
+
+static void *foreign_main(void *arg) {
+  struct foreign *f = arg;
+  uint64_t *rng = &f->rng;
+  while (!atomic_load(&R.stop)) {
+    switch (rng_next(rng) % 20) {
+    case 0: case 1: do_spawn(K_SPAWN, false, 0, rng); break;
+    case 2: case 3: case 4: do_spawn(K_FULL, false, 0, rng); break;
+    case 5: case 6: do_spawn(K_AFTER, false, 0, rng); break;
+    case 7: case 8: do_spawn(K_BLOCK_ON, false, 0, rng); break;
+    case 9: case 10: case 11: do_task_op(NULL, rng); break;
+    case 12: do_enter_exit(R.h, rng); break;
+    case 13:
+      if (f->nclones < MAX_CLONES) {
+        count_call(C_CLONE);
+        f->clones[f->nclones] = rt_handle_clone(R.h);
+        CHECK_PTR_EQ(f->clones[f->nclones], R.h);
+        f->nclones++;
+      } else {
+        count_call(C_RELEASE);
+        rt_handle_release(f->clones[--f->nclones]);
+      }
+      break;
+    case 14: do_stats(f->nclones > 0 ? f->clones[0] : R.h, rng); break;
+    case 15: case 16: foreign_callback(f); break;
+    case 17: {
+      struct item *it = new_item(K_POST, false, 0, rng);
+      if (it != NULL)
+        call_post(R.post_code, it);
+      break;
+    }
+    case 18: {
+      struct item *it = new_item(K_WAIT, false, 0, rng);
+      if (it != NULL)
+        call_wait(R.wait_code, it, rng);
+      break;
+    }
+    default:
+      count_call(C_CURRENT);
+      CHECK_NULL(rt_handle_current());
+      count_call(C_STRERROR);
+      CHECK_NOT_NULL(rt_strerror((int)(rng_next(rng) % 300) - 150));
+      break;
+    }
+    if (rng_next(rng) % 32 == 0)
+      sleep_us((unsigned)(rng_next(rng) % 300));
+  }
+  while (f->nclones > 0) {
+    count_call(C_RELEASE);
+    rt_handle_release(f->clones[--f->nclones]);
+  }
+  if (f->cb != NULL) {
+    count_call(C_CALLBACK_FREE);
+    rt_callback_free(f->cb);
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* A round                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void hook_start(void *u) {
+  (void)u;
+  atomic_fetch_add(&R.starts, 1);
+  if (rt_handle_current() == NULL)
+    FAIL("no current handle in on_thread_start");
+}
+
+static void hook_stop(void *u) {
+  (void)u;
+  atomic_fetch_add(&R.stops, 1);
+}
+
+static void check_live(const char *when) {
+  if (live_objects == NULL)
+    return;
+  static const char *const names[] = {"runtimes", "task cells", "guards", "callbacks"};
+  for (int k = 0; k < 4; k++) {
+    long n = live_objects(k);
+    if (n != 0)
+      FAIL("%s: %ld %s still alive (debug library count)", when, n, names[k]);
+  }
+}
+
+static void check_ledger(int round, bool graceful, int shutdown_rc) {
+  uint64_t known = 0, accepted_known = 0, refused_known = 0, ran = 0, drops = 0,
+           silent = 0, unknown_calls = 0, unknown_ran = 0, nontimer_dropped = 0,
+           inline_runs = 0;
+  size_t n = atomic_load(&R.next);
+  if (n > POOL)
+    n = POOL;
+  for (size_t i = 0; i < n; i++) {
+    struct item *it = &R.pool[i];
+    int r = atomic_load(&it->ran), d = atomic_load(&it->dropped), rc = atomic_load(&it->rc);
+    const char *kn = kind_name[it->kind];
+    if (r > 1 || d > 1 || r + d > 1)
+      FAIL("round %d item %zu (%s): ran %d, dropped %d", round, i, kn, r, d);
+    if (d && !it->has_drop)
+      FAIL("round %d item %zu (%s): a drop ran but none was given", round, i, kn);
+    if (atomic_load(&it->join_ok) && r != 1)
+      FAIL("round %d item %zu (%s): a join said RT_OK, ran %d", round, i, kn, r);
+    if ((atomic_load(&it->join_canceled) || atomic_load(&it->cancel_ok)) && r != 0)
+      FAIL("round %d item %zu (%s): cancelled or joined as cancelled, yet ran", round, i, kn);
+    switch (it->kind) {
+    case K_BLOCK_INLINE:
+    case K_WAIT_INLINE:
+      if (r != 1)
+        FAIL("round %d item %zu (%s): ran %d, want 1", round, i, kn, r);
+      inline_runs++;
+      continue;
+    case K_POST:
+    case K_WAIT:
+      unknown_calls++;
+      unknown_ran += (uint64_t)r;
+      continue;
+    default:
+      break;
+    }
+    known++;
+    if (rc == RC_UNKNOWN)
+      FAIL("round %d item %zu (%s): the call never returned", round, i, kn);
+    bool accepted = rc == RT_OK || (it->kind == K_BLOCK_ON && rc == RT_ECANCELED);
+    if (!accepted) {
+      refused_known++;
+      if (r || d)
+        FAIL("round %d item %zu (%s): refused (%s) but ran %d dropped %d", round, i, kn,
+             rt_code_name(rc), r, d);
+      continue;
+    }
+    accepted_known++;
+    ran += (uint64_t)r;
+    drops += (uint64_t)d;
+    if (it->has_drop && r + d != 1)
+      FAIL("round %d item %zu (%s, delay %" PRIu64 "): accepted, ran %d, dropped %d", round,
+           i, kn, it->delay, r, d);
+    if (!it->has_drop && r == 0)
+      silent++;
+    if (r == 0 && (it->kind != K_AFTER || it->delay == 0) && !atomic_load(&it->cancel_ok))
+      nontimer_dropped++;
+  }
+  if (graceful && nontimer_dropped > 0)
+    FAIL("round %d: graceful shutdown dropped %" PRIu64 " tasks that were not timers", round,
+         nontimer_dropped);
+  if (shutdown_rc == RT_OK && !graceful && nontimer_dropped > 0)
+    FAIL("round %d: rt_shutdown_timeout returned RT_OK but dropped %" PRIu64 " tasks", round,
+         nontimer_dropped);
+
+  rt_stats_t s = get_stats(R.h);
+  /* Trampoline calls from outside: the ledger knows whether they ran, not
+   * whether an unrun one was refused or dropped; the sums still close. */
+  bool ok = s.shutdown && s.queued == 0 && s.timers == 0 && s.workers == R.workers &&
+            s.spawned == s.completed + s.dropped && s.completed == ran + unknown_ran &&
+            s.spawned + s.rejected == known + unknown_calls &&
+            s.rejected >= refused_known && s.spawned >= accepted_known &&
+            s.dropped >= drops + silent;
+  if (!ok)
+    FAIL("round %d stats: spawned %" PRIu64 " completed %" PRIu64 " dropped %" PRIu64
+         " rejected %" PRIu64 " queued %" PRIu64 " timers %" PRIu64 " shutdown %d; ledger: "
+         "%" PRIu64 " known calls (%" PRIu64 " accepted, %" PRIu64 " refused, %" PRIu64
+         " ran, %" PRIu64 " dropped, %" PRIu64 " dropped silently), %" PRIu64
+         " trampoline calls (%" PRIu64 " ran)",
+         round, s.spawned, s.completed, s.dropped, s.rejected, s.queued, s.timers,
+         (int)s.shutdown, known, accepted_known, refused_known, ran, drops, silent,
+         unknown_calls, unknown_ran);
+  if (shutdown_rc == RT_ETIMEDOUT && s.dropped == 0)
+    FAIL("round %d: RT_ETIMEDOUT, yet nothing was dropped", round);
+
+  total.accepted += s.spawned;
+  total.ran += s.completed;
+  total.dropped += s.dropped;
+  total.refused += s.rejected;
+  total.inline_runs += inline_runs;
+}
+
+static void run_round(int round, uint64_t *master) {
+  uint64_t rng = rng_next(master) | 1;
+  memset(&R, 0, sizeof R);
+  R.pool = calloc(POOL, sizeof *R.pool);
+  CHECK_NOT_NULL(R.pool);
+  for (int i = 0; i < BOARD; i++)
+    pthread_mutex_init(&R.board[i].mu, NULL);
+
+  rt_config_t cfg;
+  rt_config_init(&cfg);
+  cfg.workers = 1 + (unsigned)(rng_next(&rng) % 4);
+  cfg.queue_capacity = rng_next(&rng) % 4 == 0 ? 1 + (size_t)(rng_next(&rng) % 64) : 0;
+  cfg.thread_name = "sx";
+  cfg.on_thread_start = hook_start;
+  cfg.on_thread_stop = hook_stop;
+  R.workers = cfg.workers;
+  R.capacity = cfg.queue_capacity;
+  R.rt = rt_new(&cfg);
+  CHECK_NOT_NULL(R.rt);
+  CHECK_EQ(atomic_load(&R.starts), cfg.workers);
+  R.h = rt_handle(R.rt);
+  static const rt_type_t post_args[] = {RT_TYPE_POINTER};
+  static const rt_type_t wait_args[] = {RT_TYPE_POINTER, RT_TYPE_INT};
+  R.post_cb = rt_callback_new(R.h, RT_CALLBACK_POST, RT_TYPE_VOID, post_args, 1, post_handler,
+                              NULL, &R.post_code);
+  R.wait_cb = rt_callback_new(R.h, RT_CALLBACK_WAIT, RT_TYPE_LONG, wait_args, 2, wait_handler,
+                              NULL, &R.wait_code);
+  CHECK_NOT_NULL(R.post_cb);
+  CHECK_NOT_NULL(R.wait_cb);
+
+  int nthreads = 2 + (int)(rng_next(&rng) % (MAX_THREADS - 1));
+  struct foreign f[MAX_THREADS];
+  memset(f, 0, sizeof f);
+  for (int i = 0; i < nthreads; i++) {
+    f[i].rng = rng_next(&rng) | 1;
+    CHECK_EQ(pthread_create(&f[i].thread, NULL, foreign_main, &f[i]), 0);
+  }
+
+  /* The shutdown, at a random instant, one way or the other. */
+  bool graceful = rng_next(&rng) % 2 == 0;
+  static const uint64_t timeouts[] = {0, 100000, 2 * MS, 50 * MS, UINT64_MAX};
+  uint64_t timeout = timeouts[rng_next(&rng) % 5];
+  sleep_us((unsigned)(rng_next(&rng) % 150000));
+  atomic_store(&R.shutdown_started, 1);
+  count_call(C_SHUTDOWN);
+  int rc = graceful ? rt_shutdown(R.rt) : rt_shutdown_timeout(R.rt, timeout);
+  if (rc != RT_OK && !(rc == RT_ETIMEDOUT && !graceful))
+    FAIL("round %d: %s returned %s", round, graceful ? "rt_shutdown" : "rt_shutdown_timeout",
+         rt_code_name(rc));
+  atomic_store(&R.shutdown_done, 1);
+  CHECK_EQ(atomic_load(&R.stops), cfg.workers);
+  /* Calls after the shutdown, for a while. */
+  sleep_us((unsigned)(rng_next(&rng) % 5000));
+  atomic_store(&R.stop, 1);
+  for (int i = 0; i < nthreads; i++)
+    CHECK_EQ(pthread_join(f[i].thread, NULL), 0);
+
+  check_ledger(round, graceful, rc);
+  for (int i = 0; i < BOARD; i++)
+    board_retire((size_t)i);
+  rt_callback_free(R.post_cb);
+  rt_callback_free(R.wait_cb);
+  WAIT_UNTIL(count_threads("sx-") == 0); /* joined threads leave /proc soon after */
+  rt_handle_release(R.h);
+  check_live("after the round");
+
+  uint64_t calls = 0;
+  for (int c = 0; c < C_COUNT; c++)
+    calls += atomic_load(&R.calls[c]);
+  total.rounds++;
+  total.threads += (uint64_t)nthreads;
+  total.calls += calls;
+  total.graceful += graceful;
+  total.with_timeout += !graceful;
+  total.timed_out += rc == RT_ETIMEDOUT;
+  for (int i = 0; i < BOARD; i++)
+    pthread_mutex_destroy(&R.board[i].mu);
+  free(R.pool);
+}
+
+TEST(stress_api_random) {
+  uint64_t master = test_seed();
+  const char *env = getenv("STRESS_SECONDS");
+  uint64_t seconds = env != NULL && atoi(env) > 0 ? (uint64_t)atoi(env) : 2;
+  *(void **)&live_objects = dlsym(RTLD_DEFAULT, "rtctx_debug_live_objects");
+  printf("stress: %" PRIu64 " s; live-object ledger: %s\n", seconds,
+         live_objects != NULL ? "on (debug library)" : "off (release library)");
+  check_live("before the first round");
+  uint64_t end = now_ns() + seconds * 1000 * MS;
+  int round = 0;
+  do {
+    run_round(round++, &master);
+  } while (now_ns() < end);
+  printf("stress: %" PRIu64 " rounds, %" PRIu64 " foreign threads, %" PRIu64
+         " calls; %" PRIu64 " tasks accepted: %" PRIu64 " ran, %" PRIu64
+         " dropped, 0 lost; %" PRIu64 " refused; %" PRIu64 " run inline; %" PRIu64
+         " shutdowns raced (%" PRIu64 " graceful, %" PRIu64 " with a timeout, %" PRIu64
+         " of them timed out)\n",
+         total.rounds, total.threads, total.calls, total.accepted, total.ran, total.dropped,
+         total.refused, total.inline_runs, total.rounds, total.graceful, total.with_timeout,
+         total.timed_out);
+}

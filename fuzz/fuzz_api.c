@@ -1,0 +1,867 @@
+/*
+ * fuzz_api.c — a libFuzzer target for the whole C API (make fuzz).
+ *
+ * The input is a program: each byte picks a call, the following bytes its
+ * arguments, with NULLs, zero and huge sizes, bad enumerators, out-of-order
+ * exits, cancels after joins, repeated shutdowns, calls through handles
+ * whose runtime is gone, and trampolines of arbitrary signatures. Up to
+ * three runtimes live in one input, one at a time.
+ *
+ * The program never does what the contract calls undefined (a pointer used
+ * after its last release, a second shutdown with no handle left): that is
+ * the only rule the decoder keeps. Everything else is fair, and each result
+ * is checked against the contract as far as it is determined. At the end of
+ * each input the decoder exits its guards, frees its trampolines, shuts
+ * every runtime down, joins and releases its tasks and releases its
+ * handles; then a ledger checks that every accepted task ran xor was
+ * dropped, exactly once, that refused ones did neither, and that each
+ * runtime's stats add up. AddressSanitizer and LeakSanitizer watch the
+ * memory, libFuzzer's -timeout any hang.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rtctx.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond, ...)                                                       \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "fuzz_api.c:%d: CHECK(%s) failed: ", __LINE__, #cond);   \
+      fprintf(stderr, __VA_ARGS__);                                            \
+      fputc('\n', stderr);                                                     \
+      abort();                                                                 \
+    }                                                                          \
+  } while (0)
+
+#define MS 1000000ull
+
+/* ------------------------------------------------------------------------ */
+/* Input                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static const uint8_t *in_p;
+static size_t in_n;
+
+static uint8_t u8(void) {
+  if (in_n == 0)
+    return 0;
+  in_n--;
+  return *in_p++;
+}
+
+static uint64_t u64(void) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++)
+    v = v << 8 | u8();
+  return v;
+}
+
+/* A size or count: mostly small, sometimes an edge. */
+static uint64_t pick_size(void) {
+  switch (u8() % 8) {
+  case 0: return 0;
+  case 1: return 1;
+  case 2: return SIZE_MAX;
+  case 3: return (uint64_t)SIZE_MAX / 2 + 1;
+  case 4: return u64();
+  default: return u8();
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* The ledger                                                                */
+/* ------------------------------------------------------------------------ */
+
+enum { CELLS = 512, MAX_RT = 3, MAX_H = 8, MAX_T = 16, MAX_G = 8, MAX_CB = 4 };
+
+struct cell {
+  atomic_int ran, dropped;
+  int rc;        /* what the spawn returned; 1 = not yet */
+  bool has_drop; /* a drop callback was given */
+  bool inline_run; /* block_on on a worker: not counted in stats */
+  bool counted;  /* goes into the stats of runtime `rt` */
+  bool post;     /* a POST call: refusal is not visible to the caller */
+  int rt;        /* which runtime */
+};
+
+static struct cell cells[CELLS];
+static atomic_int ncells;
+
+static struct cell *new_cell(int rt) {
+  int i = atomic_fetch_add(&ncells, 1);
+  if (i >= CELLS)
+    return NULL;
+  struct cell *c = &cells[i];
+  atomic_init(&c->ran, 0);
+  atomic_init(&c->dropped, 0);
+  c->rc = 1;
+  c->has_drop = false;
+  c->inline_run = false;
+  c->counted = true;
+  c->post = false;
+  c->rt = rt;
+  return c;
+}
+
+static void mark_ran(struct cell *c) {
+  CHECK(atomic_fetch_add(&c->ran, 1) == 0, "cell %td ran twice", c - cells);
+  CHECK(atomic_load(&c->dropped) == 0, "cell %td ran after its drop", c - cells);
+}
+
+static void cell_drop(void *p) {
+  struct cell *c = p;
+  CHECK(atomic_fetch_add(&c->dropped, 1) == 0, "cell %td dropped twice", c - cells);
+  CHECK(atomic_load(&c->ran) == 0, "cell %td dropped after it ran", c - cells);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Task bodies: what `fn` may be                                             */
+/* ------------------------------------------------------------------------ */
+
+static void *f_count(void *p) {
+  mark_ran(p);
+  return p;
+}
+
+static void f_count_void(void *p) { mark_ran(p); }
+
+/* Spawns a child onto its own runtime (maybe mid-shutdown). */
+static void *f_spawn_child(void *p) {
+  struct cell *c = p;
+  mark_ran(c);
+  struct cell *child = new_cell(c->rt);
+  if (child != NULL) {
+    child->has_drop = true;
+    child->rc = rt_spawn_full(rt_handle_current(), f_count, child, cell_drop, NULL);
+    CHECK(child->rc == RT_OK || child->rc == RT_ESHUTDOWN || child->rc == RT_EAGAIN,
+          "a task's spawn returned %d", child->rc);
+  }
+  return p;
+}
+
+/* block_on on its own worker: runs inline. */
+static void *f_block_on(void *p) {
+  struct cell *c = p;
+  mark_ran(c);
+  struct cell *child = new_cell(c->rt);
+  if (child != NULL) {
+    child->inline_run = true;
+    child->counted = false;
+    void *res = NULL;
+    child->rc = rt_block_on(rt_handle_current(), f_count, child, &res);
+    CHECK(child->rc == RT_OK && res == child, "inline block_on: %d", child->rc);
+  }
+  return p;
+}
+
+static void *f_sleep(void *p) {
+  mark_ran(p);
+  struct timespec ts = {0, 50000};
+  nanosleep(&ts, NULL);
+  return p;
+}
+
+static rt_call_fn const call_fns[] = {f_count, f_spawn_child, f_block_on, f_sleep};
+
+/* ------------------------------------------------------------------------ */
+/* Trampolines: the signatures the decoder knows how to call                 */
+/* ------------------------------------------------------------------------ */
+
+enum sig { SIG_NONE, SIG_POST_VOID, SIG_POST_INT, SIG_WAIT_INT_INT, SIG_WAIT_DBL };
+
+/* Per runtime: calls of the trampolines whose handler has no cell to mark
+ * (POST void, WAIT), and how many of those handlers ran. */
+static atomic_uint_least64_t tramp_calls[MAX_RT], tramp_runs[MAX_RT];
+
+/* `user` is sig | runtime << 8. */
+static void cb_handler(void *result, void **args, void *user) {
+  intptr_t sig = (intptr_t)user & 0xFF, rt = (intptr_t)user >> 8;
+  if (sig != SIG_POST_INT && rt >= 0 && rt < MAX_RT)
+    atomic_fetch_add(&tramp_runs[rt], 1);
+  switch (sig) {
+  case SIG_POST_INT:
+    mark_ran(&cells[*(int *)args[0]]);
+    break;
+  case SIG_WAIT_INT_INT:
+    *(int *)result = *(int *)args[0] * 3 + *(int *)args[1];
+    break;
+  case SIG_WAIT_DBL:
+    *(double *)result = *(double *)args[0] + (double)*(int8_t *)args[1];
+    break;
+  default:
+    break;
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* State of one input                                                        */
+/* ------------------------------------------------------------------------ */
+
+struct runtime {
+  rt_runtime_t *rt;   /* NULL once shut down */
+  rt_handle_t *witness; /* kept to the end: stats, repeated shutdowns */
+  size_t capacity;
+};
+
+struct task {
+  rt_task_t *t;
+  struct cell *c;
+  uint64_t delay;
+};
+
+struct callback {
+  rt_callback_t *cb;
+  void *code;
+  enum sig sig;
+  int rt;
+};
+
+static struct runtime rts[MAX_RT];
+static int nrt;
+static int cur = -1; /* the runtime new calls go to */
+static struct {
+  rt_handle_t *h;
+  int rt;
+} handles[MAX_H];
+static int nh;
+static struct task tasks[MAX_T];
+static int nt;
+static struct {
+  rt_guard_t *g;
+  rt_handle_t *h;
+} guards[MAX_G];
+static int ng;
+static struct callback cbs[MAX_CB];
+static int ncb;
+
+static bool live(int rt) { return rt >= 0 && rts[rt].rt != NULL; }
+
+/* A handle argument: one we hold, or NULL; and which runtime it is. */
+static rt_handle_t *pick_handle(int *rt) {
+  uint8_t b = u8();
+  if (b % 8 == 0 || nrt == 0) {
+    *rt = -1;
+    return NULL;
+  }
+  if (nh > 0 && b % 2) {
+    int i = b / 2 % nh;
+    *rt = handles[i].rt;
+    return handles[i].h;
+  }
+  *rt = (int)(b / 8 % (uint8_t)nrt);
+  return rts[*rt].witness;
+}
+
+static int expect_spawn(int rt, bool null_fn, bool bounded, int rc) {
+  if (rt < 0 || null_fn) {
+    CHECK(rc == RT_EINVAL || (rt >= 0 && !live(rt) && rc == RT_ESHUTDOWN),
+          "bad spawn gave %d", rc);
+  } else if (!live(rt)) {
+    CHECK(rc == RT_ESHUTDOWN, "spawn after shutdown gave %d", rc);
+  } else {
+    CHECK(rc == RT_OK || (bounded && rts[rt].capacity > 0 && rc == RT_EAGAIN),
+          "spawn gave %d", rc);
+  }
+  return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Calls                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static atomic_int hook_starts, hook_stops;
+static int hooked_workers; /* workers started with hooks, over every input */
+static void on_start(void *u) {
+  (void)u;
+  atomic_fetch_add(&hook_starts, 1);
+}
+static void on_stop(void *u) {
+  (void)u;
+  atomic_fetch_add(&hook_stops, 1);
+}
+
+static void op_new(void) {
+  rt_config_t cfg;
+  rt_config_init(&cfg);
+  uint8_t w = u8();
+  cfg.workers = w < 200 ? 1 + w % 3 : (w % 2 ? 1025 : 0xFFFFFFFFu);
+  static const size_t caps[] = {0, 0, 1, 2, 64, SIZE_MAX, (size_t)SIZE_MAX / 2 + 1};
+  cfg.queue_capacity = caps[u8() % 7];
+  char name[24];
+  uint8_t nlen = u8() % 24;
+  for (uint8_t i = 0; i < nlen; i++)
+    name[i] = (char)u8();
+  name[nlen ? nlen - 1 : 0] = '\0';
+  cfg.thread_name = u8() % 2 ? name : NULL;
+  if (u8() % 2) {
+    cfg.on_thread_start = on_start;
+    cfg.on_thread_stop = on_stop;
+  }
+  /* rt_new reads `size` bytes: 0 and 1 cover queue_capacity, 2 only
+   * workers, 3 nothing but size (then workers = online CPUs); the rest are
+   * bad sizes. */
+  static const size_t sizes[] = {sizeof(rt_config_t), offsetof(rt_config_t, on_thread_start),
+                                 offsetof(rt_config_t, queue_capacity), sizeof(size_t), 0,
+                                 sizeof(rt_config_t) + 8, SIZE_MAX};
+  uint8_t si = u8() % 7;
+  cfg.size = sizes[si];
+  bool good = si < 4 && (si == 3 || cfg.workers <= 1024) &&
+              (si >= 2 || cfg.queue_capacity <= (size_t)INTPTR_MAX / 2);
+  bool busy = nrt == MAX_RT || (cur >= 0 && live(cur));
+  /* One running runtime at a time, three per input: else bad configs only. */
+  if (busy && good)
+    return;
+  bool null_cfg = u8() % 8 == 0;
+  if (null_cfg && busy)
+    return;
+  rt_runtime_t *rt = rt_new(null_cfg ? NULL : &cfg);
+  if (!null_cfg && !good) {
+    CHECK(rt == NULL, "rt_new accepted a bad config (size %zu, workers %u, capacity %zu)",
+          cfg.size, cfg.workers, cfg.queue_capacity);
+    return;
+  }
+  CHECK(rt != NULL, "rt_new failed (size %zu, workers %u)", cfg.size, cfg.workers);
+  rts[nrt].rt = rt;
+  rts[nrt].witness = rt_handle(rt);
+  rts[nrt].capacity = null_cfg || si >= 2 ? 0 : cfg.queue_capacity;
+  if (!null_cfg && si == 0 && cfg.on_thread_start != NULL)
+    hooked_workers += cfg.workers;
+  CHECK(rts[nrt].witness == (rt_handle_t *)rt, "rt_handle is not the runtime's pointer");
+  cur = nrt++;
+}
+
+static void op_shutdown(void) {
+  uint8_t b = u8();
+  if (b % 8 == 0) {
+    CHECK(rt_shutdown(NULL) == RT_EINVAL, "rt_shutdown(NULL)");
+    CHECK(rt_shutdown_timeout(NULL, u64()) == RT_EINVAL, "rt_shutdown_timeout(NULL)");
+    return;
+  }
+  if (nrt == 0)
+    return;
+  int i = b / 8 % nrt;
+  if (!live(i)) {
+    /* A second shutdown: a use after free, unless a handle keeps the
+     * runtime alive; the witness does. */
+    CHECK(rt_shutdown((rt_runtime_t *)rts[i].witness) == RT_EINVAL, "second rt_shutdown");
+    return;
+  }
+  int rc;
+  if (b % 2) {
+    rc = rt_shutdown(rts[i].rt);
+    CHECK(rc == RT_OK, "rt_shutdown gave %d", rc);
+  } else {
+    static const uint64_t timeouts[] = {0, 1000, MS, UINT64_MAX};
+    rc = rt_shutdown_timeout(rts[i].rt, timeouts[u8() % 4]);
+    CHECK(rc == RT_OK || rc == RT_ETIMEDOUT, "rt_shutdown_timeout gave %d", rc);
+  }
+  rts[i].rt = NULL;
+}
+
+static void op_handle(void) {
+  uint8_t b = u8();
+  if (b % 4 == 0) {
+    CHECK(rt_handle(NULL) == NULL, "rt_handle(NULL)");
+    CHECK(rt_handle_clone(NULL) == NULL, "rt_handle_clone(NULL)");
+    rt_handle_release(NULL);
+    return;
+  }
+  if (nh == MAX_H || nrt == 0)
+    return;
+  int rt = b / 4 % nrt;
+  rt_handle_t *from = rts[rt].witness;
+  if (nh > 0 && b % 4 == 3) { /* a clone of a clone */
+    int i = b / 4 % nh;
+    rt = handles[i].rt;
+    from = handles[i].h;
+  }
+  /* rt_handle while the runtime runs; rt_handle_clone any time. */
+  rt_handle_t *h = b % 4 == 1 && live(rt) ? rt_handle(rts[rt].rt) : rt_handle_clone(from);
+  CHECK(h == rts[rt].witness, "a new handle reference is another pointer");
+  handles[nh].h = h;
+  handles[nh].rt = rt;
+  nh++;
+}
+
+static void op_release_handle(void) {
+  if (nh == 0)
+    return;
+  int i = u8() % nh;
+  /* A guard holds its own reference: releasing ours under it is fine. */
+  rt_handle_release(handles[i].h);
+  handles[i] = handles[--nh];
+}
+
+static void op_spawn(void) {
+  int rt;
+  rt_handle_t *h = pick_handle(&rt);
+  uint8_t b = u8();
+  struct cell *c = new_cell(rt);
+  if (c == NULL)
+    return;
+  bool null_fn = b % 8 == 0;
+  c->rc = expect_spawn(rt, null_fn, true, rt_spawn(h, null_fn ? NULL : f_count_void, c));
+}
+
+static void op_spawn_full(bool after) {
+  int rt;
+  rt_handle_t *h = pick_handle(&rt);
+  uint8_t b = u8();
+  struct cell *c = new_cell(rt);
+  if (c == NULL)
+    return;
+  bool null_fn = b % 16 == 0;
+  c->has_drop = b & 16;
+  bool want_task = (b & 32) && nt < MAX_T;
+  rt_call_fn fn = null_fn ? NULL : call_fns[b / 64];
+  rt_task_t *t = (rt_task_t *)(uintptr_t)0x5151;
+  uint64_t delay = 0;
+  int rc;
+  if (after) {
+    static const uint64_t delays[] = {0, 1, 100000, 2 * MS, 10 * MS, 3600000 * MS, UINT64_MAX};
+    uint8_t d = u8();
+    delay = d < 224 ? delays[d % 7] : u64();
+    rc = rt_spawn_after(h, delay, fn, c, c->has_drop ? cell_drop : NULL, want_task ? &t : NULL);
+  } else {
+    rc = rt_spawn_full(h, fn, c, c->has_drop ? cell_drop : NULL, want_task ? &t : NULL);
+  }
+  c->rc = expect_spawn(rt, null_fn, !after /* timers ignore the capacity */, rc);
+  if (want_task) {
+    if (rc == RT_OK) {
+      CHECK(t != NULL && t != (rt_task_t *)(uintptr_t)0x5151, "no task_out");
+      tasks[nt].t = t;
+      tasks[nt].c = c;
+      tasks[nt].delay = delay;
+      nt++;
+    } else {
+      CHECK(t == (rt_task_t *)(uintptr_t)0x5151, "task_out touched on failure");
+    }
+  }
+}
+
+static void op_block_on(void) {
+  int rt;
+  rt_handle_t *h = pick_handle(&rt);
+  uint8_t b = u8();
+  struct cell *c = new_cell(rt);
+  if (c == NULL)
+    return;
+  bool null_fn = b % 8 == 0;
+  void *res = (void *)(uintptr_t)0x77;
+  int rc = rt_block_on(h, null_fn ? NULL : call_fns[b / 8 % 4], c, b & 64 ? &res : NULL);
+  c->rc = expect_spawn(rt, null_fn, false, rc);
+  if (rc == RT_OK) {
+    CHECK(atomic_load(&c->ran) == 1, "block_on returned before fn ran");
+    CHECK(!(b & 64) || res == c, "block_on result");
+  } else {
+    CHECK(res == (void *)(uintptr_t)0x77, "block_on result touched on failure");
+  }
+}
+
+static void check_join(struct task *tk, int rc, void *res, bool has_res) {
+  struct cell *c = tk->c;
+  if (rc == RT_OK) {
+    CHECK(atomic_load(&c->ran) == 1, "join RT_OK but fn did not run");
+    CHECK(!has_res || res == c, "join result");
+  } else if (rc == RT_ECANCELED) {
+    CHECK(atomic_load(&c->ran) == 0, "join RT_ECANCELED but fn ran");
+    CHECK(!c->has_drop || atomic_load(&c->dropped) == 1, "join RT_ECANCELED before the drop");
+  } else {
+    CHECK(rc == RT_ETIMEDOUT, "join gave %d", rc);
+  }
+}
+
+static void op_task(void) {
+  uint8_t b = u8();
+  if (b % 16 == 0) {
+    CHECK(rt_task_join(NULL, (int64_t)u64(), NULL) == RT_EINVAL, "join(NULL)");
+    CHECK(rt_task_cancel(NULL) == RT_EINVAL, "cancel(NULL)");
+    CHECK(!rt_task_is_finished(NULL), "is_finished(NULL)");
+    rt_task_release(NULL);
+    return;
+  }
+  if (nt == 0)
+    return;
+  int i = b / 16 % nt;
+  struct task *tk = &tasks[i];
+  switch (b % 4) {
+  case 0: {
+    /* Forever only where it ends: a task that is not a far timer. */
+    static const int64_t timeouts[] = {0, 1, 1000, (int64_t)MS, -1, INT64_MIN, INT64_MAX};
+    int64_t timeout = timeouts[u8() % 7];
+    bool far = tk->delay > 10 * MS && live(tk->c->rt);
+    if (far && (timeout < 0 || timeout > (int64_t)MS))
+      timeout = 0;
+    void *res = (void *)(uintptr_t)0x77;
+    bool has_res = b & 64;
+    int rc = rt_task_join(tk->t, timeout, has_res ? &res : NULL);
+    check_join(tk, rc, res, has_res);
+    CHECK(!(timeout < 0 && rc == RT_ETIMEDOUT), "join(-1) timed out");
+    break;
+  }
+  case 1: {
+    int rc = rt_task_cancel(tk->t);
+    if (rc == RT_OK) {
+      CHECK(atomic_load(&tk->c->ran) == 0, "cancelled but ran");
+      CHECK(!tk->c->has_drop || atomic_load(&tk->c->dropped) == 1, "cancel before its drop");
+      CHECK(rt_task_cancel(tk->t) == RT_EBUSY, "second cancel");
+      CHECK(rt_task_join(tk->t, 0, NULL) == RT_ECANCELED, "join after cancel");
+    } else {
+      CHECK(rc == RT_EBUSY, "cancel gave %d", rc);
+    }
+    break;
+  }
+  case 2:
+    if (rt_task_is_finished(tk->t)) {
+      void *res = NULL;
+      int rc = rt_task_join(tk->t, 0, &res);
+      CHECK(rc != RT_ETIMEDOUT, "finished, yet join(0) timed out");
+      check_join(tk, rc, res, true);
+    }
+    break;
+  default:
+    rt_task_release(tk->t);
+    tasks[i] = tasks[--nt];
+    break;
+  }
+}
+
+static void *exit_elsewhere(void *g) { return (void *)(intptr_t)rt_exit(g); }
+
+static void op_context(void) {
+  uint8_t b = u8();
+  switch (b % 6) {
+  case 0:
+  case 1: {
+    int rt;
+    rt_handle_t *h = pick_handle(&rt);
+    if (ng == MAX_G)
+      return;
+    rt_guard_t *g = rt_enter(h);
+    if (h == NULL) {
+      CHECK(g == NULL, "rt_enter(NULL)");
+      return;
+    }
+    CHECK(g != NULL, "rt_enter failed");
+    guards[ng].g = g;
+    guards[ng].h = h;
+    ng++;
+    CHECK(rt_handle_current() == h, "current is not the entered handle");
+    break;
+  }
+  case 2: {
+    /* Any guard, in any order: only the innermost may exit. */
+    if (ng == 0) {
+      CHECK(rt_exit(NULL) == RT_EINVAL, "rt_exit(NULL)");
+      return;
+    }
+    int i = b / 6 % ng;
+    int rc = rt_exit(guards[i].g);
+    if (i == ng - 1) {
+      CHECK(rc == RT_OK, "innermost exit gave %d", rc);
+      ng--;
+      CHECK(rt_handle_current() == (ng ? guards[ng - 1].h : NULL), "current after exit");
+    } else {
+      CHECK(rc == RT_EINVAL, "out-of-order exit gave %d", rc);
+    }
+    break;
+  }
+  case 3: {
+    /* Pointers that are no guard at all: never dereferenced. */
+    static char not_a_guard[64];
+    CHECK(rt_exit((rt_guard_t *)(void *)not_a_guard) == RT_EINVAL, "bogus guard");
+    CHECK(rt_exit((rt_guard_t *)(uintptr_t)(u64() | 1)) == RT_EINVAL, "bogus guard");
+    break;
+  }
+  case 4:
+    if (ng > 0) {
+      pthread_t th;
+      void *rc;
+      CHECK(pthread_create(&th, NULL, exit_elsewhere, guards[ng - 1].g) == 0, "thread");
+      pthread_join(th, &rc);
+      CHECK((intptr_t)rc == RT_EINVAL, "exit on another thread gave %d", (int)(intptr_t)rc);
+    }
+    break;
+  default:
+    CHECK(rt_handle_current() == (ng ? guards[ng - 1].h : NULL), "current");
+    break;
+  }
+}
+
+static void op_stats(void) {
+  int rt;
+  rt_handle_t *h = pick_handle(&rt);
+  union {
+    rt_stats_t s;
+    unsigned char bytes[sizeof(rt_stats_t) + 16];
+  } u;
+  memset(&u, 0xA5, sizeof u);
+  uint64_t size = pick_size();
+  if (u8() % 2)
+    size = sizeof(rt_stats_t) - u8() % 16;
+  u.s.size = (size_t)size;
+  bool null_out = u8() % 8 == 0;
+  int rc = rt_stats_get(h, null_out ? NULL : &u.s);
+  bool good = h != NULL && !null_out && size >= sizeof(size_t) && size <= sizeof(rt_stats_t);
+  CHECK(rc == (good ? RT_OK : RT_EINVAL), "rt_stats_get(size %" PRIu64 ") gave %d", size, rc);
+  size_t from = good ? (size_t)size : sizeof(size_t);
+  for (size_t i = from; i < sizeof u.bytes; i++)
+    CHECK(u.bytes[i] == 0xA5, "rt_stats_get wrote past size %" PRIu64, size);
+  if (good && size == sizeof(rt_stats_t))
+    CHECK(u.s.shutdown == !live(rt), "stats.shutdown %d", u.s.shutdown);
+}
+
+static void op_callback_new(void) {
+  int rt;
+  rt_handle_t *h = pick_handle(&rt);
+  uint8_t b = u8();
+  uint32_t mode = b % 8 < 6 ? b % 2 : u8();
+  uint32_t ret = u8() % 24;
+  uint64_t nargs = u8() % 4 == 0 ? pick_size() : u8() % 4;
+  rt_type_t types[40];
+  for (int i = 0; i < 40; i++)
+    types[i] = (rt_type_t)(u8() % 20);
+  bool null_types = u8() % 8 == 0;
+  bool null_handler = u8() % 16 == 0, null_code = u8() % 16 == 0;
+  enum sig sig = SIG_NONE;
+  /* Some of the time, a signature the decoder can call. */
+  switch (u8() % 6) {
+  case 0: mode = RT_CALLBACK_POST; ret = RT_TYPE_VOID; nargs = 0; sig = SIG_POST_VOID; break;
+  case 1: mode = RT_CALLBACK_POST; ret = RT_TYPE_VOID; nargs = 1; types[0] = RT_TYPE_INT;
+    sig = SIG_POST_INT; break;
+  case 2: mode = RT_CALLBACK_WAIT; ret = RT_TYPE_INT; nargs = 2; types[0] = types[1] = RT_TYPE_INT;
+    sig = SIG_WAIT_INT_INT; break;
+  case 3: mode = RT_CALLBACK_WAIT; ret = RT_TYPE_DOUBLE; nargs = 2; types[0] = RT_TYPE_DOUBLE;
+    types[1] = RT_TYPE_INT8; sig = SIG_WAIT_DBL; break;
+  default: break;
+  }
+  bool good = h != NULL && !null_handler && !null_code && mode <= 1 && ret <= RT_TYPE_POINTER &&
+              nargs <= RT_CALLBACK_MAX_ARGS && (nargs == 0 || !null_types) &&
+              (mode == RT_CALLBACK_WAIT || ret == RT_TYPE_VOID);
+  for (uint64_t i = 0; good && i < nargs; i++)
+    good = types[i] != RT_TYPE_VOID && types[i] <= RT_TYPE_POINTER;
+  void *code = (void *)(uintptr_t)0x99;
+  rt_callback_t *cb = rt_callback_new(h, (rt_callback_mode_t)mode, (rt_type_t)ret,
+                                      null_types ? NULL : types, (size_t)nargs,
+                                      null_handler ? NULL : cb_handler,
+                                      (void *)(intptr_t)(sig | rt << 8),
+                                      null_code ? NULL : &code);
+  if (!good) {
+    CHECK(cb == NULL, "rt_callback_new accepted a bad signature (mode %u ret %u nargs %" PRIu64
+                      ")", mode, ret, nargs);
+    CHECK(code == (void *)(uintptr_t)0x99, "code_out touched on failure");
+    return;
+  }
+  CHECK(cb != NULL && code != NULL && code != (void *)(uintptr_t)0x99, "rt_callback_new failed");
+  if (ncb == MAX_CB) {
+    rt_callback_free(cb);
+    return;
+  }
+  cbs[ncb].cb = cb;
+  cbs[ncb].code = code;
+  cbs[ncb].sig = sig;
+  cbs[ncb].rt = rt;
+  ncb++;
+}
+
+static void op_callback_call(void) {
+  if (ncb == 0)
+    return;
+  uint8_t b = u8();
+  struct callback *c = &cbs[b % ncb];
+  if (c->sig != SIG_POST_INT && c->sig != SIG_NONE && c->rt >= 0)
+    atomic_fetch_add(&tramp_calls[c->rt], 1);
+  switch (c->sig) {
+  case SIG_POST_VOID:
+    ((void (*)(void))c->code)();
+    break;
+  case SIG_POST_INT: {
+    struct cell *cell = new_cell(c->rt);
+    if (cell == NULL)
+      return;
+    cell->post = true;
+    ((void (*)(int))c->code)((int)(cell - cells));
+    break;
+  }
+  case SIG_WAIT_INT_INT: {
+    int x = (int)(u8() % 100), y = (int)(u8() % 100);
+    int got = ((int (*)(int, int))c->code)(x, y);
+    CHECK(got == (live(c->rt) ? x * 3 + y : 0), "WAIT call gave %d for %d, %d", got, x, y);
+    break;
+  }
+  case SIG_WAIT_DBL: {
+    int8_t y = (int8_t)u8();
+    double got = ((double (*)(double, int8_t))c->code)(1.5, y);
+    CHECK(got == (live(c->rt) ? 1.5 + y : 0.0), "WAIT double call gave %f", got);
+    break;
+  }
+  default:
+    break;
+  }
+}
+
+static void op_callback_free(void) {
+  uint8_t b = u8();
+  if (b % 8 == 0 || ncb == 0) {
+    rt_callback_free(NULL);
+    return;
+  }
+  int i = b / 8 % ncb;
+  rt_callback_free(cbs[i].cb);
+  cbs[i] = cbs[--ncb];
+}
+
+static void op_misc(void) {
+  uint8_t b = u8();
+  CHECK(rt_strerror((int)(int32_t)u64()) != NULL, "rt_strerror");
+  CHECK(rt_version() == RTCTX_VERSION, "rt_version");
+  CHECK(rt_version_string() != NULL, "rt_version_string");
+  if (b % 2)
+    rt_config_init(NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* One input                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static void finish(void) {
+  while (ng > 0)
+    CHECK(rt_exit(guards[--ng].g) == RT_OK, "exit in order at the end");
+  while (ncb > 0)
+    rt_callback_free(cbs[--ncb].cb);
+  for (int i = 0; i < nrt; i++) {
+    if (live(i)) {
+      CHECK(rt_shutdown(rts[i].rt) == RT_OK, "final rt_shutdown");
+      rts[i].rt = NULL;
+    }
+  }
+  while (nt > 0) {
+    struct task *tk = &tasks[--nt];
+    void *res = NULL;
+    int rc = rt_task_join(tk->t, -1, &res);
+    CHECK(rc == RT_OK || rc == RT_ECANCELED, "final join gave %d", rc);
+    check_join(tk, rc, res, true);
+    rt_task_release(tk->t);
+  }
+  while (nh > 0)
+    rt_handle_release(handles[--nh].h);
+
+  /* The ledger. */
+  uint64_t spawned[MAX_RT] = {0}, ran[MAX_RT] = {0}, dropped_seen[MAX_RT] = {0},
+           unran_silent[MAX_RT] = {0}, posts[MAX_RT] = {0}, posts_ran[MAX_RT] = {0};
+  int n = atomic_load(&ncells);
+  if (n > CELLS)
+    n = CELLS;
+  for (int i = 0; i < n; i++) {
+    struct cell *c = &cells[i];
+    int r = atomic_load(&c->ran), d = atomic_load(&c->dropped);
+    CHECK(r + d <= 1, "cell %d ran %d dropped %d", i, r, d);
+    if (c->rt < 0) { /* a NULL handle */
+      CHECK(c->rc == RT_EINVAL && r == 0 && d == 0, "cell %d without a handle", i);
+      continue;
+    }
+    if (c->post) {
+      posts[c->rt]++;
+      posts_ran[c->rt] += (uint64_t)r;
+      continue;
+    }
+    if (c->inline_run) {
+      CHECK(r == 1, "inline cell %d ran %d", i, r);
+      continue;
+    }
+    bool accepted = c->rc == RT_OK || c->rc == RT_ECANCELED;
+    if (!accepted) {
+      CHECK(r == 0 && d == 0, "refused cell %d (rc %d) ran %d dropped %d", i, c->rc, r, d);
+      continue;
+    }
+    spawned[c->rt]++;
+    ran[c->rt] += (uint64_t)r;
+    dropped_seen[c->rt] += (uint64_t)d;
+    if (c->has_drop)
+      CHECK(r + d == 1, "accepted cell %d ran %d dropped %d", i, r, d);
+    else if (r == 0)
+      unran_silent[c->rt]++;
+  }
+  for (int i = 0; i < nrt; i++) {
+    rt_stats_t s;
+    memset(&s, 0, sizeof s);
+    s.size = sizeof s;
+    CHECK(rt_stats_get(rts[i].witness, &s) == RT_OK, "stats");
+    CHECK(s.shutdown && s.queued == 0 && s.timers == 0, "stats after shutdown");
+    CHECK(s.spawned == s.completed + s.dropped,
+          "spawned %" PRIu64 " != completed %" PRIu64 " + dropped %" PRIu64, s.spawned,
+          s.completed, s.dropped);
+    /* A trampoline call's refusal is invisible to its caller: its
+     * handler ran or not, that is all the ledger knows. */
+    uint64_t calls = atomic_load(&tramp_calls[i]), runs = atomic_load(&tramp_runs[i]);
+    CHECK(s.completed == ran[i] + posts_ran[i] + runs,
+          "completed %" PRIu64 ", ledger ran %" PRIu64, s.completed,
+          ran[i] + posts_ran[i] + runs);
+    CHECK(s.spawned >= spawned[i] + posts_ran[i] + runs &&
+              s.spawned <= spawned[i] + posts[i] + calls,
+          "spawned %" PRIu64 ", ledger %" PRIu64 " + up to %" PRIu64 " trampoline calls",
+          s.spawned, spawned[i], posts[i] + calls);
+    CHECK(s.spawned + s.rejected >= spawned[i], "rejected %" PRIu64, s.rejected);
+    CHECK(s.dropped >= dropped_seen[i] + unran_silent[i], "dropped %" PRIu64, s.dropped);
+    rt_handle_release(rts[i].witness);
+  }
+  CHECK(atomic_load(&hook_starts) == hooked_workers && atomic_load(&hook_stops) == hooked_workers,
+        "hooks: %d starts, %d stops, want %d", atomic_load(&hook_starts),
+        atomic_load(&hook_stops), hooked_workers);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  in_p = data;
+  in_n = size;
+  atomic_store(&ncells, 0);
+  nrt = nh = nt = ng = ncb = 0;
+  cur = -1;
+  memset(rts, 0, sizeof rts);
+  for (int i = 0; i < MAX_RT; i++) {
+    atomic_store(&tramp_calls[i], 0);
+    atomic_store(&tramp_runs[i], 0);
+  }
+  /* Every input starts with a runtime, so that most bytes do something. */
+  rt_config_t cfg;
+  rt_config_init(&cfg);
+  cfg.workers = 1 + u8() % 2;
+  rts[0].rt = rt_new(&cfg);
+  CHECK(rts[0].rt != NULL, "rt_new");
+  rts[0].witness = rt_handle(rts[0].rt);
+  nrt = 1;
+  cur = 0;
+  int ops = 0;
+  while (in_n > 0 && ops++ < 400) {
+    switch (u8() % 16) {
+    case 0: op_new(); break;
+    case 1: op_shutdown(); break;
+    case 2: op_handle(); break;
+    case 3: op_release_handle(); break;
+    case 4: op_spawn(); break;
+    case 5: case 6: op_spawn_full(false); break;
+    case 7: op_spawn_full(true); break;
+    case 8: op_block_on(); break;
+    case 9: case 10: op_task(); break;
+    case 11: op_context(); break;
+    case 12: op_stats(); break;
+    case 13: op_callback_new(); break;
+    case 14: op_callback_call(); break;
+    default:
+      if (u8() % 2) op_callback_free(); else op_misc();
+      break;
+    }
+  }
+  finish();
+  return 0;
+}
