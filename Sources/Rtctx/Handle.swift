@@ -25,7 +25,7 @@ public final class Handle: Sendable {
   ///   from this runtime's own tasks), `RuntimeError.queueFull` when the
   ///   runtime's `queueCapacity` is reached. On a throw, `body` never runs.
   public func spawn(_ body: @escaping @Sendable () -> Void) throws(RuntimeError) {
-    _ = try core.spawn(.swift(run: { body(); return nil }, drop: nil), joinable: false).get()
+    if let error = core.spawn(body) { throw error }
   }
 
   /// Runs `body` once on a worker, no sooner than `delay` from now

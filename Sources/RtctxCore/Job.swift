@@ -16,6 +16,7 @@ public typealias CDropFn = @convention(c) (UnsafeMutableRawPointer?) -> Void
 /// loads and stores, with no reference counting on the hot path.
 struct Job: @unchecked Sendable {
   fileprivate static let cellCode: UInt = 1
+  fileprivate static let closureCode: UInt = 2
 
   let code: UInt
   let payload: UInt
@@ -34,6 +35,12 @@ struct Job: @unchecked Sendable {
     Job(code: cellCode, payload: UInt(bitPattern: Unmanaged.passRetained(cell).toOpaque()))
   }
 
+  /// A Swift closure with no result, drop or join handle (`Handle.spawn`):
+  /// one retained box, where a cell would cost a state word and a futex.
+  static func closure(_ box: ClosureBox) -> Job {
+    Job(code: closureCode, payload: UInt(bitPattern: Unmanaged.passRetained(box).toOpaque()))
+  }
+
   /// The job's cell, if it has one, without consuming the job's retain.
   var cell: TaskCell? {
     guard code == Self.cellCode else { return nil }
@@ -43,6 +50,7 @@ struct Job: @unchecked Sendable {
   enum Kind {
     case fn(CTaskFn, UnsafeMutableRawPointer?)
     case task(TaskCell)
+    case closure(ClosureBox)
   }
 
   /// What the job is. Call it exactly once per job: it consumes the
@@ -52,8 +60,18 @@ struct Job: @unchecked Sendable {
       let pointer = UnsafeRawPointer(bitPattern: payload)!
       return .task(Unmanaged<TaskCell>.fromOpaque(pointer).takeRetainedValue())
     }
+    if code == Self.closureCode {
+      let pointer = UnsafeRawPointer(bitPattern: payload)!
+      return .closure(Unmanaged<ClosureBox>.fromOpaque(pointer).takeRetainedValue())
+    }
     return .fn(unsafeBitCast(code, to: CTaskFn.self), UnsafeMutableRawPointer(bitPattern: payload))
   }
+}
+
+/// A Swift closure queued as a job of its own.
+final class ClosureBox: Sendable {
+  let body: @Sendable () -> Void
+  init(_ body: @escaping @Sendable () -> Void) { self.body = body }
 }
 
 /// What a task does when run, and what it does instead when dropped.

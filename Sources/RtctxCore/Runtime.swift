@@ -148,6 +148,15 @@ public final class RuntimeCore: @unchecked Sendable {
     submit(.fn(fn, arg), bounded: true)
   }
 
+  /// A Swift closure, fire and forget (`Handle.spawn`): bounded like
+  /// `rt_spawn`, and as cheap as a job with a body can be.
+  public func spawn(_ body: @escaping @Sendable () -> Void) -> RuntimeError? {
+    let job = Job.closure(ClosureBox(body))
+    let error = submit(job, bounded: true)
+    if error != nil { _ = job.take() }
+    return error
+  }
+
   /// `rt_spawn_full` (`delay` nil) and `rt_spawn_after`; returns the join
   /// handle's cell when `joinable`. Only `rt_spawn_full` is bounded by the
   /// queue capacity; a timer is never refused for a full queue, even with
@@ -317,7 +326,7 @@ public final class RuntimeCore: @unchecked Sendable {
   /// claimed elsewhere.
   func dropQueued(_ job: Job) -> Bool {
     switch job.take() {
-    case .fn:
+    case .fn, .closure:
       break
     case .task(let cell):
       guard cell.transition(from: .queued, to: .claimed) else { return false }

@@ -137,6 +137,11 @@ extension RuntimeCore {
         worker.counters.claimedOne()
         fn(arg)
         worker.counters.ranOne()
+      case .closure(let box):
+        if bound.isActive { bound.release() }
+        worker.counters.claimedOne()
+        box.body()
+        worker.counters.ranOne()
       case .task(let cell):
         // Skipped if a joiner ran it inline or it was cancelled.
         if cell.transition(from: .queued, to: .claimed) {
