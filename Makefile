@@ -78,6 +78,8 @@ check: check-header lib check-exports check-swift check-c check-examples check-i
 check-swift:
 	$(SWIFT) build --build-tests $(SWIFT_WERROR)
 	$(SWIFT) test $(SWIFT_WERROR)
+	# The Swift example: sync code -> blockOn(async) -> C -> rt_handle_current.
+	$$($(SWIFT) build --show-bin-path)/SwiftBridge
 
 C_TESTS := $(wildcard Tests/c/*.c)
 $(BUILD)/rtctx-tests: $(C_TESTS) $(wildcard Tests/c/*.h) include/rtctx.h lib
