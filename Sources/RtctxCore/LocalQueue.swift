@@ -59,6 +59,20 @@ final class LocalQueue: @unchecked Sendable {
     return true
   }
 
+  /// Owner only, on an empty queue: appends the jobs `fill` hands over
+  /// (at most `capacity`), published to stealers with one store.
+  @inline(__always)
+  func refill(_ fill: (_ append: (Job) -> Void) -> Void) {
+    let t = tail.word.pointee.load(ordering: .relaxed)
+    var n: UInt = 0
+    fill { job in
+      write(job, at: t &+ n)
+      n &+= 1
+    }
+    // Sequentially consistent, as in `push`.
+    if n > 0 { tail.word.pointee.store(t &+ n, ordering: .sequentiallyConsistent) }
+  }
+
   /// Any thread: the oldest job.
   func pop() -> Job? {
     var h = head.word.pointee.load(ordering: .acquiring)

@@ -88,7 +88,8 @@ extension RuntimeCore {
     // it: a job parked behind a long task on this worker would otherwise
     // wait (or deadlock, if that task waits for it) while others idle.
     let local = worker.local
-    let taken = inject.popBatch(max: WorkerState.batchSize) { _ = local.push($0) }
+    var taken = 0
+    local.refill { append in taken = inject.popBatch(max: WorkerState.batchSize, into: append) }
     if taken > 1 { parking.notify() }
     if taken > 0, let job = local.pop() { return job }
     return findWorkSlowly(worker)
