@@ -6,13 +6,31 @@ import Glibc
 import RtctxCore
 
 extension RuntimeError {
-  /// The C return value for a core result.
-  static func code(_ error: RuntimeError?) -> Int32 { error?.rawValue ?? Int32(RT_OK) }
-  static func code<T>(_ result: Result<T, RuntimeError>) -> Int32 {
+  /// The C return value for a core result. A misuse is also reported to
+  /// the debug log (RTCTX_LOG=debug) as a failure of the calling export.
+  @inline(__always)
+  static func code(_ error: RuntimeError?, _ function: StaticString = #function) -> Int32 {
+    guard let error else { return Int32(RT_OK) }
+    DebugLog.report(function, error.rawValue)
+    return error.rawValue
+  }
+
+  @inline(__always)
+  static func code<T>(_ result: Result<T, RuntimeError>, _ function: StaticString = #function) -> Int32 {
     switch result {
-    case .success: Int32(RT_OK)
-    case .failure(let error): error.rawValue
+    case .success: return Int32(RT_OK)
+    case .failure(let error):
+      DebugLog.report(function, error.rawValue)
+      return error.rawValue
     }
+  }
+
+  /// RT_EINVAL for an argument the export layer refuses itself (NULL, a
+  /// bad size, a guard that is not the innermost), reported to the debug
+  /// log with the calling export's name.
+  static func invalid(_ function: StaticString = #function) -> Int32 {
+    DebugLog.report(function, Int32(RT_EINVAL))
+    return Int32(RT_EINVAL)
   }
 
   /// As `code(_:)`, and a misuse is reported to the debug log

@@ -28,6 +28,6 @@ public func rt_enter(_ h: OpaquePointer?) -> OpaquePointer? {
 
 @_cdecl("rt_exit")
 public func rt_exit(_ g: OpaquePointer?) -> Int32 {
-  guard let g, Context.exit(UnsafeMutableRawPointer(g)) else { return Int32(RT_EINVAL) }
+  guard let g, Context.exit(UnsafeMutableRawPointer(g)) else { return RuntimeError.invalid() }
   return Int32(RT_OK)
 }

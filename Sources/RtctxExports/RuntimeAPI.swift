@@ -84,7 +84,7 @@ public func rt_shutdown_timeout(_ rt: OpaquePointer?, _ timeoutNs: UInt64) -> In
 }
 
 private func shutdown(_ rt: OpaquePointer?, timeout: UInt64?) -> Int32 {
-  guard let rt else { return Int32(RT_EINVAL) }
+  guard let rt else { return RuntimeError.invalid() }
   enum Outcome { case notLive, inheritedByFork, done(Result<Void, RuntimeError>) }
   let outcome = RuntimeCore.with(rt, orElse: Outcome.notLive) { core in
     // A forked child's copy has no worker to drain or join
@@ -93,7 +93,7 @@ private func shutdown(_ rt: OpaquePointer?, timeout: UInt64?) -> Int32 {
   }
   switch outcome {
   case .notLive:
-    return Int32(RT_EINVAL)
+    return RuntimeError.invalid()
   case .inheritedByFork:
     return Int32(RT_ESHUTDOWN)
   case .done(.failure(.wouldDeadlock)):
@@ -101,7 +101,7 @@ private func shutdown(_ rt: OpaquePointer?, timeout: UInt64?) -> Int32 {
   case .done(.failure(.shutDown)):
     // A second shutdown of the same runtime: the caller's pointer was
     // already consumed. Refuse rather than release twice.
-    return Int32(RT_EINVAL)
+    return RuntimeError.invalid()
   case .done(let result):
     Unmanaged<RuntimeCore>.fromOpaque(UnsafeRawPointer(rt)).release()
     return RuntimeError.code(result)

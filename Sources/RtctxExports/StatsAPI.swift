@@ -5,10 +5,10 @@ import RtctxCore
 
 @_cdecl("rt_stats_get")
 public func rt_stats_get(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<rt_stats_t>?) -> Int32 {
-  guard let h, let out else { return Int32(RT_EINVAL) }
+  guard let h, let out else { return RuntimeError.invalid() }
   let size = out.pointee.size
-  guard size >= MemoryLayout<Int>.size, size <= MemoryLayout<rt_stats_t>.size else { return Int32(RT_EINVAL) }
-  guard let s = RuntimeCore.with(h, orElse: nil, { $0.stats }) else { return Int32(RT_EINVAL) }
+  guard size >= MemoryLayout<Int>.size, size <= MemoryLayout<rt_stats_t>.size else { return RuntimeError.invalid() }
+  guard let s = RuntimeCore.with(h, orElse: nil, { $0.stats }) else { return RuntimeError.invalid() }
   var full = rt_stats_t()
   full.size = size
   full.workers = UInt32(s.workers)

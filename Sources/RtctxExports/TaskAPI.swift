@@ -5,7 +5,7 @@ import RtctxCore
 
 @_cdecl("rt_spawn")
 public func rt_spawn(_ h: OpaquePointer?, _ fn: rt_fn?, _ arg: UnsafeMutableRawPointer?) -> Int32 {
-  guard let h, let fn else { return Int32(RT_EINVAL) }
+  guard let h, let fn else { return RuntimeError.invalid() }
   return RuntimeError.code(RuntimeCore.with(h, orElse: .invalidArgument) { $0.spawn(fn, arg) })
 }
 
@@ -29,7 +29,7 @@ private func spawn(
   _ h: OpaquePointer?, delay: UInt64?, _ fn: rt_call_fn?, _ arg: UnsafeMutableRawPointer?,
   _ drop: rt_drop_fn?, _ taskOut: UnsafeMutablePointer<OpaquePointer?>?
 ) -> Int32 {
-  guard let h, let fn else { return Int32(RT_EINVAL) }
+  guard let h, let fn else { return RuntimeError.invalid() }
   let name: StaticString = delay == nil ? "rt_spawn_full" : "rt_spawn_after"
   let result = RuntimeCore.with(h, name, orElse: .failure(.invalidArgument)) {
     $0.spawn(.c(fn, arg, drop), after: delay, joinable: taskOut != nil)
@@ -45,7 +45,7 @@ public func rt_block_on(
   _ h: OpaquePointer?, _ fn: rt_call_fn?, _ arg: UnsafeMutableRawPointer?,
   _ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
 ) -> Int32 {
-  guard let h, let fn else { return Int32(RT_EINVAL) }
+  guard let h, let fn else { return RuntimeError.invalid() }
   let outcome = RuntimeCore.with(h, orElse: .failure(.invalidArgument)) { $0.blockOn(.c(fn, arg, nil)) }
   if case .success(let value) = outcome { result?.pointee = value }
   return RuntimeError.code(outcome)
@@ -55,7 +55,7 @@ public func rt_block_on(
 public func rt_task_join(
   _ t: OpaquePointer?, _ timeoutNs: Int64, _ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
 ) -> Int32 {
-  guard let t else { return Int32(RT_EINVAL) }
+  guard let t else { return RuntimeError.invalid() }
   let deadline = timeoutNs < 0 ? nil : Deadline.after(nanoseconds: UInt64(timeoutNs))
   let outcome = TaskCell.with(t, orElse: .failure(.invalidArgument)) { $0.join(deadline: deadline) }
   if case .success(let value) = outcome { result?.pointee = value }
@@ -64,7 +64,7 @@ public func rt_task_join(
 
 @_cdecl("rt_task_cancel")
 public func rt_task_cancel(_ t: OpaquePointer?) -> Int32 {
-  guard let t else { return Int32(RT_EINVAL) }
+  guard let t else { return RuntimeError.invalid() }
   return RuntimeError.code(TaskCell.with(t, orElse: .failure(.invalidArgument)) { $0.cancel() })
 }
 
