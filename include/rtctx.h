@@ -36,6 +36,15 @@
  *    of a misuse (#RT_EINVAL, #RT_EDEADLK, #RT_ESHUTDOWN, or NULL from a
  *    function returning a pointer) prints one line to stderr naming the
  *    function and what was wrong.
+ *  - Handles, runtimes, join handles and trampolines carry a tag word that
+ *    the library checks on entry: a pointer already released for the last
+ *    time gets #RT_EINVAL (or NULL, or a no-op release) as long as its
+ *    memory was not reused for another object of the same kind.
+ *  - After fork(), a runtime inherited by the child (its worker threads did
+ *    not come along) refuses everything with #RT_ESHUTDOWN: spawns,
+ *    rt_block_on(), joins and cancels of its tasks, and rt_shutdown*()
+ *    (which then frees nothing). No task or drop callback runs in the
+ *    child; the parent is unaffected. Create a new runtime in the child.
  *
  * Copyright the rtctx authors. Licensed under the Apache License 2.0.
  */
