@@ -45,34 +45,22 @@ LIBFILE := $(BUILD)/lib/librtctx.so.$(VERSION)
 RPATH   := -Wl,-rpath,$(CURDIR)/$(BUILD)/lib
 LINK    := -L$(BUILD)/lib -lrtctx $(RPATH) -pthread
 
-.PHONY: all lib demo check check-swift check-c check-header check-exports \
+.PHONY: all lib demo check check-swift check-c check-header check-exports check-size \
         check-examples check-install install uninstall clean bench static docs
 
 all: lib
 
-# gold keeps some Swift type metadata in the dynamic symbol table despite
-# the export map's `local: *`; lld honours it.
-LLD := -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+include mk/embedded.mk
 
-# SwiftPM decides what to rebuild, so this always asks it.
-lib:
-	$(SWIFT) build -c release --product rtctx $(SWIFT_WERROR) \
-	  -Xswiftc -static-stdlib $(LLD) \
-	  -Xlinker --version-script=$(CURDIR)/Sources/RtctxExports/exports.map \
-	  -Xlinker -soname=$(SONAME)
-	@mkdir -p $(BUILD)/lib
-	# Replace, never rewrite in place: a running program has the old file mapped.
-	cp .build/release/librtctx.so $(LIBFILE).tmp && mv -f $(LIBFILE).tmp $(LIBFILE)
-	ln -sf librtctx.so.$(VERSION) $(BUILD)/lib/$(SONAME)
-	ln -sf $(SONAME) $(BUILD)/lib/librtctx.so
+lib: $(LIBFILE)
 
-$(BUILD)/hello: examples-c/hello.c include/rtctx.h lib
+$(BUILD)/hello: examples-c/hello.c include/rtctx.h $(LIBFILE)
 	$(CC) -std=c11 $(CFLAGS) $(WARN) -Iinclude $< $(LINK) -o $@
 
 demo: $(BUILD)/hello
 	./$(BUILD)/hello
 
-check: check-header lib check-exports check-swift check-c check-examples check-install stress fuzz
+check: check-header lib check-exports check-size check-swift check-c check-examples check-install stress fuzz
 	@echo "make check: all passed"
 
 check-swift:
@@ -82,7 +70,7 @@ check-swift:
 	$$($(SWIFT) build --show-bin-path)/SwiftBridge
 
 C_TESTS := $(wildcard Tests/c/*.c)
-$(BUILD)/rtctx-tests: $(C_TESTS) $(wildcard Tests/c/*.h) include/rtctx.h lib
+$(BUILD)/rtctx-tests: $(C_TESTS) $(wildcard Tests/c/*.h) Tests/c/tests.list include/rtctx.h $(LIBFILE)
 	$(CC) -std=c11 $(CFLAGS) $(WARN) -Iinclude $(C_TESTS) $(LINK) -o $@
 
 check-c: $(BUILD)/rtctx-tests
@@ -96,14 +84,41 @@ check-header:
 	$(CC) -std=c11 -pedantic $(WARN) -Iinclude -fsyntax-only $(BUILD)/header.c
 	$(CXX) -std=c++17 -pedantic $(WARN) -Iinclude -fsyntax-only -x c++ $(BUILD)/header.c
 
-# Exactly the header's functions are exported, and no Swift library is needed.
-check-exports: lib
+# What a C program gets: exactly the header's functions exported, no Swift
+# symbol in the dynamic table (defined or undefined), only libc and libffi
+# needed, and no executable headers or read-only data.
+check-exports: $(LIBFILE)
 	nm -D --defined-only $(LIBFILE) | awk '$$2 == "T" {print $$3}' | sort > $(BUILD)/exported.txt
 	grep '^RT_EXPORT' include/rtctx.h | grep -o 'rt_[a-z_]*(' | tr -d '(' | sort > $(BUILD)/declared.txt
 	diff -u $(BUILD)/declared.txt $(BUILD)/exported.txt
 	@! nm -D --defined-only $(LIBFILE) | awk '{print $$3}' | grep -v '^rt_' | grep -v -E '^(_init|_fini|__bss_start|_edata|_end)$$'
-	@! ldd $(LIBFILE) | grep -i swift
-	@echo "exports: $$(wc -l < $(BUILD)/exported.txt) rt_* functions, no Swift libraries needed"
+	@! nm -D $(LIBFILE) | grep -i swift
+	readelf -d $(LIBFILE) | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort > $(BUILD)/needed.txt
+	printf 'libc.so.6\nlibffi.so.8\n' | diff -u - $(BUILD)/needed.txt
+	@# separate-code: the executable segment starts and ends on page boundaries
+	@# of the file, so that no page mapped executable holds headers or data.
+	@readelf -lW $(LIBFILE) | awk '$$1 == "LOAD" { print $$2, $$5, ($$0 ~ /R E|RWE/) }' | \
+	{ prev_end=0; exec_end=; while read off size exec; do \
+	    if [ -n "$$exec_end" ] && [ $$(( off )) -lt $$(( (exec_end + 4095) / 4096 * 4096 )) ]; then \
+	      echo "the page after the executable segment holds other data: link with -z separate-code"; exit 1; fi; \
+	    exec_end=; \
+	    if [ "$$exec" = 1 ]; then \
+	      if [ $$(( off % 4096 )) -ne 0 ] || [ $$(( off )) -lt $$(( (prev_end + 4095) / 4096 * 4096 )) ]; then \
+	        echo "the executable segment shares a page with headers or data: link with -z separate-code"; exit 1; fi; \
+	      exec_end=$$(( off + size )); fi; \
+	    prev_end=$$(( off + size )); \
+	  done; }
+	@echo "exports: $$(wc -l < $(BUILD)/exported.txt) rt_* functions, no Swift symbol, needs only $$(tr '\n' ' ' < $(BUILD)/needed.txt)"
+
+# The size promised in the README: stripped, the shared library at most
+# 400 KB and the archive at most 1 MB (debug info stays in build/lib).
+check-size: $(LIBFILE) $(STATICLIB)
+	strip -o $(BUILD)/librtctx-stripped.so $(LIBFILE)
+	strip -g -o $(BUILD)/librtctx-stripped.a $(STATICLIB)
+	@so=$$(stat -c %s $(BUILD)/librtctx-stripped.so); a=$$(stat -c %s $(BUILD)/librtctx-stripped.a); \
+	echo "size: librtctx.so $$so bytes stripped, librtctx.a $$a bytes stripped"; size $(LIBFILE); \
+	test $$so -le 409600 || { echo "librtctx.so is over 400 KB stripped"; exit 1; }; \
+	test $$a -le 1048576 || { echo "librtctx.a is over 1 MB stripped"; exit 1; }
 
 EXAMPLES := $(filter-out examples-c/hello.c,$(wildcard examples-c/*.c))
 check-examples: $(BUILD)/hello
@@ -127,29 +142,7 @@ ensure = command -v $(1) >/dev/null 2>&1 || { \
     exit 1; \
   fi; }
 
-# --- Static archive ---------------------------------------------------------
-#
-# librtctx.a holds one relocatable object: the objects SwiftPM linked
-# librtctx.so from, pre-linked (ld -r) with the Swift runtime's static
-# archives and its registration object swiftrt.o, then every symbol but the
-# header's rt_* functions made local. So a C program links it with only
-# the system libraries in rtctx.pc's Libs.private (-lffi -lstdc++ -lm -ldl
-# -lpthread), needs no Swift toolchain, and sees no Swift symbols.
-STATICLIB    := $(BUILD)/lib/librtctx.a
-SWIFT_STATIC ?= $(realpath $(dir $(realpath $(shell command -v $(SWIFT))))../lib/swift_static/linux)
-SWIFT_STATIC_LIBS := swiftCore swift_Concurrency swiftSynchronization swiftGlibc \
-                     swift_StringProcessing swift_RegexParser dispatch BlocksRuntime
-OBJCOPY ?= objcopy
-
-static: lib
-	grep '^RT_EXPORT' include/rtctx.h | grep -o 'rt_[a-z_]*(' | tr -d '(' | sort > $(BUILD)/static-exports.txt
-	$(LD) -r -o $(BUILD)/rtctx-prelink.o $(SWIFT_STATIC)/$(shell uname -m)/swiftrt.o \
-	  @.build/release/rtctx.product/Objects.LinkFileList \
-	  --start-group $(SWIFT_STATIC_LIBS:%=$(SWIFT_STATIC)/lib%.a) --end-group
-	$(OBJCOPY) --keep-global-symbols=$(BUILD)/static-exports.txt $(BUILD)/rtctx-prelink.o $(BUILD)/rtctx.o
-	nm -g --defined-only $(BUILD)/rtctx.o | awk '{print $$3}' | sort | diff -u $(BUILD)/static-exports.txt -
-	rm -f $(STATICLIB).tmp && $(AR) rcs $(STATICLIB).tmp $(BUILD)/rtctx.o && mv -f $(STATICLIB).tmp $(STATICLIB)
-	rm -f $(BUILD)/rtctx-prelink.o $(BUILD)/rtctx.o
+static: $(STATICLIB)
 
 # --- Documentation ----------------------------------------------------------
 #
@@ -233,7 +226,9 @@ uninstall:
 # programs must still run.
 STAGE     := $(CURDIR)/$(BUILD)/stage
 CONSUMERS := $(CURDIR)/$(BUILD)/consumer
-STAGE_PKG := PKG_CONFIG_SYSROOT_DIR=$(STAGE) PKG_CONFIG_LIBDIR=$(STAGE)/usr/lib/pkgconfig
+# The staged rtctx.pc first, then the system's (rtctx.pc requires libffi).
+STAGE_PKG := PKG_CONFIG_SYSROOT_DIR=$(STAGE) \
+  PKG_CONFIG_LIBDIR=$(STAGE)/usr/lib/pkgconfig:$(shell pkg-config --variable pc_path pkg-config)
 CMAKE     ?= cmake
 
 check-install: lib

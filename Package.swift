@@ -1,30 +1,33 @@
 // swift-tools-version:6.0
 //
 // Layers (see README "Layout"):
-//   CRtctxShim   — the few syscalls Swift cannot make (futex, thread-locals)
+//   CRtctxShim   — the platform: libc headers for both builds, and what Swift
+//                  cannot say (futex, thread-locals, errno, a load-time hook)
 //   CFFI         — libffi, as a system library
 //   RtctxCore    — the runtime in pure Swift: scheduler, tasks, timers, context
 //   CRtctx       — include/rtctx.h, so the export layer can check signatures
 //   RtctxExports — the @_cdecl C API: converts arguments, calls the core, maps errors
 //   Rtctx        — the Swift API: Runtime, Handle (also a TaskExecutor), JoinHandle
 //
-// The C library is `make`'s job: it adds -static-stdlib, the export map and
-// the soname on the command line, so that this manifest stays free of
-// unsafeFlags and other Swift packages can depend on it.
+// The C library, librtctx, is not built here: `make` compiles RtctxCore and
+// RtctxExports as one Embedded Swift module, with no Swift runtime inside
+// (mk/embedded.mk). This manifest builds the same sources in ordinary Swift
+// for the Rtctx product and the tests, and stays free of unsafeFlags so that
+// other Swift packages can depend on it.
 import PackageDescription
 
 let package = Package(
   name: "rtctx",
   products: [
-    .library(name: "rtctx", type: .dynamic, targets: ["RtctxExports"]),
     .library(name: "Rtctx", targets: ["Rtctx"]),
   ],
   targets: [
-    .target(name: "CRtctxShim"),
+    // include/rtctx.h for the version macros.
+    .target(name: "CRtctxShim", cSettings: [.headerSearchPath("../../include")]),
     .systemLibrary(name: "CFFI", pkgConfig: "libffi"),
     .target(name: "RtctxCore", dependencies: ["CRtctxShim", "CFFI"]),
     .target(name: "CRtctx"),
-    .target(name: "RtctxExports", dependencies: ["RtctxCore", "CRtctx"], exclude: ["exports.map"]),
+    .target(name: "RtctxExports", dependencies: ["RtctxCore", "CRtctx", "CRtctxShim"], exclude: ["exports.map", "exports-debug.map"]),
     .testTarget(name: "RtctxCoreTests", dependencies: ["RtctxCore"]),
     .target(name: "Rtctx", dependencies: ["RtctxCore"]),
     // RtctxExports and CRtctx: the tests check what C code sees (rt_handle_current).

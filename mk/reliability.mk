@@ -14,25 +14,23 @@
 #   make valgrind      valgrind --leak-check=full over the C harness, with the
 #                      self-contained release library; a definite leak fails
 #
-# Each sanitized library has its own scratch path (.build-tsan, .build-asan):
-# SwiftPM does not rebuild a module when only -Xswiftc flags change. They
-# link the Swift runtime dynamically. The ASan library also carries
-# libFuzzer's coverage counters (harmless without libFuzzer), so that
-# check-asan and fuzz share one build.
+# Each tool runs over the embedded library itself, built as its own variant
+# of the same sources (mk/embedded.mk): $(BUILD)/tsan/lib, $(BUILD)/asan/lib
+# (which also carries libFuzzer's coverage counters, harmless without
+# libFuzzer, so that check-asan and fuzz share one build), $(BUILD)/debug.
+# valgrind runs the release library.
 
-SAN_BIN    := $(dir $(realpath $(shell command -v $(SWIFT))))
-SAN_CC     ?= $(SAN_BIN)clang
-SWIFT_RT   := $(realpath $(SAN_BIN)../lib/swift/linux)
+SAN_CC     ?= $(TOOL_CC)
+SWIFT_RT   := $(realpath $(SWIFT_BIN)../lib/swift/linux)
 SAN_CFLAGS := -std=c11 -O1 -g -fno-omit-frame-pointer $(WARN) -Iinclude -fuse-ld=lld -pthread
 SAN_SUPP   := $(CURDIR)/sanitizers
 # Sanitizers slow the tests several times over: a hang is still caught.
 SAN_TIMEOUT ?= 180
 
-TSAN_LIB_FLAGS := -Xswiftc -sanitize=thread
-ASAN_LIB_FLAGS := -Xswiftc -sanitize=address \
-                  -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
-# The toolchain's TSan runtime carries libdispatch interceptors.
-TSAN_LINK := -L$(SWIFT_RT) -ldispatch -lBlocksRuntime
+# The toolchain's TSan runtime carries libdispatch interceptors, so a
+# program linked with it needs the toolchain's libdispatch (the library
+# does not).
+TSAN_LINK := -L$(SWIFT_RT) -ldispatch -lBlocksRuntime -Wl,-rpath,$(SWIFT_RT)
 
 # Any report fails: the process exits with status 66 (TSan) or 1 (ASan).
 TSAN_OPTS := halt_on_error=0 exitcode=66 second_deadlock_stack=1 \
@@ -50,26 +48,27 @@ ALL_EXAMPLES := $(wildcard examples-c/*.c)
 TSAN_EXAMPLES := $(filter-out examples-c/timer_callbacks.c,$(ALL_EXAMPLES))
 ASAN_EXAMPLES := $(ALL_EXAMPLES)
 
+TSAN_LIB := $(BUILD)/tsan/lib/librtctx.so.$(VERSION)
+ASAN_LIB := $(BUILD)/asan/lib/librtctx.so.$(VERSION)
+DEBUG_LIB := $(BUILD)/debug/librtctx.so.$(VERSION)
+
 .PHONY: check-tsan check-asan tsan-lib asan-lib stress fuzz fuzz-merge valgrind clean-reliability
 
-tsan-lib:
-	$(SWIFT) build -c release --product rtctx $(SWIFT_WERROR) $(TSAN_LIB_FLAGS) --scratch-path .build-tsan
-
-asan-lib:
-	$(SWIFT) build -c release --product rtctx $(SWIFT_WERROR) $(ASAN_LIB_FLAGS) --scratch-path .build-asan
+tsan-lib: $(TSAN_LIB)
+asan-lib: $(ASAN_LIB)
 
 # $(call sanitized_run,tsan|asan,thread|address,extra link flags,examples):
-# builds the harness and the examples against .build-<1>, runs them all.
+# builds the harness and the examples against $(BUILD)/<1>/lib, runs them all.
 define sanitized_run
 	@mkdir -p $(BUILD)/$(1)
-	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=$(2) $(C_TESTS) -L.build-$(1)/release -lrtctx $(3) \
-	  -Wl,-rpath,$(CURDIR)/.build-$(1)/release -Wl,-rpath,$(SWIFT_RT) -o $(BUILD)/$(1)/rtctx-tests
+	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=$(2) $(C_TESTS) -L$(BUILD)/$(1)/lib -lrtctx $(3) \
+	  -Wl,-rpath,$(CURDIR)/$(BUILD)/$(1)/lib -o $(BUILD)/$(1)/rtctx-tests
 	RTCTX_TEST_TIMEOUT=$(SAN_TIMEOUT) ./$(BUILD)/$(1)/rtctx-tests
 	@set -e; for src in $(4); do \
 	  exe=$(BUILD)/$(1)/$$(basename $$src .c); \
 	  echo "== $$exe"; \
-	  $(SAN_CC) $(SAN_CFLAGS) -fsanitize=$(2) $$src -L.build-$(1)/release -lrtctx $(3) \
-	    -Wl,-rpath,$(CURDIR)/.build-$(1)/release -Wl,-rpath,$(SWIFT_RT) -o $$exe; \
+	  $(SAN_CC) $(SAN_CFLAGS) -fsanitize=$(2) $$src -L$(BUILD)/$(1)/lib -lrtctx $(3) \
+	    -Wl,-rpath,$(CURDIR)/$(BUILD)/$(1)/lib -o $$exe; \
 	  ./$$exe > $$exe.out 2>&1 || { cat $$exe.out; exit 1; }; \
 	done
 	@echo "check-$(1): the C harness and $(words $(4)) examples ran clean under -fsanitize=$(2)"
@@ -83,20 +82,18 @@ check-asan: asan-lib
 
 # --- Stress -----------------------------------------------------------------
 #
-# The debug library (SwiftPM's debug build, with DEBUG defined) counts its
+# The debug library ($(BUILD)/debug: -Onone, DEBUG defined) counts its
 # live runtimes, task cells, guards and callbacks; the stress test reads the
 # counts through dlsym and requires zero after each round. The test runs in
 # one process, with its output, under a hard time limit.
 STRESS_SECONDS ?= 10
 STRESS_TESTS   := stress_api_random
 
-stress:
-	$(SWIFT) build --product rtctx $(SWIFT_WERROR)
-	@mkdir -p $(BUILD)/debug
-	$(CC) -std=c11 $(CFLAGS) $(WARN) -Iinclude $(C_TESTS) -L.build/debug -lrtctx \
-	  -Wl,-rpath,$(CURDIR)/.build/debug -Wl,-rpath,$(SWIFT_RT) -pthread -o $(BUILD)/debug/rtctx-tests
+stress: $(DEBUG_LIB)
+	$(CC) -std=c11 $(CFLAGS) $(WARN) -Iinclude $(C_TESTS) -L$(BUILD)/debug -lrtctx \
+	  -Wl,-rpath,$(CURDIR)/$(BUILD)/debug -pthread -o $(BUILD)/debug/rtctx-tests
 	@set -e; for t in $(STRESS_TESTS); do \
-	  STRESS_SECONDS=$(STRESS_SECONDS) timeout -s KILL $$(($(STRESS_SECONDS) + 120)) \
+	  RTCTX_STRESS_NEED_LEDGER=1 STRESS_SECONDS=$(STRESS_SECONDS) timeout -s KILL $$(($(STRESS_SECONDS) + 120)) \
 	    ./$(BUILD)/debug/rtctx-tests --run $$t; \
 	done
 
@@ -104,10 +101,10 @@ stress:
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS   ?= -timeout=20 -rss_limit_mb=4096 -max_len=1024 -print_final_stats=1
 
-$(BUILD)/fuzz/fuzz_api: fuzz/fuzz_api.c include/rtctx.h asan-lib
+$(BUILD)/fuzz/fuzz_api: fuzz/fuzz_api.c include/rtctx.h $(ASAN_LIB)
 	@mkdir -p $(BUILD)/fuzz/corpus
-	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=fuzzer,address $< -L.build-asan/release -lrtctx \
-	  -Wl,-rpath,$(CURDIR)/.build-asan/release -Wl,-rpath,$(SWIFT_RT) -o $@
+	$(SAN_CC) $(SAN_CFLAGS) -fsanitize=fuzzer,address $< -L$(BUILD)/asan/lib -lrtctx \
+	  -Wl,-rpath,$(CURDIR)/$(BUILD)/asan/lib -o $@
 
 # New inputs go to build/fuzz/corpus; fuzz/corpus is only read. A crash
 # leaves crash-<sha1> in build/fuzz: `build/fuzz/fuzz_api <file>` replays it.
@@ -131,6 +128,3 @@ valgrind: $(BUILD)/rtctx-tests
 	@$(call ensure,$(VALGRIND),valgrind)
 	RTCTX_TEST_TIMEOUT=900 RTCTX_UNDER_VALGRIND=1 $(VALGRIND) $(VALGRIND_FLAGS) ./$(BUILD)/rtctx-tests
 
-clean: clean-reliability
-clean-reliability:
-	rm -rf .build-tsan .build-asan

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "rtctx_shim.h"
+#include "rtctx.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -27,7 +28,14 @@ int rtctx_futex_wake(uint32_t *word, int count) {
   return rc < 0 ? 0 : (int)rc;
 }
 
-__thread void *rtctx_tls_worker_slot __attribute__((tls_model("initial-exec")));
-__thread void *rtctx_tls_context_slot __attribute__((tls_model("initial-exec")));
+__thread void *rtctx_tls_worker_slot RTCTX_SHIM_TLS;
+__thread void *rtctx_tls_context_slot RTCTX_SHIM_TLS;
 
 void rtctx_set_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }
+
+/* See rtctx_core_load in rtctx_shim.h. A constructor runs while the loader
+ * holds its lock, before main or before dlopen returns: no other thread of
+ * the program can be inside the library, nor fork in the middle of it. */
+__attribute__((constructor)) static void rtctx_shim_load(void) { rtctx_core_load(); }
+
+const char *rtctx_shim_version_string(void) { return RTCTX_VERSION_STRING; }

@@ -36,6 +36,16 @@ enum Fork {
   /// Set in a child; until then `isInherited` costs one relaxed load.
   private static let happened = Atomic<Bool>(false)
 
+  /// Called once, when the library is loaded (Load.swift): a child forked
+  /// while another thread was first touching one of these globals would
+  /// find it half-initialised and wait for it forever, so none of them is
+  /// initialised later, on a path a child can reach.
+  static func install() {
+    _ = happened.load(ordering: .relaxed)
+    registry.withLock { _ in }
+    _ = installed
+  }
+
   private static let installed: Void = installForkHandlers(
     prepare: { Fork.registry.lockForFork() },
     parent: { Fork.registry.unlockAfterFork { _ in } },
@@ -52,7 +62,6 @@ enum Fork {
 
   /// A runtime started its threads.
   static func register(_ runtime: RuntimeCore) {
-    _ = installed
     let address = Unmanaged.passUnretained(runtime).toOpaque()
     registry.withLock { $0.append(Entry(runtime: address)) }
   }

@@ -1,4 +1,4 @@
-import Glibc
+import CRtctxShim
 import Synchronization
 
 /// The queue that threads outside the runtime push to and every worker

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What the Swift layer's `TaskExecutor` needs from the core beyond `post`:
 /// a count of the executor jobs that ran on the fallback executor because
 /// this runtime refused or dropped them (it had shut down, or a shutdown

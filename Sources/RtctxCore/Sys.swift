@@ -2,7 +2,6 @@
 // rest of the core reads as Swift.
 
 import CRtctxShim
-import Glibc
 import Synchronization
 
 /// Nanoseconds on the monotonic clock (never jumps with wall-clock changes).
@@ -102,7 +101,7 @@ struct Lock<State: ~Copyable>: ~Copyable, @unchecked Sendable {
   }
 
   @inline(__always)
-  func withLock<R>(_ body: (inout State) throws -> R) rethrows -> R {
+  func withLock<R, E: Error>(_ body: (inout State) throws(E) -> R) throws(E) -> R {
     pthread_mutex_lock(mutex)
     defer { pthread_mutex_unlock(mutex) }
     return try body(&state.pointee)

@@ -4,7 +4,6 @@
 // reference once the queued calls ran.
 
 import CRtctx
-import RtctxCore
 
 @_cdecl("rt_callback_new")
 public func rt_callback_new(

@@ -6,7 +6,6 @@
 // developer running a debug build wants to see first.
 
 import CRtctx
-import RtctxCore
 
 /// Reports a pointer that is not a live object of its kind.
 @inline(never)

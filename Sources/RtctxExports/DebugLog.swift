@@ -9,23 +9,19 @@
 // RT_ESHUTDOWN), not the ones a correct program meets in normal operation
 // (a full queue, a timeout, a lost cancel race).
 //
-// Cost when off: the environment is read once, on the first report; after
-// that a failing call costs one load of the cached flag, and a successful
+// Cost when off: the environment is read once, when the library is loaded;
+// a failing call costs one load of the cached flag, and a successful
 // call costs nothing because only failure paths report. No Foundation:
 // getenv, and write(2) so that a line is never interleaved with another
 // thread's and never waits behind the program's own stdio buffering.
 
 import CRtctx
-import Glibc
-import RtctxCore
+import CRtctxShim
 
 enum DebugLog {
-  /// Whether RTCTX_LOG is "debug". A global's initializer runs once,
-  /// thread-safely, on first use.
-  static let enabled: Bool = {
-    guard let value = getenv("RTCTX_LOG") else { return false }
-    return strcmp(value, "debug") == 0
-  }()
+  /// Whether RTCTX_LOG asks for the log, as read when the library was
+  /// loaded.
+  static var enabled: Bool { Environment.debugLog }
 
   /// Whether `code` means the caller misused the API.
   static func isMisuse(_ code: Int32) -> Bool {
@@ -41,7 +37,7 @@ enum DebugLog {
     guard enabled, isMisuse(code) else { return }
     let name = RuntimeError(rawValue: code)?.name ?? "error \(code)"
     let text = detail() ?? String(cString: rt_strerror(code))
-    write(line: "rtctx: \(cName(function)): \(name): \(text)\n")
+    emit(line: "rtctx: \(cName(function)): \(name): \(text)\n")
   }
 
   /// For functions that return NULL on failure, which have no code to
@@ -49,23 +45,26 @@ enum DebugLog {
   /// `guard let h else { return DebugLog.null("rt_enter", "h is NULL") }`
   @inline(never)
   static func null<T>(_ function: StaticString, _ detail: @autoclosure () -> String) -> T? {
-    if enabled { write(line: "rtctx: \(cName(function)): returns NULL: \(detail())\n") }
+    if enabled { emit(line: "rtctx: \(cName(function)): returns NULL: \(detail())\n") }
     return nil
   }
 
   /// "rt_spawn(_:_:_:)" -> "rt_spawn".
-  private static func cName(_ function: StaticString) -> Substring {
-    let text = function.description
-    return text.prefix { $0 != "(" }
+  private static func cName(_ function: StaticString) -> String {
+    // Bytes, not Characters: grapheme breaking would pull Unicode tables
+    // into the library for a name that is ASCII.
+    let bytes = UnsafeBufferPointer(start: function.utf8Start, count: function.utf8CodeUnitCount)
+    let end = bytes.firstIndex(of: UInt8(ascii: "(")) ?? bytes.endIndex
+    return String(decoding: bytes[..<end], as: UTF8.self)
   }
 
-  private static func write(line: String) {
+  private static func emit(line: String) {
     var line = line
     line.withUTF8 { bytes in
       var rest = UnsafeRawBufferPointer(bytes)
       while !rest.isEmpty {
-        let n = Glibc.write(2, rest.baseAddress, rest.count)
-        if n < 0 && errno == EINTR { continue }
+        let n = write(2, rest.baseAddress, rest.count)
+        if n < 0 && rtctx_errno() == EINTR { continue }
         if n <= 0 { return }
         rest = UnsafeRawBufferPointer(rebasing: rest[n...])
       }

@@ -2,8 +2,7 @@
 // the version macros in include/rtctx.h (the one source of the version).
 
 import CRtctx
-import Glibc
-import RtctxCore
+import CRtctxShim
 
 extension RuntimeError {
   /// The C return value for a core result. A misuse is also reported to
@@ -71,12 +70,7 @@ public func rt_version() -> UInt32 {
   UInt32(RTCTX_VERSION_MAJOR * 10000 + RTCTX_VERSION_MINOR * 100 + RTCTX_VERSION_PATCH)
 }
 
-/// Made once from the header's macros; lives as long as the program.
-nonisolated(unsafe) private let versionString: UnsafePointer<CChar> = {
-  UnsafePointer(strdup("\(RTCTX_VERSION_MAJOR).\(RTCTX_VERSION_MINOR).\(RTCTX_VERSION_PATCH)")!)
-}()
-
 @_cdecl("rt_version_string")
 public func rt_version_string() -> UnsafePointer<CChar> {
-  versionString
+  rtctx_shim_version_string()
 }

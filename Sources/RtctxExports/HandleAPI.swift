@@ -1,7 +1,6 @@
 // rt_handle_clone/release, rt_handle_current, rt_enter/rt_exit.
 
 import CRtctx
-import RtctxCore
 
 @_cdecl("rt_handle_clone")
 public func rt_handle_clone(_ h: OpaquePointer?) -> OpaquePointer? {

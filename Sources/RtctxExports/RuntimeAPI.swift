@@ -5,8 +5,7 @@
 // each handle reference is one more retain.
 
 import CRtctx
-import Glibc
-import RtctxCore
+import CRtctxShim
 
 extension RuntimeCore {
   /// A new C reference to this runtime.

@@ -1,7 +1,6 @@
 // rt_stats_get.
 
 import CRtctx
-import RtctxCore
 
 @_cdecl("rt_stats_get")
 public func rt_stats_get(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<rt_stats_t>?) -> Int32 {

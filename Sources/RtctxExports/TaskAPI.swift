@@ -1,7 +1,6 @@
 // rt_spawn*, rt_block_on and the join handle functions.
 
 import CRtctx
-import RtctxCore
 
 @_cdecl("rt_spawn")
 public func rt_spawn(_ h: OpaquePointer?, _ fn: rt_fn?, _ arg: UnsafeMutableRawPointer?) -> Int32 {

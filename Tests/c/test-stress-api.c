@@ -861,6 +861,11 @@ TEST(stress_api_random) {
   *(void **)&live_objects = dlsym(RTLD_DEFAULT, "rtctx_debug_live_objects");
   printf("stress: %" PRIu64 " s; live-object ledger: %s\n", seconds,
          live_objects != NULL ? "on (debug library)" : "off (release library)");
+  /* make stress sets it: a debug library that lost the symbol must not
+   * turn the ledger off unnoticed. */
+  const char *need = getenv("RTCTX_STRESS_NEED_LEDGER");
+  if (need != NULL && *need != '\0' && live_objects == NULL)
+    FAIL("RTCTX_STRESS_NEED_LEDGER is set, but rtctx_debug_live_objects is not exported");
   check_live("before the first round");
   uint64_t end = now_ns() + seconds * 1000 * MS;
   int round = 0;

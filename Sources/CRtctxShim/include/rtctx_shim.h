@@ -1,12 +1,42 @@
 /*
- * The few things Swift cannot say on Linux: the futex syscall (glibc has no
- * wrapper) and C11 thread-locals (Swift has no thread-local storage; a
- * pthread key would cost a call on every task). Everything else is Swift.
+ * The platform as the Swift core sees it, in both builds of the same
+ * sources: the C library (Embedded Swift, which has no Glibc module) and
+ * the SwiftPM build (where these headers resolve to the toolchain's own
+ * Glibc module, so the two never clash). The core imports this module
+ * instead of Glibc.
+ *
+ * And the few things Swift cannot say on Linux: the futex syscall (glibc
+ * has no wrapper), C11 thread-locals (Swift has no thread-local storage; a
+ * pthread key would cost a call on every task), errno (a macro) and code
+ * that runs when the library is loaded. Everything else is Swift.
  */
 #ifndef RTCTX_SHIM_H
 #define RTCTX_SHIM_H
 
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* errno of the calling thread (a macro in C, so Swift cannot read it). */
+static inline int rtctx_errno(void) { return errno; }
+
+/* RTCTX_VERSION_STRING of include/rtctx.h: a constant string, where Swift
+ * would build one at run time. */
+const char *rtctx_shim_version_string(void);
+
+/* Called once when the library is loaded (an ELF constructor in shim.c),
+ * before any thread of the program can call into it or fork: defined by
+ * the core (Load.swift). It sets up every piece of process-wide state, so
+ * that nothing is initialised lazily on a path that a forked child can
+ * reach: a child forked while another thread was half-way through such an
+ * initialisation would wait on it forever. */
+void rtctx_core_load(void);
 
 /* Sleeps while *word == expected, at most timeout_ns (< 0: no limit).
  * Returns 0 when woken (or spuriously), else the errno: EAGAIN if the word
@@ -35,8 +65,9 @@ static inline void rtctx_cpu_relax(void) {
  * shared library calls __tls_get_addr on every access (twice per spawn).
  * The library needs 16 bytes of the static TLS surplus glibc keeps for
  * libraries loaded later. Inline, so that Swift reads the slot in place. */
-extern __thread void *rtctx_tls_worker_slot __attribute__((tls_model("initial-exec")));
-extern __thread void *rtctx_tls_context_slot __attribute__((tls_model("initial-exec")));
+#define RTCTX_SHIM_TLS __attribute__((tls_model("initial-exec"), visibility("hidden")))
+extern __thread void *rtctx_tls_worker_slot RTCTX_SHIM_TLS;
+extern __thread void *rtctx_tls_context_slot RTCTX_SHIM_TLS;
 
 static inline void *rtctx_tls_worker(void) { return rtctx_tls_worker_slot; }
 static inline void rtctx_tls_set_worker(void *worker) { rtctx_tls_worker_slot = worker; }

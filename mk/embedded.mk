@@ -1,0 +1,118 @@
+# mk/embedded.mk — librtctx in Embedded Swift (included by the Makefile).
+#
+# The C library is the sources of Sources/RtctxCore and Sources/RtctxExports
+# compiled as ONE Embedded Swift module, plus the C shim. Embedded Swift
+# compiles the parts of the standard library the code uses into the object
+# itself (retain/release, allocation, once-tokens: all local symbols), so
+# the library holds no Swift runtime: no runtime locks to inherit across
+# fork(), no metadata caches, no backtracer or environment hooks, and it
+# needs only libc and libffi. One module because Embedded Swift specializes
+# generic code only where it sees its definition (the core's generics would
+# not cross a module boundary); see Sources/RtctxExports/ModuleLayout.swift.
+#
+# The same sources build in ordinary Swift through SwiftPM (the Rtctx
+# product and the Swift tests: `make check-swift`).
+#
+# One object per variant, each in its own folder, linked by the toolchain's
+# clang with lld (its sanitizer runtimes match swiftc's instrumentation):
+#
+#   $(BUILD)/lib      release: librtctx.so.$(VERSION), librtctx.a
+#   $(BUILD)/debug    -Onone -DDEBUG: live-object counts for `make stress`
+#   $(BUILD)/tsan/lib ThreadSanitizer   (make check-tsan)
+#   $(BUILD)/asan/lib AddressSanitizer with libFuzzer's coverage counters
+#                     (make check-asan, make fuzz)
+
+SWIFT_BIN := $(dir $(realpath $(shell command -v $(SWIFT))))
+SWIFTC    ?= $(SWIFT_BIN)swiftc
+# The toolchain's clang drives lld and has the sanitizer runtimes.
+TOOL_CC   ?= $(SWIFT_BIN)clang
+TRIPLE    := $(shell uname -m)-unknown-linux-gnu
+OBJCOPY   ?= objcopy
+
+# -O: measured against -Osize with `make bench` (README, "Building").
+SWIFT_OPT ?= -O
+# Warnings are errors; `make SWIFTC_WERROR=` to relax.
+SWIFTC_WERROR ?= -warnings-as-errors
+
+LIB_SWIFT := $(sort $(shell find Sources/RtctxCore Sources/RtctxExports -name '*.swift'))
+LIB_SHIM  := Sources/CRtctxShim/shim.c
+LIB_HDRS  := Sources/CRtctxShim/include/rtctx_shim.h Sources/CRtctxShim/include/module.modulemap \
+             Sources/CFFI/module.modulemap include/rtctx.h
+MODULES   := $(BUILD)/modules
+
+# Debug info that gdb reads: -no-clang-module-breadcrumbs, no DWARF skeleton
+# units pointing at the Clang module cache (gdb would print a "Could not
+# find DWO CU" line for each); and no .debug_names index, removed from the
+# object (gdb trusts the index swiftc writes, finds no Swift function in
+# it, and shows Swift frames without file and line; without the index it
+# reads the DWARF itself). objcopy also leaves a fresh file: swiftc does not
+# touch an object whose contents did not change.
+EMBEDDED := -target $(TRIPLE) -enable-experimental-feature Embedded -wmo -parse-as-library \
+  -package-name rtctx -module-name RtctxExports -g -Xfrontend -no-clang-module-breadcrumbs \
+  -Xcc -fPIC -module-cache-path $(MODULES)/cache $(SWIFTC_WERROR) \
+  -I Sources/CRtctxShim/include -I Sources/CFFI -I $(MODULES)/CRtctx
+SHIM_CFLAGS := -std=c11 -O2 -g -fPIC $(WARN) -Iinclude -ISources/CRtctxShim/include
+
+# Only the header's rt_* functions are exported (exports.map); the library
+# must not leave any symbol undefined but libc's and libffi's (-z defs:
+# e.g. a String operation that needs Unicode tables fails the link rather
+# than the program); headers and read-only data are not executable
+# (separate-code); relocations are read-only after start (relro, now).
+LIB_LDFLAGS := -shared -fuse-ld=lld -pthread -Wl,-soname,$(SONAME) -Wl,-z,separate-code \
+  -Wl,-z,relro -Wl,-z,now -Wl,--build-id -lffi
+EXPORT_MAPS := Sources/RtctxExports/exports.map Sources/RtctxExports/exports-debug.map
+EXPORTS := -Wl,--version-script=Sources/RtctxExports/exports.map
+# The debug library also exports rtctx_debug_live_objects (make stress).
+DEBUG_EXPORTS := -Wl,--version-script=Sources/RtctxExports/exports-debug.map
+# Sanitized libraries leave the sanitizer's symbols to the program.
+LIB_DEFS := -Wl,-z,defs
+
+$(MODULES)/CRtctx/module.modulemap: Makefile mk/embedded.mk
+	@mkdir -p $(dir $@)
+	printf 'module CRtctx {\n  header "%s/include/rtctx.h"\n  export *\n}\n' '$(CURDIR)' > $@
+
+# $(call embedded_variant,DIR,SWIFTC FLAGS,CC FLAGS,LINK FLAGS)
+define embedded_variant
+# mk/embedded.mk too: a change of flags rebuilds.
+$(1)/rtctx-swift.o: $(LIB_SWIFT) $(LIB_HDRS) $(MODULES)/CRtctx/module.modulemap mk/embedded.mk
+	@mkdir -p $(1)
+	$(SWIFTC) $(EMBEDDED) $(2) -c $(LIB_SWIFT) -o $$@.tmp
+	$(OBJCOPY) --remove-section=.debug_names $$@.tmp $$@ && rm -f $$@.tmp
+
+$(1)/shim.o: $(LIB_SHIM) $(LIB_HDRS) mk/embedded.mk
+	@mkdir -p $(1)
+	$(TOOL_CC) $(SHIM_CFLAGS) $(3) -c $$< -o $$@
+
+# Replace, never rewrite in place: a running program has the old file mapped.
+$(1)/librtctx.so.$(VERSION): $(1)/rtctx-swift.o $(1)/shim.o $(EXPORT_MAPS)
+	$(TOOL_CC) $(3) $(1)/rtctx-swift.o $(1)/shim.o $(LIB_LDFLAGS) $(4) -o $$@.tmp && mv -f $$@.tmp $$@
+	ln -sf librtctx.so.$(VERSION) $(1)/$(SONAME)
+	ln -sf $(SONAME) $(1)/librtctx.so
+endef
+
+TSAN_FLAGS := -sanitize=thread
+ASAN_FLAGS := -sanitize=address -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
+$(eval $(call embedded_variant,$(BUILD)/lib,$(SWIFT_OPT),,$(EXPORTS) $(LIB_DEFS)))
+$(eval $(call embedded_variant,$(BUILD)/debug,-Onone -DDEBUG,-O0,$(DEBUG_EXPORTS) $(LIB_DEFS)))
+$(eval $(call embedded_variant,$(BUILD)/tsan/lib,-O $(TSAN_FLAGS),-O1 -fsanitize=thread,$(EXPORTS)))
+$(eval $(call embedded_variant,$(BUILD)/asan/lib,-O $(ASAN_FLAGS),-O1 -fsanitize=address,$(EXPORTS)))
+
+# --- Static archive ---------------------------------------------------------
+#
+# librtctx.a holds one relocatable object: the release build's Swift object
+# and shim pre-linked (ld -r, our two objects only: there is no Swift
+# runtime to fold in), then every symbol but the header's rt_* functions
+# made local, so a program linking it sees no Swift symbols and two
+# libraries built this way never clash. It needs libc and libffi only.
+STATICLIB := $(BUILD)/lib/librtctx.a
+
+$(BUILD)/static-exports.txt: include/rtctx.h
+	@mkdir -p $(BUILD)
+	grep '^RT_EXPORT' include/rtctx.h | grep -o 'rt_[a-z_]*(' | tr -d '(' | sort > $@
+
+$(STATICLIB): $(BUILD)/lib/rtctx-swift.o $(BUILD)/lib/shim.o $(BUILD)/static-exports.txt
+	$(LD) -r -o $(BUILD)/lib/rtctx-prelink.o $(BUILD)/lib/rtctx-swift.o $(BUILD)/lib/shim.o
+	$(OBJCOPY) --keep-global-symbols=$(BUILD)/static-exports.txt $(BUILD)/lib/rtctx-prelink.o $(BUILD)/lib/rtctx.o
+	nm -g --defined-only $(BUILD)/lib/rtctx.o | awk '{print $$3}' | sort | diff -u $(BUILD)/static-exports.txt -
+	rm -f $@.tmp && $(AR) rcs $@.tmp $(BUILD)/lib/rtctx.o && mv -f $@.tmp $@
+	rm -f $(BUILD)/lib/rtctx-prelink.o $(BUILD)/lib/rtctx.o
