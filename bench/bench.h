@@ -1,6 +1,6 @@
 /*
  * bench.h — the interface between the benchmark driver (driver.c) and one
- * adapter per system (adapters/*.c). Each bench-<system> executable is
+ * adapter per system (one adapters/<system>.c each). Each bench-<system> executable is
  * driver.c linked with exactly one adapter, which defines `bench_adapter`.
  *
  * An adapter exposes only what every system can do through its ordinary

@@ -44,7 +44,12 @@
  *    not come along) refuses everything with #RT_ESHUTDOWN: spawns,
  *    rt_block_on(), joins and cancels of its tasks, and rt_shutdown*()
  *    (which then frees nothing). No task or drop callback runs in the
- *    child; the parent is unaffected. Create a new runtime in the child.
+ *    child; the parent is unaffected. Create a new runtime in the child:
+ *    that works at once, without exec, whatever the parent's other threads
+ *    were doing in the library when it forked (the library holds no lock
+ *    of its own across fork() and initialises its globals when it is
+ *    loaded, so a child never waits for something a parent thread left
+ *    half done).
  *
  * Copyright the rtctx authors. Licensed under the Apache License 2.0.
  */
