@@ -4,7 +4,9 @@
 //   CRtctxShim   — the platform: libc headers for both builds, and what Swift
 //                  cannot say (futex, thread-locals, errno, a load-time hook)
 //   CFFI         — libffi, as a system library
-//   RtctxCore    — the runtime in pure Swift: scheduler, tasks, timers, context
+//   RtctxCore    — the runtime in pure Swift: lifecycle, scheduler, tasks and
+//                  timers, platform (one folder each)
+//   RtctxFFI     — libffi trampolines: C function pointers bound to a runtime
 //   CRtctx       — include/rtctx.h, so the export layer can check signatures
 //   RtctxExports — the @_cdecl C API: converts arguments, calls the core, maps errors
 //   Rtctx        — the Swift API: Runtime, Handle (also a TaskExecutor), JoinHandle
@@ -25,9 +27,10 @@ let package = Package(
     // include/rtctx.h for the version macros.
     .target(name: "CRtctxShim", cSettings: [.headerSearchPath("../../include")]),
     .systemLibrary(name: "CFFI", pkgConfig: "libffi"),
-    .target(name: "RtctxCore", dependencies: ["CRtctxShim", "CFFI"]),
+    .target(name: "RtctxCore", dependencies: ["CRtctxShim"]),
+    .target(name: "RtctxFFI", dependencies: ["RtctxCore", "CFFI"]),
     .target(name: "CRtctx"),
-    .target(name: "RtctxExports", dependencies: ["RtctxCore", "CRtctx", "CRtctxShim"], exclude: ["exports.map", "exports-debug.map"]),
+    .target(name: "RtctxExports", dependencies: ["RtctxCore", "RtctxFFI", "CRtctx", "CRtctxShim"], exclude: ["exports.map", "exports-debug.map"]),
     .testTarget(name: "RtctxCoreTests", dependencies: ["RtctxCore"]),
     .target(name: "Rtctx", dependencies: ["RtctxCore"]),
     // RtctxExports and CRtctx: the tests check what C code sees (rt_handle_current).

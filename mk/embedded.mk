@@ -1,7 +1,7 @@
 # mk/embedded.mk — librtctx in Embedded Swift (included by the Makefile).
 #
-# The C library is the sources of Sources/RtctxCore and Sources/RtctxExports
-# compiled as ONE Embedded Swift module, plus the C shim. Embedded Swift
+# The C library is the sources of Sources/RtctxCore, Sources/RtctxFFI and
+# Sources/RtctxExports compiled as ONE Embedded Swift module, plus the C shim. Embedded Swift
 # compiles the parts of the standard library the code uses into the object
 # itself (retain/release, allocation, once-tokens: all local symbols), so
 # the library holds no Swift runtime: no runtime locks to inherit across
@@ -34,7 +34,7 @@ SWIFT_OPT ?= -O
 # Warnings are errors; `make SWIFTC_WERROR=` to relax.
 SWIFTC_WERROR ?= -warnings-as-errors
 
-LIB_SWIFT := $(sort $(shell find Sources/RtctxCore Sources/RtctxExports -name '*.swift'))
+LIB_SWIFT := $(sort $(shell find Sources/RtctxCore Sources/RtctxFFI Sources/RtctxExports -name '*.swift'))
 LIB_SHIM  := Sources/CRtctxShim/shim.c
 LIB_HDRS  := Sources/CRtctxShim/include/rtctx_shim.h Sources/CRtctxShim/include/module.modulemap \
              Sources/CFFI/module.modulemap include/rtctx.h

@@ -21,10 +21,10 @@ func onlineCPUs() -> Int {
 ///
 /// The word is heap-allocated so that its address is stable: the kernel
 /// keys sleepers by address.
-struct FutexWord: ~Copyable, @unchecked Sendable {
+package struct FutexWord: ~Copyable, @unchecked Sendable {
   private let word: UnsafeMutablePointer<Atomic<UInt32>>
 
-  init(_ value: UInt32 = 0) {
+  package init(_ value: UInt32 = 0) {
     word = .allocate(capacity: 1)
     word.initialize(to: Atomic(value))
   }
@@ -34,7 +34,7 @@ struct FutexWord: ~Copyable, @unchecked Sendable {
     word.deallocate()
   }
 
-  var atomic: UnsafeMutablePointer<Atomic<UInt32>> { word }
+  package var atomic: UnsafeMutablePointer<Atomic<UInt32>> { word }
 
   private var raw: UnsafeMutablePointer<UInt32> {
     UnsafeMutableRawPointer(word).assumingMemoryBound(to: UInt32.self)
@@ -44,7 +44,7 @@ struct FutexWord: ~Copyable, @unchecked Sendable {
   /// (monotonic ns; `nil` = no limit). Spurious returns are possible:
   /// callers re-check their condition. Returns false once the deadline passed.
   @discardableResult
-  func wait(whileEqualTo expected: UInt32, deadline: UInt64? = nil) -> Bool {
+  package func wait(whileEqualTo expected: UInt32, deadline: UInt64? = nil) -> Bool {
     var timeout: Int64 = -1
     if let deadline {
       let now = monotonicNow()
@@ -54,11 +54,11 @@ struct FutexWord: ~Copyable, @unchecked Sendable {
     return rtctx_futex_wait(raw, expected, timeout) != ETIMEDOUT
   }
 
-  func wake(_ count: Int32 = 1) {
+  package func wake(_ count: Int32 = 1) {
     _ = rtctx_futex_wake(raw, count)
   }
 
-  func wakeAll() {
+  package func wakeAll() {
     _ = rtctx_futex_wake(raw, Int32.max)
   }
 }

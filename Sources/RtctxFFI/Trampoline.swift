@@ -1,7 +1,8 @@
 // FFI callback trampolines: a real C function pointer, made by libffi,
 // that forwards each call to a C handler on a runtime.
 //
-// Every libffi call of the library is in this file.
+// Every libffi call of the library is in this file, and this target is the
+// only one that links libffi: the Swift product (Rtctx) does not need it.
 //
 // A call arrives on whatever thread the foreign code calls from:
 //

@@ -40,7 +40,7 @@ public struct ObjectTag: ~Copyable, Sendable {
   // to memory about to be freed.
   @usableFromInline let word: Atomic<UInt64>
 
-  init(_ kind: Kind) {
+  package init(_ kind: Kind) {
     word = Atomic(kind.magic)
     #if DEBUG
       LiveObjects.count(kind, 1)
