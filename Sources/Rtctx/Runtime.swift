@@ -93,15 +93,13 @@ public final class Runtime: Sendable {
   @discardableResult
   private func stop(timeout: UInt64?) -> Bool {
     switch handle.core.shutdown(timeout: timeout) {
-    case .success, .failure(.shutDown):
+    case .completed, .alreadyShutDown, .inheritedByFork:
       return true
-    case .failure(.timedOut):
+    case .timedOut:
       return false
-    case .failure(.wouldDeadlock):
+    case .onOwnWorker:
       preconditionFailure(
         "Runtime shut down (or its last reference released) on one of its own workers")
-    case .failure(let error):
-      preconditionFailure("unexpected shutdown result: \(error.name)")
     }
   }
 }

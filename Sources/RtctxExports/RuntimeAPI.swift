@@ -84,25 +84,22 @@ public func rt_shutdown_timeout(_ rt: OpaquePointer?, _ timeoutNs: UInt64) -> In
 
 private func shutdown(_ rt: OpaquePointer?, timeout: UInt64?) -> Int32 {
   guard let rt else { return RuntimeError.invalid() }
-  enum Outcome { case notLive, inheritedByFork, done(Result<Void, RuntimeError>) }
-  let outcome = RuntimeCore.with(rt, orElse: Outcome.notLive) { core in
-    // A forked child's copy has no worker to drain or join
-    // (RtctxCore/Fork.swift): refused, and its reference not consumed.
-    core.isInheritedByFork ? .inheritedByFork : .done(core.shutdown(timeout: timeout))
-  }
+  let outcome = RuntimeCore.with(rt, orElse: RuntimeCore.ShutdownOutcome?.none) { $0.shutdown(timeout: timeout) }
   switch outcome {
-  case .notLive:
+  case nil:
     return RuntimeError.invalid()
-  case .inheritedByFork:
-    return Int32(RT_ESHUTDOWN)
-  case .done(.failure(.wouldDeadlock)):
-    return Int32(RT_EDEADLK)
-  case .done(.failure(.shutDown)):
+  case .inheritedByFork?:
+    // A forked child's copy has no worker to drain or join
+    // (RtctxCore/Lifecycle/Fork.swift): refused, its reference not consumed.
+    return RuntimeError.code(.shutDown)
+  case .onOwnWorker?:
+    return RuntimeError.code(.wouldDeadlock)
+  case .alreadyShutDown?:
     // A second shutdown of the same runtime: the caller's pointer was
     // already consumed. Refuse rather than release twice.
     return RuntimeError.invalid()
-  case .done(let result):
+  case .completed?, .timedOut?:
     Unmanaged<RuntimeCore>.fromOpaque(UnsafeRawPointer(rt)).release()
-    return RuntimeError.code(result)
+    return outcome == .timedOut ? Int32(RT_ETIMEDOUT) : Int32(RT_OK)
   }
 }

@@ -6,10 +6,10 @@ import Synchronization
 /// timeout dropped them). Such a job is not lost; it is run elsewhere.
 extension RuntimeCore {
   package func countExecutorFallback() {
-    counters.executorFallbacks.wrappingAdd(1, ordering: .relaxed)
+    ledger.executorFallbacks.wrappingAdd(1, ordering: .relaxed)
   }
 
   package var executorFallbacks: UInt64 {
-    counters.executorFallbacks.load(ordering: .relaxed)
+    ledger.executorFallbacks.load(ordering: .relaxed)
   }
 }

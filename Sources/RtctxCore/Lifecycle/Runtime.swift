@@ -1,34 +1,69 @@
 import Synchronization
 
-/// A running runtime: its workers, queues, timers and counters.
+/// A runtime: its workers, queues, timers and ledger, and its life.
 ///
 /// A C `rt_handle_t` is a retained reference to this object, so handles
-/// keep it alive after shutdown and can answer `.shutDown`.
+/// keep it alive after shutdown and can be refused cleanly.
 ///
-/// Shutdown, in the steps `rt_shutdown` documents:
+/// Shutdown, in the steps `rt_shutdown` documents (include/rtctx.h), each
+/// a `Lifecycle` state entered through `advance(to:)`:
 ///
-/// 1. Close admission: callers outside the workers are refused from now on;
-///    the runtime's own tasks may still spawn, so work in flight can finish.
-/// 2. Drain: wait until no job is queued or running. Timers falling due
-///    meanwhile run. If a timeout elapses first: seal admission (nobody may
-///    spawn any more), drop the pending timers, drop every job not yet
-///    started (workers drop what they pop from then on, and this thread
-///    empties the queues), and wait for the running ones.
-/// 3. Close the timers, under their lock and only while nothing is in
-///    flight, and drop those still pending.
-/// 4. Seal admission and stop the workers; each runs `onThreadStop`, and
-///    all are joined. Every drop has run; the lifecycle is `.stopped`.
+/// 1. `.draining`: admission closes. Callers outside the workers are
+///    refused from now on; the runtime's own tasks may still spawn, so work
+///    in flight can finish.
+/// 2. Every accepted task runs: wait until no job is queued or running;
+///    timers falling due meanwhile run. If a timeout elapses first,
+///    `.dropping`: admission is sealed (nobody may spawn any more), the
+///    pending timers are dropped, every job not yet started is dropped
+///    (workers drop what they pop from then on, and this thread empties
+///    the queues), and the running ones are waited for. Then the timers
+///    close, under their lock and only while nothing is in flight, and
+///    those still pending are dropped.
+/// 3. `.stopping`: admission is sealed and the workers are told to exit;
+///    each runs `onThreadStop`, and all are joined.
+/// 4. `.stopped`: every drop has run; the outcome says whether the timeout
+///    dropped anything. The C layer then frees the caller's reference.
+///
+/// A forked child's copy of a running runtime (Fork.swift) never moves:
+/// its lifecycle lock may be held by a thread that stayed in the parent,
+/// so it is recognised through the fork registry instead.
 public final class RuntimeCore: @unchecked Sendable {
+  /// Where the runtime is in its life. Changed only by `advance(to:)`.
   enum Lifecycle {
+    /// `start` is starting the workers.
+    case starting
     case running(threads: [OSThread])
-    case shuttingDown
-    case stopped
+    /// Steps 1 and 2: admission closed, draining.
+    case draining(threads: [OSThread])
+    /// Step 2 after the timeout: sealed, dropping what has not started.
+    case dropping(threads: [OSThread])
+    /// Step 3: sealed, workers told to exit and being joined.
+    case stopping
+    /// Step 4 (or a start that failed): no thread left, every drop ran.
+    case stopped(droppedByTimeout: Bool)
   }
 
-  /// What workers check after each job; written only by shutdown, so the
-  /// cache line stays shared and the check costs a plain load.
+  /// What workers read of the lifecycle, without the lock: one byte,
+  /// written only by `advance(to:)`, so the cache line stays shared and
+  /// the check after each job costs a plain load.
   enum Phase: UInt8 {
-    case running = 0, draining = 1, dropping = 2
+    case running = 0, draining = 1, dropping = 2, stopping = 3
+  }
+
+  /// How `shutdown(timeout:)` ended.
+  public enum ShutdownOutcome: Sendable, Equatable {
+    /// Every accepted task ran (pending timers were dropped); stopped.
+    case completed
+    /// The timeout elapsed: tasks not yet started were dropped; stopped.
+    case timedOut
+    /// Refused: called on one of the runtime's own workers, which would
+    /// wait for itself. Nothing changed.
+    case onOwnWorker
+    /// Refused: another shutdown began first. Nothing changed.
+    case alreadyShutDown
+    /// Refused: this is a forked child's copy, whose workers stayed in the
+    /// parent (Fork.swift). Nothing changed, and it is never reclaimed.
+    case inheritedByFork
   }
 
   /// What the C API checks a handle against (see ObjectTag.swift).
@@ -40,26 +75,29 @@ public final class RuntimeCore: @unchecked Sendable {
   let timers = Timers()
   let parking: Parking
   let admission = Admission()
-  let bound: QueueBound
-  let counters = Counters()
+  let ledger: Ledger
   let phase = PaddedAtomic<UInt8>(Phase.running.rawValue)
-  let stopping = Atomic<Bool>(false)
   let startedWorkers = FutexWord()
   /// Bumped by each worker that runs out of work while the runtime drains.
   let drainEvent = FutexWord()
-  private let lifecycle = Lock(Lifecycle.running(threads: []))
-  /// Jobs dropped because a shutdown timeout elapsed (not pending timers).
-  private let droppedByTimeout = Atomic<UInt64>(0)
+  private let lifecycle = Lock(Lifecycle.starting)
 
   private init(config: RuntimeConfig) {
     self.config = config
     workerCount = config.resolvedWorkers
     workers = (0..<workerCount).map { WorkerState(index: $0) }
     parking = Parking(workers: workerCount)
-    bound = QueueBound(capacity: config.queueCapacity)
+    ledger = Ledger(capacity: config.queueCapacity)
   }
 
-  deinit { tag.clear() }
+  deinit {
+    // Workers hold the runtime until they are joined, so only a runtime
+    // that stopped (or never started) can be freed.
+    lifecycle.withLock { state in
+      guard case .stopped = state else { preconditionFailure("rtctx: a runtime was freed while \(state.name)") }
+    }
+    tag.clear()
+  }
 
   /// Starts a runtime and returns once every worker ran its start hook;
   /// nil for a bad configuration or if the system refused a thread (the
@@ -83,14 +121,163 @@ public final class RuntimeCore: @unchecked Sendable {
       runtime.startedWorkers.wait(whileEqualTo: started)
     }
     guard threads.count == runtime.workerCount else {
-      runtime.admission.seal()
-      runtime.stopWorkers(threads)
+      runtime.advance(to: .stopping)
+      runtime.joinWorkers(threads)
+      runtime.advance(to: .stopped(droppedByTimeout: false))
       return nil
     }
-    runtime.lifecycle.withLock { $0 = .running(threads: threads) }
+    runtime.advance(to: .running(threads: threads))
     Fork.register(runtime)
     return runtime
   }
+
+  // MARK: Lifecycle
+
+  /// The one place the lifecycle changes: `next` maps the current state
+  /// to the one to enter, or nil to stay (then nothing happens and nil is
+  /// returned). Each state's side effects on what other threads see (the
+  /// admission word, the workers' phase) are made here, in the order the
+  /// steps need; an edge the steps do not take is a bug and stops the
+  /// process.
+  @discardableResult
+  private func advance(_ next: (Lifecycle) -> Lifecycle?) -> Lifecycle? {
+    let entered: Lifecycle? = lifecycle.withLock { state in
+      guard let next = next(state) else { return nil }
+      switch (state, next) {
+      case (.starting, .running), (.starting, .stopping),
+        (.running, .draining), (.draining, .dropping), (.draining, .stopping),
+        (.dropping, .stopping), (.stopping, .stopped):
+        break
+      default:
+        preconditionFailure("rtctx: the lifecycle cannot go from \(state.name) to \(next.name)")
+      }
+      state = next
+      return next
+    }
+    // Sequentially consistent: a worker that reads the new phase, or a
+    // caller refused by the admission word, is ordered after everything
+    // the shutdown thread did before this step.
+    switch entered {
+    case nil, .starting, .running, .stopped:
+      break
+    case .draining:
+      publish(.draining)
+      admission.close()
+    case .dropping:
+      admission.seal()
+      publish(.dropping)
+    case .stopping:
+      admission.seal()
+      publish(.stopping)
+      parking.notifyAll()
+    }
+    return entered
+  }
+
+  private func advance(to next: Lifecycle) { advance { _ in next } }
+
+  private func publish(_ next: Phase) {
+    phase.word.pointee.store(next.rawValue, ordering: .sequentiallyConsistent)
+  }
+
+  /// What workers check after each job, and before they sleep.
+  @inline(__always)
+  var currentPhase: Phase { Phase(rawValue: phase.word.pointee.load(ordering: .relaxed))! }
+
+  /// Whether workers must exit (step 3). Acquiring (or stronger, for the
+  /// parking handshake): a worker that sees it also sees every drop the
+  /// shutdown thread made before.
+  var isStopping: Bool { phase.word.pointee.load(ordering: .acquiring) == Phase.stopping.rawValue }
+  var isStoppingSequentiallyConsistent: Bool {
+    phase.word.pointee.load(ordering: .sequentiallyConsistent) == Phase.stopping.rawValue
+  }
+
+  /// `rt_shutdown` (timeout nil) and `rt_shutdown_timeout`: the steps
+  /// atop this file.
+  public func shutdown(timeout: UInt64?) -> ShutdownOutcome {
+    // In a forked child no worker exists to drain or join (Fork.swift).
+    if Fork.isInherited(self) { return .inheritedByFork }
+    if isCurrentWorker { return .onOwnWorker }
+    // Step 1, if no other shutdown began.
+    let began = advance { state in
+      guard case .running(let threads) = state else { return nil }
+      return .draining(threads: threads)
+    }
+    guard case .draining(let threads) = began else { return .alreadyShutDown }
+    // Step 2.
+    let deadline = timeout.flatMap { Deadline.after(nanoseconds: $0) }
+    if !waitDrained(deadline: deadline) {
+      advance(to: .dropping(threads: threads))
+      timers.close(if: { true })?.forEach(dropTimer)
+      dropQueuedJobs()
+      _ = waitDrained(deadline: nil)
+    }
+    while true {
+      if let pending = timers.close(if: { inFlight == 0 }) {
+        pending.forEach(dropTimer)
+        break
+      }
+      _ = waitDrained(deadline: nil)
+    }
+    // Step 3.
+    advance(to: .stopping)
+    joinWorkers(threads)
+    // Step 4.
+    precondition(inFlight == 0, "rtctx: a job is still in flight after the workers stopped")
+    let timedOut = ledger.anyDroppedByTimeout
+    advance(to: .stopped(droppedByTimeout: timedOut))
+    Fork.unregister(self)
+    return timedOut ? .timedOut : .completed
+  }
+
+  private func joinWorkers(_ threads: [OSThread]) {
+    threads.forEach { $0.join() }
+  }
+
+  /// Jobs accepted and not yet done with (see `Ledger.inFlight`).
+  var inFlight: UInt64 { ledger.inFlight(workers) { admission.accepted } }
+
+  private func waitDrained(deadline: UInt64?) -> Bool {
+    while true {
+      let event = drainEvent.atomic.pointee.load(ordering: .acquiring)
+      if inFlight == 0 { return true }
+      if !drainEvent.wait(whileEqualTo: event, deadline: deadline) { return inFlight == 0 }
+    }
+  }
+
+  /// The shutdown thread's share of dropping: it empties every queue,
+  /// while the workers drop whatever they pop.
+  private func dropQueuedJobs() {
+    func dropOne(_ job: Job) {
+      if dropQueued(job) { ledger.droppedByShutdown() } else { ledger.entryDoneElsewhere() }
+    }
+    while let job = inject.pop() { dropOne(job) }
+    while inject.popOverflowBatch(max: 256, into: dropOne) > 0 {}
+    for worker in workers { while let job = worker.local.pop() { dropOne(job) } }
+  }
+
+  /// Drops a queued job that never started; false if its cell was already
+  /// claimed elsewhere. The caller counts it.
+  func dropQueued(_ job: Job) -> Bool {
+    switch job.take() {
+    case .fn, .closure:
+      return true
+    case .task(let cell):
+      guard cell.transition(from: .queued, to: .claimed) else { return false }
+      cell.dropClaimed()
+      return true
+    }
+  }
+
+  /// Drops a timer that never fell due.
+  private func dropTimer(_ job: Job) {
+    guard case .task(let cell) = job.take(), cell.transition(from: .timer, to: .claimed) else { return }
+    ledger.timerGone()
+    cell.dropClaimed()
+    ledger.droppedElsewhere()
+  }
+
+  // MARK: The calling thread
 
   /// The calling thread's worker, if it is one of this runtime's.
   /// Unretained: a worker lives as long as its runtime, and a spawn from
@@ -110,14 +297,20 @@ public final class RuntimeCore: @unchecked Sendable {
 
   // MARK: Accepting work
 
-  /// Queues a job. `bounded` applies the configured queue capacity.
+  /// Queues a job. `bounded` applies the configured queue capacity. A job
+  /// refused is consumed here (its cell or box released, never run), so
+  /// the caller only reports the error.
   @inline(__always)
   func submit(_ job: Job, bounded: Bool) -> RuntimeError? {
-    if bound.isActive && !bound.reserve(force: !bounded) { return refuse(.queueFull) }
+    if bounded {
+      if !ledger.bound.reserve() { return refuse(job, .queueFull) }
+    } else {
+      ledger.bound.reserveAlways()
+    }
     let worker = currentWorkerUnretained
     guard admission.enter(fromWorker: worker != nil) else {
-      if bound.isActive { bound.release() }
-      return refuse(.shutDown)
+      ledger.bound.release()
+      return refuse(job, .shutDown)
     }
     if let worker {
       // A task's children stay on its worker until someone steals them.
@@ -130,15 +323,17 @@ public final class RuntimeCore: @unchecked Sendable {
   }
 
   @inline(never)
-  private func refuse(_ error: RuntimeError) -> RuntimeError {
-    counters.rejected.add(1, ordering: .relaxed)
+  private func refuse(_ job: Job, _ error: RuntimeError) -> RuntimeError {
+    _ = job.take()
+    ledger.refused()
     return error
   }
 
   private func pushLocal(_ job: Job, on worker: WorkerState) {
     if !worker.local.push(job) {
       worker.local.spillHalf { inject.pushOverflow($0) }
-      _ = worker.local.push(job)
+      let pushed = worker.local.push(job)
+      precondition(pushed, "rtctx: a local queue is full right after spilling half of it")
     }
   }
 
@@ -151,10 +346,7 @@ public final class RuntimeCore: @unchecked Sendable {
   /// A Swift closure, fire and forget (`Handle.spawn`): bounded like
   /// `rt_spawn`, and as cheap as a job with a body can be.
   public func spawn(_ body: @escaping @Sendable () -> Void) -> RuntimeError? {
-    let job = Job.closure(ClosureBox(body))
-    let error = submit(job, bounded: true)
-    if error != nil { _ = job.take() }
-    return error
+    submit(.closure(ClosureBox(body)), bounded: true)
   }
 
   /// `rt_spawn_full` (`delay` nil) and `rt_spawn_after`; returns the join
@@ -166,11 +358,7 @@ public final class RuntimeCore: @unchecked Sendable {
   ) -> Result<TaskCell?, RuntimeError> {
     let cell = TaskCell(body, runtime: self, state: (delay ?? 0) == 0 ? .queued : .timer)
     guard let delay, delay > 0 else {
-      let job = Job.task(cell)
-      if let error = submit(job, bounded: delay == nil) {
-        _ = job.take()  // refused: give back the queue's retain of the cell
-        return .failure(error)
-      }
+      if let error = submit(.task(cell), bounded: delay == nil) { return .failure(error) }
       return .success(joinable ? cell : nil)
     }
     // A delay too far to represent never falls due (dropped at shutdown).
@@ -178,16 +366,15 @@ public final class RuntimeCore: @unchecked Sendable {
     return schedule(.task(cell), due: due).map { joinable ? cell : nil }
   }
 
+  /// Adds a timer; consumes `job` if refused, like `submit`.
   private func schedule(_ job: Job, due: UInt64) -> Result<Void, RuntimeError> {
     // A timer is accepted while admission is open; if the drain already
     // closed the timers, it is refused there.
     guard !admission.isSealed, !admission.isClosed || isCurrentWorker,
-      let earliest = timers.add(due: due, job: job, onAccepted: {
-        counters.timersAccepted.add(1, ordering: .relaxed)
-      })
+      let earliest = timers.add(due: due, job: job, onAccepted: ledger.timerAccepted)
     else {
       _ = job.take()  // releases the cell
-      counters.rejected.add(1, ordering: .relaxed)
+      ledger.refused()
       return .failure(.shutDown)
     }
     if earliest && parking.hasSleepers { parking.notifyAll() }
@@ -197,10 +384,7 @@ public final class RuntimeCore: @unchecked Sendable {
   /// Queues `body` to run once, whatever the queue capacity (trampoline
   /// calls, executor jobs): no join handle.
   public func post(_ body: TaskBody) -> RuntimeError? {
-    let job = Job.task(TaskCell(body, runtime: self, state: .queued))
-    let error = submit(job, bounded: false)
-    if error != nil { _ = job.take() }
-    return error
+    submit(.task(TaskCell(body, runtime: self, state: .queued)), bounded: false)
   }
 
   /// `rt_block_on`: runs `body` on a worker and waits; inline on a worker
@@ -208,20 +392,8 @@ public final class RuntimeCore: @unchecked Sendable {
   public func blockOn(_ body: TaskBody) -> Result<UnsafeMutableRawPointer?, RuntimeError> {
     if isCurrentWorker { return .success(body.run()) }
     let cell = TaskCell(body, runtime: self, state: .queued)
-    let job = Job.task(cell)
-    if let error = submit(job, bounded: false) {
-      _ = job.take()
-      return .failure(error)
-    }
+    if let error = submit(.task(cell), bounded: false) { return .failure(error) }
     return cell.join(deadline: nil)
-  }
-
-  // MARK: Claims off the workers
-
-  /// A queued cell was claimed by a canceller or an inline joiner.
-  func claimedElsewhere() {
-    counters.claimedElsewhere.add(1, ordering: .relaxed)
-    if bound.isActive { bound.release() }
   }
 
   // MARK: Timers
@@ -238,8 +410,7 @@ public final class RuntimeCore: @unchecked Sendable {
       }
       // The runtime owes a due timer its run, even while draining.
       admission.force()
-      counters.timersFired.add(1, ordering: .relaxed)
-      if bound.isActive { _ = bound.reserve(force: true) }
+      ledger.timerFired()
       inject.push(job)
       moved = true
     }
@@ -247,110 +418,8 @@ public final class RuntimeCore: @unchecked Sendable {
     return moved
   }
 
-  // MARK: Shutdown
-
-  /// Jobs accepted and not yet done with. Reads the finished counts
-  /// before the accepted count: both only grow, so a zero means that at
-  /// the later read everything accepted had finished.
-  var inFlight: UInt64 {
-    var finished = counters.finishedElsewhere.load(ordering: .acquiring)
-    for worker in workers { finished &+= worker.counters.finished.load(ordering: .acquiring) }
-    return admission.accepted &- finished
-  }
-
-  private func waitDrained(deadline: UInt64?) -> Bool {
-    while true {
-      let event = drainEvent.atomic.pointee.load(ordering: .acquiring)
-      if inFlight == 0 { return true }
-      if !drainEvent.wait(whileEqualTo: event, deadline: deadline) { return inFlight == 0 }
-    }
-  }
-
-  /// `rt_shutdown` (timeout nil) and `rt_shutdown_timeout`.
-  public func shutdown(timeout: UInt64?) -> Result<Void, RuntimeError> {
-    // In a forked child no worker exists to drain or join (Fork.swift).
-    if Fork.isInherited(self) { return .failure(.shutDown) }
-    if isCurrentWorker { return .failure(.wouldDeadlock) }
-    let threads: [OSThread]? = lifecycle.withLock { state in
-      guard case .running(let threads) = state else { return nil }
-      state = .shuttingDown
-      return threads
-    }
-    guard let threads else { return .failure(.shutDown) }
-
-    // Step 1.
-    phase.word.pointee.store(Phase.draining.rawValue, ordering: .sequentiallyConsistent)
-    admission.close()
-    // Step 2.
-    let deadline = timeout.flatMap { Deadline.after(nanoseconds: $0) }
-    if !waitDrained(deadline: deadline) {
-      admission.seal()
-      phase.word.pointee.store(Phase.dropping.rawValue, ordering: .sequentiallyConsistent)
-      timers.close(if: { true })?.forEach(dropTimer)
-      dropQueuedJobs()
-      _ = waitDrained(deadline: nil)
-    }
-    // Step 3.
-    while true {
-      if let pending = timers.close(if: { inFlight == 0 }) {
-        pending.forEach(dropTimer)
-        break
-      }
-      _ = waitDrained(deadline: nil)
-    }
-    // Step 4.
-    admission.seal()
-    stopWorkers(threads)
-    lifecycle.withLock { $0 = .stopped }
-    Fork.unregister(self)
-    return droppedByTimeout.load(ordering: .relaxed) > 0 ? .failure(.timedOut) : .success(())
-  }
-
-  /// The shutdown thread's share of dropping: it empties every queue,
-  /// while the workers drop whatever they pop.
-  private func dropQueuedJobs() {
-    func dropOne(_ job: Job) {
-      if dropQueued(job) {
-        counters.claimedElsewhere.add(1, ordering: .relaxed)
-        counters.droppedElsewhere.add(1, ordering: .relaxed)
-        droppedByTimeout.add(1, ordering: .relaxed)
-      }
-      counters.finishedElsewhere.add(1, ordering: .releasing)
-    }
-    while let job = inject.pop() { dropOne(job) }
-    while inject.popOverflowBatch(max: 256, into: dropOne) > 0 {}
-    for worker in workers { while let job = worker.local.pop() { dropOne(job) } }
-  }
-
-  /// Drops a queued job that never started; false if its cell was already
-  /// claimed elsewhere.
-  func dropQueued(_ job: Job) -> Bool {
-    switch job.take() {
-    case .fn, .closure:
-      break
-    case .task(let cell):
-      guard cell.transition(from: .queued, to: .claimed) else { return false }
-      cell.dropClaimed()
-    }
-    if bound.isActive { bound.release() }
-    return true
-  }
-
-  func noteDroppedByTimeout() { droppedByTimeout.add(1, ordering: .relaxed) }
-
-  /// Drops a timer that never fell due.
-  private func dropTimer(_ job: Job) {
-    guard case .task(let cell) = job.take(), cell.transition(from: .timer, to: .claimed) else { return }
-    counters.timersGone.add(1, ordering: .relaxed)
-    cell.dropClaimed()
-    counters.droppedElsewhere.add(1, ordering: .relaxed)
-  }
-
-  private func stopWorkers(_ threads: [OSThread]) {
-    stopping.store(true, ordering: .sequentiallyConsistent)
-    parking.notifyAll()
-    threads.forEach { $0.join() }
-  }
+  /// When the earliest pending timer falls due (`UInt64.max`: none).
+  var nextTimerDue: UInt64 { timers.nextDue.load(ordering: .relaxed) }
 
   // MARK: Observing
 
@@ -364,31 +433,20 @@ public final class RuntimeCore: @unchecked Sendable {
     // Admission, not the lifecycle lock: "shutdown" means outsiders are
     // refused, and a forked child, whose copy of the lock may be held by a
     // thread that stayed in the parent, reads it too (Fork.swift).
-    let stopped = admission.isClosed
-    var completed = counters.completedElsewhere.load(ordering: .relaxed)
-    var dropped = counters.droppedElsewhere.load(ordering: .relaxed)
-    var claimedByWorkers: UInt64 = 0
-    for worker in workers {
-      completed &+= worker.counters.completed.load(ordering: .relaxed)
-      dropped &+= worker.counters.dropped.load(ordering: .relaxed)
-      claimedByWorkers &+= worker.counters.claimed.load(ordering: .relaxed)
+    ledger.stats(workers, accepted: admission.accepted, shutdown: admission.isClosed)
+  }
+}
+
+extension RuntimeCore.Lifecycle {
+  /// For the messages of the lifecycle's preconditions.
+  var name: StaticString {
+    switch self {
+    case .starting: "starting"
+    case .running: "running"
+    case .draining: "draining"
+    case .dropping: "dropping"
+    case .stopping: "stopping"
+    case .stopped: "stopped"
     }
-    let claimed = claimedByWorkers &+ counters.claimedElsewhere.load(ordering: .relaxed)
-    let accepted = admission.accepted
-    let timersAccepted = counters.timersAccepted.load(ordering: .relaxed)
-    let timersFired = counters.timersFired.load(ordering: .relaxed)
-    let timersGone = counters.timersGone.load(ordering: .relaxed)
-    // Counters move independently while tasks run; a passing negative
-    // reads as zero.
-    func nonNegative(_ value: UInt64) -> UInt64 { value > UInt64(Int64.max) ? 0 : value }
-    return Stats(
-      workers: workerCount,
-      spawned: accepted &- timersFired &+ timersAccepted,
-      completed: completed,
-      dropped: dropped,
-      queued: nonNegative(accepted &- claimed),
-      timers: nonNegative(timersAccepted &- timersFired &- timersGone),
-      rejected: counters.rejected.load(ordering: .relaxed),
-      shutdown: stopped)
   }
 }

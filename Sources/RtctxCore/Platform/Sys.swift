@@ -12,6 +12,18 @@ func monotonicNow() -> UInt64 {
   return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }
 
+/// A pthread call that cannot fail unless memory is corrupt or the
+/// library misuses it: stop with its name and error number.
+@inline(__always)
+func check(_ rc: Int32, _ call: StaticString) {
+  if rc != 0 { pthreadFailed(rc, call) }
+}
+
+@inline(never)
+private func pthreadFailed(_ rc: Int32, _ call: StaticString) -> Never {
+  preconditionFailure("rtctx: \(call) failed with error \(rc)")
+}
+
 /// The number of CPUs online, at least 1.
 func onlineCPUs() -> Int {
   max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
@@ -76,7 +88,15 @@ package struct FutexWord: ~Copyable, @unchecked Sendable {
 /// loads and stores.
 ///
 /// The mutex and the state live on the heap: a pthread mutex must not
-/// move once initialized.
+/// move once initialized. A pthread call that fails here means memory
+/// corruption or a misuse of the lock: it stops the process with the
+/// error, rather than run unlocked.
+///
+/// Lock order (the only nesting in the library): `Timers.heap`, then
+/// `InjectQueue.overflow` (firing due timers pushes them, under the timer
+/// lock, onto the inject queue, which may spill into its overflow). The
+/// lifecycle lock and the fork registry's lock are never held while
+/// another is taken; the fork registry's is held across `fork()` only.
 struct Lock<State: ~Copyable>: ~Copyable, @unchecked Sendable {
   private let mutex: UnsafeMutablePointer<pthread_mutex_t>
   private let state: UnsafeMutablePointer<State>
@@ -85,16 +105,16 @@ struct Lock<State: ~Copyable>: ~Copyable, @unchecked Sendable {
     mutex = .allocate(capacity: 1)
     mutex.initialize(to: pthread_mutex_t())
     var attr = pthread_mutexattr_t()
-    pthread_mutexattr_init(&attr)
-    pthread_mutexattr_settype(&attr, Int32(PTHREAD_MUTEX_ADAPTIVE_NP))
-    pthread_mutex_init(mutex, &attr)
-    pthread_mutexattr_destroy(&attr)
+    check(pthread_mutexattr_init(&attr), "pthread_mutexattr_init")
+    check(pthread_mutexattr_settype(&attr, Int32(PTHREAD_MUTEX_ADAPTIVE_NP)), "pthread_mutexattr_settype")
+    check(pthread_mutex_init(mutex, &attr), "pthread_mutex_init")
+    check(pthread_mutexattr_destroy(&attr), "pthread_mutexattr_destroy")
     state = .allocate(capacity: 1)
     state.initialize(to: initial)
   }
 
   deinit {
-    pthread_mutex_destroy(mutex)
+    check(pthread_mutex_destroy(mutex), "pthread_mutex_destroy")
     mutex.deallocate()
     state.deinitialize(count: 1)
     state.deallocate()
@@ -102,18 +122,18 @@ struct Lock<State: ~Copyable>: ~Copyable, @unchecked Sendable {
 
   @inline(__always)
   func withLock<R, E: Error>(_ body: (inout State) throws(E) -> R) throws(E) -> R {
-    pthread_mutex_lock(mutex)
-    defer { pthread_mutex_unlock(mutex) }
+    check(pthread_mutex_lock(mutex), "pthread_mutex_lock")
+    defer { check(pthread_mutex_unlock(mutex), "pthread_mutex_unlock") }
     return try body(&state.pointee)
   }
 
   /// Fork handlers only (see Fork.swift): held from `prepare` in the
   /// parent until `parent`, or `child` in the child, so that the child
   /// inherits the state whole.
-  func lockForFork() { pthread_mutex_lock(mutex) }
+  func lockForFork() { check(pthread_mutex_lock(mutex), "pthread_mutex_lock") }
   func unlockAfterFork(_ body: (inout State) -> Void) {
     body(&state.pointee)
-    pthread_mutex_unlock(mutex)
+    check(pthread_mutex_unlock(mutex), "pthread_mutex_unlock")
   }
 }
 
@@ -123,7 +143,7 @@ func installForkHandlers(
   prepare: @escaping @convention(c) () -> Void, parent: @escaping @convention(c) () -> Void,
   child: @escaping @convention(c) () -> Void
 ) {
-  pthread_atfork(prepare, parent, child)
+  check(pthread_atfork(prepare, parent, child), "pthread_atfork")
 }
 
 /// One OS thread, started with a Swift closure and joined once.
@@ -151,7 +171,7 @@ struct OSThread: @unchecked Sendable {
   }
 
   func join() {
-    pthread_join(thread, nil)
+    check(pthread_join(thread, nil), "pthread_join")
   }
 }
 

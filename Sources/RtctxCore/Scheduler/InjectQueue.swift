@@ -29,6 +29,7 @@ final class InjectQueue: @unchecked Sendable {
   private let mask = UInt(capacity - 1)
   private let head = PaddedAtomic<UInt>(0)
   private let tail = PaddedAtomic<UInt>(0)
+  /// Taken after `Timers.heap` when both are held (Sys.swift, `Lock`).
   private let overflow = Lock(Overflow())
   private let overflowCount = PaddedAtomic<Int>(0)
 

@@ -4,7 +4,9 @@ import Synchronization
 ///
 /// Only a bounded runtime pays for it: one shared counter, raised when a
 /// job is queued and lowered when it is claimed (started, dropped or
-/// cancelled). Refusal is exact: the check and the raise are one CAS.
+/// cancelled); an unbounded runtime's calls return at the first branch.
+/// Refusal is exact: the check and the raise are one CAS. Callers go
+/// through `Ledger`, which lowers it on every claim.
 final class QueueBound: Sendable {
   private let capacity: Int
   private let queued = PaddedAtomic<Int>(0)
@@ -13,14 +15,10 @@ final class QueueBound: Sendable {
 
   var isActive: Bool { capacity > 0 }
 
-  /// Counts a job in; false if the queue is full, unless `force` (work
-  /// the contract never refuses for a full queue: timers, block_on,
-  /// trampolines).
-  func reserve(force: Bool) -> Bool {
-    if force {
-      queued.word.pointee.add(1, ordering: .relaxed)
-      return true
-    }
+  /// Counts a job in; false if the queue is full.
+  @inline(__always)
+  func reserve() -> Bool {
+    guard isActive else { return true }
     var n = queued.word.pointee.load(ordering: .relaxed)
     while n < capacity {
       let (won, seen) = queued.word.pointee.compareExchange(
@@ -31,7 +29,19 @@ final class QueueBound: Sendable {
     return false
   }
 
+  /// Counts in work the contract never refuses for a full queue: timers
+  /// falling due, block_on, trampoline calls, executor jobs.
+  @inline(__always)
+  func reserveAlways() {
+    guard isActive else { return }
+    queued.word.pointee.add(1, ordering: .relaxed)
+  }
+
+  /// A queued job was claimed, or its admission was refused after the
+  /// reservation.
+  @inline(__always)
   func release() {
+    guard isActive else { return }
     queued.word.pointee.subtract(1, ordering: .relaxed)
   }
 }

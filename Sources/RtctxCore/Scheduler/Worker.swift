@@ -53,12 +53,12 @@ extension RuntimeCore {
         execute(job, on: worker)
         continue
       }
-      if phase.word.pointee.load(ordering: .relaxed) != Phase.running.rawValue {
+      if currentPhase != .running {
         drainEvent.atomic.pointee.add(1, ordering: .releasing)
         drainEvent.wakeAll()
       }
       if fireDueTimers() { continue }
-      if stopping.load(ordering: .acquiring) { break }
+      if isStopping { break }
       if !searching { searching = parking.startSearching() }
       if searching {
         if searchBriefly(worker) { continue }
@@ -69,7 +69,7 @@ extension RuntimeCore {
       searching = parking.sleep(index: worker.index, deadline: due == .max ? nil : due) {
         mayHaveWork()
           || timers.nextDue.load(ordering: .sequentiallyConsistent) < due
-          || stopping.load(ordering: .sequentiallyConsistent)
+          || isStoppingSequentiallyConsistent
       }
     }
     if searching { _ = parking.stopSearching() }
@@ -96,7 +96,13 @@ extension RuntimeCore {
   }
 
   private func findWorkSlowly(_ worker: WorkerState) -> Job? {
-    if inject.popOverflowBatch(max: Self.overflowBatch, into: { _ = worker.local.push($0) }) > 0 {
+    let moved = inject.popOverflowBatch(max: Self.overflowBatch) { job in
+      // Room for the batch: this worker's queue was empty a moment ago,
+      // only its owner pushes, and the batch is smaller than the queue.
+      let pushed = worker.local.push(job)
+      precondition(pushed, "rtctx: an overflow batch did not fit an empty local queue")
+    }
+    if moved > 0 {
       return worker.local.pop()
     }
     // Steal, starting after ourselves so that victims spread out.
@@ -117,42 +123,36 @@ extension RuntimeCore {
   private func searchBriefly(_ worker: WorkerState) -> Bool {
     let due = timers.nextDue.load(ordering: .relaxed)
     return spinBriefly {
-      mayHaveWork() || stopping.load(ordering: .relaxed) || (due != .max && due <= monotonicNow())
+      mayHaveWork() || currentPhase == .stopping || (due != .max && due <= monotonicNow())
     }
   }
 
   /// Runs one popped job, or drops it once a shutdown timeout sealed the
-  /// runtime.
+  /// runtime; the ledger counts either.
   @inline(__always)
   func execute(_ job: Job, on worker: WorkerState) {
-    if phase.word.pointee.load(ordering: .relaxed) == Phase.dropping.rawValue {
-      if dropQueued(job) {
-        worker.counters.claimedOne()
-        worker.counters.droppedOne()
-        noteDroppedByTimeout()
-      }
+    let counters = worker.counters
+    if currentPhase == .dropping {
+      if dropQueued(job) { ledger.droppedByWorker(counters) }
     } else {
       switch job.take() {
       case .fn(let fn, let arg):
-        if bound.isActive { bound.release() }
-        worker.counters.claimedOne()
+        ledger.claimed(by: counters)
         fn(arg)
-        worker.counters.ranOne()
+        ledger.ran(by: counters)
       case .closure(let box):
-        if bound.isActive { bound.release() }
-        worker.counters.claimedOne()
+        ledger.claimed(by: counters)
         box.body()
-        worker.counters.ranOne()
+        ledger.ran(by: counters)
       case .task(let cell):
         // Skipped if a joiner ran it inline or it was cancelled.
         if cell.transition(from: .queued, to: .claimed) {
-          if bound.isActive { bound.release() }
-          worker.counters.claimedOne()
+          ledger.claimed(by: counters)
           cell.runClaimed()
-          worker.counters.ranOne()
+          ledger.ran(by: counters)
         }
       }
     }
-    worker.counters.finishedOne()
+    ledger.entryDone(by: counters)
   }
 }

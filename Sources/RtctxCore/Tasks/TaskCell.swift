@@ -41,7 +41,9 @@ public final class TaskCell: @unchecked Sendable {
 
   var state: State {
     // Acquiring: a caller that sees `finished` goes on to read `result`.
-    State(rawValue: status.atomic.pointee.load(ordering: .acquiring) & Self.stateMask)!
+    let raw = status.atomic.pointee.load(ordering: .acquiring) & Self.stateMask
+    guard let state = State(rawValue: raw) else { preconditionFailure("rtctx: a task cell holds state \(raw)") }
+    return state
   }
 
   public var isDone: Bool {
@@ -101,9 +103,9 @@ public final class TaskCell: @unchecked Sendable {
         return .failure(.cancelled)
       case .queued where runtime.isCurrentWorker:
         if transition(from: .queued, to: .claimed) {
-          runtime.claimedElsewhere()
+          runtime.ledger.claimedElsewhere()
           runClaimed()
-          runtime.counters.completedElsewhere.add(1, ordering: .relaxed)
+          runtime.ledger.ranElsewhere()
           return .success(result)
         }
         continue
@@ -116,8 +118,7 @@ public final class TaskCell: @unchecked Sendable {
           // Workers fire timers; if every worker joined a timer, none
           // would. So this one fires them too, and wakes when one is due.
           if runtime.fireDueTimers() { continue }
-          let due = runtime.timers.nextDue.load(ordering: .relaxed)
-          wakeBy = min(deadline ?? .max, due)
+          wakeBy = min(deadline ?? .max, runtime.nextTimerDue)
         }
         if raw & Self.waitersBit == 0 {
           // Relaxed: the futex wait below re-reads the word in the kernel.
@@ -137,10 +138,10 @@ public final class TaskCell: @unchecked Sendable {
     claim: while true {
       switch state {
       case .queued:
-        if transition(from: .queued, to: .claimed) { runtime.claimedElsewhere(); break claim }
+        if transition(from: .queued, to: .claimed) { runtime.ledger.claimedElsewhere(); break claim }
       case .timer:
         if transition(from: .timer, to: .claimed) {
-          runtime.counters.timersGone.add(1, ordering: .relaxed)
+          runtime.ledger.timerGone()
           break claim
         }
       case .claimed, .finished, .dropped:
@@ -148,7 +149,7 @@ public final class TaskCell: @unchecked Sendable {
       }
     }
     dropClaimed()
-    runtime.counters.droppedElsewhere.add(1, ordering: .relaxed)
+    runtime.ledger.droppedElsewhere()
     return .success(())
   }
 }

@@ -52,6 +52,7 @@ final class Timers: Sendable {
     var firstDue: UInt64 { entries.first?.due ?? .max }
   }
 
+  /// Taken before `InjectQueue.overflow` when both are held (Sys.swift, `Lock`).
   private let heap = Lock(Heap())
   /// The earliest due time, `UInt64.max` when none: lets a worker skip the
   /// lock (and the clock) when no timer is pending.

@@ -1,0 +1,178 @@
+import Synchronization
+
+/// Where every job the runtime accepted ends up, as named transitions: the
+/// one place that counts jobs, frees their queue capacity, and derives
+/// `Stats` and the drain's in-flight count.
+///
+/// A job accepted into a run queue (counted by `Admission`) leaves it
+/// exactly once, claimed by a worker (`claimed(by:)`, then `ran(by:)`), by
+/// a worker dropping it after a shutdown timeout (`droppedByWorker`), by
+/// the shutdown thread dropping it (`droppedByShutdown`), or by a joiner or
+/// canceller that claimed its cell first (`claimedElsewhere`). Its queue
+/// entry is done with once, by whoever popped it (`entryDone(by:)` or, for
+/// the shutdown thread, `entryDoneElsewhere`, which `droppedByShutdown`
+/// includes).
+/// Timers are counted apart until they fall due.
+///
+/// So that the hot path pays nothing shared, what every task passes
+/// through is counted by one writer only: each worker counts what it
+/// claimed, ran, dropped and finished in its own `WorkerCounters`, with
+/// plain stores. What is rare (timers, cancels, inline joins, refusals,
+/// shutdown drops) goes to shared atomics here. While tasks run `stats` is
+/// approximate; after shutdown it is exact.
+final class Ledger: Sendable {
+  /// `queue_capacity`: raised on admission, lowered by every claim.
+  let bound: QueueBound
+
+  private let rejected = Atomic<UInt64>(0)
+  private let timersAccepted = Atomic<UInt64>(0)
+  private let timersFired = Atomic<UInt64>(0)
+  /// Timers cancelled or dropped before they fell due.
+  private let timersGone = Atomic<UInt64>(0)
+  /// Queued jobs claimed off the workers: cancelled, joined inline, or
+  /// dropped by the shutdown thread.
+  private let claimedOffWorkers = Atomic<UInt64>(0)
+  /// Queue entries the shutdown thread popped and was done with.
+  private let entriesDoneOffWorkers = Atomic<UInt64>(0)
+  private let ranOffWorkers = Atomic<UInt64>(0)
+  private let droppedOffWorkers = Atomic<UInt64>(0)
+  /// Jobs dropped because a shutdown timeout elapsed (not pending timers).
+  private let droppedByTimeout = Atomic<UInt64>(0)
+  /// Swift executor jobs run on the fallback executor (Runtime+Executor.swift).
+  let executorFallbacks = Atomic<UInt64>(0)
+
+  init(capacity: Int) { bound = QueueBound(capacity: capacity) }
+
+  // MARK: Admission
+
+  /// A call the runtime refused (full queue, shut down): nothing was queued.
+  func refused() { rejected.add(1, ordering: .relaxed) }
+
+  // MARK: On a worker (only that worker writes its counters)
+
+  /// A worker took a job off the queues to run it.
+  @inline(__always)
+  func claimed(by worker: WorkerCounters) {
+    bound.release()
+    worker.bump(worker.claimed)
+  }
+
+  /// ... and ran it.
+  @inline(__always)
+  func ran(by worker: WorkerCounters) { worker.bump(worker.completed) }
+
+  /// A worker dropped a job it popped after a shutdown timeout.
+  func droppedByWorker(_ worker: WorkerCounters) {
+    bound.release()
+    worker.bump(worker.claimed)
+    worker.bump(worker.dropped)
+    droppedByTimeout.add(1, ordering: .relaxed)
+  }
+
+  /// A queue entry a worker popped is done with: ran, dropped, or stale
+  /// (its cell was claimed elsewhere). Releasing: a drain that reads the
+  /// count sees the job's effects.
+  @inline(__always)
+  func entryDone(by worker: WorkerCounters) {
+    worker.finished.store(worker.finished.load(ordering: .relaxed) &+ 1, ordering: .releasing)
+  }
+
+  // MARK: Elsewhere (joiners, cancellers, the shutdown thread)
+
+  /// A joiner or canceller claimed a queued cell before any worker did;
+  /// the worker that pops its entry later finds it stale.
+  func claimedElsewhere(_ count: UInt64 = 1) {
+    bound.release()
+    claimedOffWorkers.add(count, ordering: .relaxed)
+  }
+
+  /// A joiner ran the task it claimed, inline.
+  func ranElsewhere() { ranOffWorkers.add(1, ordering: .relaxed) }
+
+  /// A canceller (or the shutdown thread, for a timer) dropped a task it
+  /// claimed.
+  func droppedElsewhere() { droppedOffWorkers.add(1, ordering: .relaxed) }
+
+  /// The shutdown thread, after a timeout, popped a queued job and dropped it.
+  func droppedByShutdown() {
+    claimedElsewhere()
+    droppedElsewhere()
+    droppedByTimeout.add(1, ordering: .relaxed)
+    entryDoneElsewhere()
+  }
+
+  /// The shutdown thread popped a queue entry and is done with it.
+  func entryDoneElsewhere() { entriesDoneOffWorkers.add(1, ordering: .releasing) }
+
+  // MARK: Timers
+
+  /// Counted under the timer lock, before the timer can fire.
+  func timerAccepted() { timersAccepted.add(1, ordering: .relaxed) }
+
+  /// A timer fell due and moves to a run queue: it takes queue capacity
+  /// (never refused, as the contract says) like any queued job.
+  func timerFired() {
+    timersFired.add(1, ordering: .relaxed)
+    bound.reserveAlways()
+  }
+
+  /// A pending timer was cancelled, or dropped at shutdown.
+  func timerGone() { timersGone.add(1, ordering: .relaxed) }
+
+  // MARK: Reading
+
+  var anyDroppedByTimeout: Bool { droppedByTimeout.load(ordering: .relaxed) > 0 }
+
+  /// Jobs accepted and not yet done with. Reads the finished counts
+  /// before the accepted count: both only grow, so a zero means that at
+  /// the later read everything accepted had finished.
+  func inFlight(_ workers: [WorkerState], accepted: () -> UInt64) -> UInt64 {
+    var finished = entriesDoneOffWorkers.load(ordering: .acquiring)
+    for worker in workers { finished &+= worker.counters.finished.load(ordering: .acquiring) }
+    return accepted() &- finished
+  }
+
+  func stats(_ workers: [WorkerState], accepted: UInt64, shutdown: Bool) -> RuntimeCore.Stats {
+    var completed = ranOffWorkers.load(ordering: .relaxed)
+    var dropped = droppedOffWorkers.load(ordering: .relaxed)
+    var claimedByWorkers: UInt64 = 0
+    for worker in workers {
+      completed &+= worker.counters.completed.load(ordering: .relaxed)
+      dropped &+= worker.counters.dropped.load(ordering: .relaxed)
+      claimedByWorkers &+= worker.counters.claimed.load(ordering: .relaxed)
+    }
+    let claimed = claimedByWorkers &+ claimedOffWorkers.load(ordering: .relaxed)
+    let timersAccepted = timersAccepted.load(ordering: .relaxed)
+    let timersFired = timersFired.load(ordering: .relaxed)
+    let timersGone = timersGone.load(ordering: .relaxed)
+    // Counters move independently while tasks run; a passing negative
+    // reads as zero.
+    func nonNegative(_ value: UInt64) -> UInt64 { value > UInt64(Int64.max) ? 0 : value }
+    return RuntimeCore.Stats(
+      workers: workers.count,
+      spawned: accepted &- timersFired &+ timersAccepted,
+      completed: completed,
+      dropped: dropped,
+      queued: nonNegative(accepted &- claimed),
+      timers: nonNegative(timersAccepted &- timersFired &- timersGone),
+      rejected: rejected.load(ordering: .relaxed),
+      shutdown: shutdown)
+  }
+}
+
+/// One worker's counts; only that worker writes them, so each bump is a
+/// load and a store, no locked instruction. Written through `Ledger` only.
+final class WorkerCounters: Sendable {
+  /// Queue entries popped and done with (ran, dropped, or already claimed
+  /// elsewhere).
+  let finished = Atomic<UInt64>(0)
+  /// Jobs this worker took off the queues to run or drop (no longer queued).
+  let claimed = Atomic<UInt64>(0)
+  let completed = Atomic<UInt64>(0)
+  let dropped = Atomic<UInt64>(0)
+
+  @inline(__always)
+  fileprivate func bump(_ counter: borrowing Atomic<UInt64>) {
+    counter.store(counter.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+  }
+}
