@@ -16,11 +16,8 @@ import RtctxCore
 extension Handle: TaskExecutor {
   public func enqueue(_ job: consuming ExecutorJob) {
     let job = UnownedJob(job)
-    // A C-style body (a function and a retained box) rather than a Swift
-    // closure: the core then queues it without a join cell.
-    let box = Unmanaged.passRetained(QueuedJob(job, on: self)).toOpaque()
-    if core.post(.c(QueuedJob.run, box, QueuedJob.drop)) != nil {
-      Unmanaged<QueuedJob>.fromOpaque(box).release()
+    // The queued object is the job itself: one allocation, no join cell.
+    if core.post(QueuedJob(job, on: self)) != nil {
       Handle.runOnFallback(job, refusedBy: core)
     }
   }
@@ -85,9 +82,9 @@ extension Handle: TaskExecutor {
 
 /// An executor job in the run queue, with the handle it was enqueued on:
 /// the job runs with that handle as its task executor, so that awaits
-/// inside come back to it without a hop, and the box keeps it alive until
-/// then.
-private final class QueuedJob {
+/// inside come back to it without a hop, and the object keeps the handle
+/// alive until then.
+private final class QueuedJob: PostedWork, @unchecked Sendable {
   let job: UnownedJob
   let handle: Handle
 
@@ -96,15 +93,12 @@ private final class QueuedJob {
     self.handle = handle
   }
 
-  static let run: CCallFn = { box in
-    let queued = Unmanaged<QueuedJob>.fromOpaque(box!).takeRetainedValue()
-    queued.job.runSynchronously(on: queued.handle.asUnownedTaskExecutor())
-    return nil
+  override func run() {
+    job.runSynchronously(on: handle.asUnownedTaskExecutor())
   }
 
   /// Dropped by a shutdown timeout: the job still runs, elsewhere.
-  static let drop: CDropFn = { box in
-    let queued = Unmanaged<QueuedJob>.fromOpaque(box!).takeRetainedValue()
-    Handle.runOnFallback(queued.job, refusedBy: queued.handle.core)
+  override func drop() {
+    Handle.runOnFallback(job, refusedBy: handle.core)
   }
 }

@@ -262,6 +262,9 @@ public final class RuntimeCore: @unchecked Sendable {
     switch job.take() {
     case .fn, .closure:
       return true
+    case .posted(let work):
+      work.drop()
+      return true
     case .task(let cell):
       guard cell.transition(from: .queued, to: .claimed) else { return false }
       cell.dropClaimed()
@@ -381,10 +384,15 @@ public final class RuntimeCore: @unchecked Sendable {
     return .success(())
   }
 
-  /// Queues `body` to run once, whatever the queue capacity (trampoline
-  /// calls, executor jobs): no join handle.
+  /// Queues `work` to run once, whatever the queue capacity (executor
+  /// jobs, trampoline calls): no join handle, no cell.
+  public func post(_ work: PostedWork) -> RuntimeError? {
+    submit(.posted(work), bounded: false)
+  }
+
+  /// As `post(_:)`, for a body with a drop callback.
   public func post(_ body: TaskBody) -> RuntimeError? {
-    submit(.task(TaskCell(body, runtime: self, state: .queued)), bounded: false)
+    post(PostedBody(body))
   }
 
   /// `rt_block_on`: runs `body` on a worker and waits; inline on a worker

@@ -144,6 +144,10 @@ extension RuntimeCore {
         ledger.claimed(by: counters)
         box.body()
         ledger.ran(by: counters)
+      case .posted(let work):
+        ledger.claimed(by: counters)
+        work.run()
+        ledger.ran(by: counters)
       case .task(let cell):
         // Skipped if a joiner ran it inline or it was cancelled.
         if cell.transition(from: .queued, to: .claimed) {

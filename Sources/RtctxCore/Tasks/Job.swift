@@ -17,6 +17,7 @@ public typealias CDropFn = @convention(c) (UnsafeMutableRawPointer?) -> Void
 struct Job: @unchecked Sendable {
   fileprivate static let cellCode: UInt = 1
   fileprivate static let closureCode: UInt = 2
+  fileprivate static let postedCode: UInt = 3
 
   let code: UInt
   let payload: UInt
@@ -41,6 +42,12 @@ struct Job: @unchecked Sendable {
     Job(code: closureCode, payload: UInt(bitPattern: Unmanaged.passRetained(box).toOpaque()))
   }
 
+  /// Work with no result and no join handle: the object is the job, with
+  /// no cell or futex word beside it.
+  static func posted(_ work: PostedWork) -> Job {
+    Job(code: postedCode, payload: UInt(bitPattern: Unmanaged.passRetained(work).toOpaque()))
+  }
+
   /// The job's cell, if it has one, without consuming the job's retain.
   var cell: TaskCell? {
     guard code == Self.cellCode else { return nil }
@@ -51,6 +58,7 @@ struct Job: @unchecked Sendable {
     case fn(CTaskFn, UnsafeMutableRawPointer?)
     case task(TaskCell)
     case closure(ClosureBox)
+    case posted(PostedWork)
   }
 
   /// What the job is. Call it exactly once per job: it consumes the
@@ -64,6 +72,10 @@ struct Job: @unchecked Sendable {
       let pointer = UnsafeRawPointer(bitPattern: payload)!
       return .closure(Unmanaged<ClosureBox>.fromOpaque(pointer).takeRetainedValue())
     }
+    if code == Self.postedCode {
+      let pointer = UnsafeRawPointer(bitPattern: payload)!
+      return .posted(Unmanaged<PostedWork>.fromOpaque(pointer).takeRetainedValue())
+    }
     return .fn(unsafeBitCast(code, to: CTaskFn.self), UnsafeMutableRawPointer(bitPattern: payload))
   }
 }
@@ -72,6 +84,29 @@ struct Job: @unchecked Sendable {
 final class ClosureBox: Sendable {
   let body: @Sendable () -> Void
   init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+}
+
+/// Work queued to run once, with no result and no join handle: executor
+/// jobs, POST trampoline calls, `Handle.blockOn`'s starter. The object is
+/// the queued job itself (the queue holds one retain), so posting one
+/// allocates nothing beyond it: no join cell, no futex word, no claim CAS,
+/// since nobody but the queue can take it.
+///
+/// Exactly one of `run` (on a worker) and `drop` (a shutdown timeout
+/// dropped it before it started) is called for work the runtime accepted;
+/// neither for work it refused (`post` returned an error).
+open class PostedWork: @unchecked Sendable {
+  public init() {}
+  open func run() {}
+  open func drop() {}
+}
+
+/// A `TaskBody` as posted work (its result is discarded).
+final class PostedBody: PostedWork, @unchecked Sendable {
+  let body: TaskBody
+  init(_ body: TaskBody) { self.body = body }
+  override func run() { _ = body.run() }
+  override func drop() { body.drop() }
 }
 
 /// What a task does when run, and what it does instead when dropped.
