@@ -24,6 +24,20 @@ private func pthreadFailed(_ rc: Int32, _ call: StaticString) -> Never {
   preconditionFailure("rtctx: \(call) failed with error \(rc)")
 }
 
+/// Zero-filled memory straight from the kernel (an anonymous mapping),
+/// for rings that are mostly empty: its pages cost nothing until first
+/// written, where malloc (and calloc, for memory it reuses) would write
+/// them at once. Nil if the system refused.
+func allocateZeroedPages(byteCount: Int) -> UnsafeMutableRawPointer? {
+  let memory = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+  // MAP_FAILED, a C macro Swift cannot import: (void *)-1.
+  return memory == UnsafeMutableRawPointer(bitPattern: -1) ? nil : memory
+}
+
+func freeZeroedPages(_ memory: UnsafeMutableRawPointer, byteCount: Int) {
+  check(munmap(memory, byteCount), "munmap")
+}
+
 /// The number of CPUs online, at least 1.
 func onlineCPUs() -> Int {
   max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))

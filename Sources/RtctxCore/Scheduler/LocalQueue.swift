@@ -23,14 +23,20 @@ final class LocalQueue: @unchecked Sendable {
   private let head = PaddedAtomic<UInt>(0)
   private let tail = PaddedAtomic<UInt>(0)
 
+  private static var byteCount: Int { capacity * MemoryLayout<Slot>.stride }
+
+  /// The slots are zeroed pages, which already read as empty slots
+  /// (`Slot` is two atomic words, zero when unused): an idle worker's queue
+  /// costs no resident memory until it is first used.
   init() {
-    slots = .allocate(capacity: Self.capacity)
-    for i in 0..<Self.capacity { (slots + i).initialize(to: Slot()) }
+    guard let memory = allocateZeroedPages(byteCount: Self.byteCount) else {
+      fatalError("rtctx: out of memory for a worker's queue")
+    }
+    slots = memory.bindMemory(to: Slot.self, capacity: Self.capacity)
   }
 
   deinit {
-    slots.deinitialize(count: Self.capacity)
-    slots.deallocate()
+    freeZeroedPages(UnsafeMutableRawPointer(slots), byteCount: Self.byteCount)
   }
 
   private func write(_ job: Job, at index: UInt) {
