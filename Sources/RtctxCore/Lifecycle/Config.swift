@@ -18,4 +18,20 @@ public struct RuntimeConfig: Sendable {
   public init() {}
 
   var resolvedWorkers: Int { workers == 0 ? onlineCPUs() : workers }
+
+  // Seams for the tests, which need the rare paths without the volume that
+  // reaches them in production. Not settable from C.
+
+  /// Slots of the inject ring and of each worker's local queue (powers of
+  /// two; the local queue at least `Worker.overflowBatch`): smaller ones
+  /// make a test reach the overflow list and the spill to it with a few
+  /// dozen tasks.
+  package var injectCapacity = 65536
+  package var localCapacity = 1024
+
+  /// How a worker thread is started: a test makes it refuse one.
+  package var startThread: ThreadStarter = { name, body in OSThread.start(name: name, body) }
 }
+
+/// Starts a thread named `name` running `body`; nil if the system refused.
+package typealias ThreadStarter = @Sendable (_ name: String, _ body: @escaping @Sendable () -> Void) -> OSThread?

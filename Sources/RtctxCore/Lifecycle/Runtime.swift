@@ -71,7 +71,7 @@ public final class RuntimeCore: @unchecked Sendable {
   public let config: RuntimeConfig
   public let workerCount: Int
   let workers: [WorkerState]
-  let inject = InjectQueue()
+  let inject: InjectQueue
   let timers = Timers()
   let parking: Parking
   let admission = Admission()
@@ -85,7 +85,8 @@ public final class RuntimeCore: @unchecked Sendable {
   private init(config: RuntimeConfig) {
     self.config = config
     workerCount = config.resolvedWorkers
-    workers = (0..<workerCount).map { WorkerState(index: $0) }
+    workers = (0..<workerCount).map { WorkerState(index: $0, queueCapacity: config.localCapacity) }
+    inject = InjectQueue(capacity: config.injectCapacity)
     parking = Parking(workers: workerCount)
     ledger = Ledger(capacity: config.queueCapacity)
   }
@@ -105,11 +106,12 @@ public final class RuntimeCore: @unchecked Sendable {
   public static func start(_ config: RuntimeConfig) -> RuntimeCore? {
     guard (0...RuntimeConfig.maxWorkers).contains(config.workers), config.queueCapacity >= 0
     else { return nil }
+    precondition(config.localCapacity >= RuntimeCore.overflowBatch, "rtctx: local queues must hold an overflow batch")
     let runtime = RuntimeCore(config: config)
     var threads: [OSThread] = []
     for worker in runtime.workers {
       worker.runtimeAddress = Unmanaged.passUnretained(runtime).toOpaque()
-      guard let thread = OSThread.start(name: config.threadName + "-" + String(worker.index), {
+      guard let thread = config.startThread(config.threadName + "-" + String(worker.index), {
         runtime.workerMain(worker)
       }) else { break }
       threads.append(thread)
@@ -180,9 +182,10 @@ public final class RuntimeCore: @unchecked Sendable {
     phase.word.pointee.store(next.rawValue, ordering: .sequentiallyConsistent)
   }
 
-  /// What workers check after each job, and before they sleep.
+  /// What workers check after each job, and before they sleep: a plain
+  /// load and a compare.
   @inline(__always)
-  var currentPhase: Phase { Phase(rawValue: phase.word.pointee.load(ordering: .relaxed))! }
+  func inPhase(_ expected: Phase) -> Bool { phase.word.pointee.load(ordering: .relaxed) == expected.rawValue }
 
   /// Whether workers must exit (step 3). Acquiring (or stronger, for the
   /// parking handshake): a worker that sees it also sees every drop the

@@ -161,12 +161,12 @@ func installForkHandlers(
 }
 
 /// One OS thread, started with a Swift closure and joined once.
-struct OSThread: @unchecked Sendable {
+package struct OSThread: @unchecked Sendable {
   private let thread: pthread_t
 
   /// Starts `body` on a new thread named `name` (cut to the 15 bytes Linux
   /// keeps). Returns nil if the system refused the thread.
-  static func start(name: String, _ body: @escaping @Sendable () -> Void) -> OSThread? {
+  package static func start(name: String, _ body: @escaping @Sendable () -> Void) -> OSThread? {
     final class Box { let body: @Sendable () -> Void; let name: String
       init(_ body: @escaping @Sendable () -> Void, _ name: String) { self.body = body; self.name = name } }
     let box = Unmanaged.passRetained(Box(body, name)).toOpaque()

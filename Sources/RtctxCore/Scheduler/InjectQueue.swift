@@ -24,17 +24,23 @@ final class InjectQueue: @unchecked Sendable {
     let payload: Atomic<UInt>
   }
 
-  private static let capacity = 65536
   private let slots: UnsafeMutablePointer<Slot>
-  private let mask = UInt(capacity - 1)
+  private let mask: UInt
   private let head = PaddedAtomic<UInt>(0)
   private let tail = PaddedAtomic<UInt>(0)
   /// Taken after `Timers.heap` when both are held (Sys.swift, `Lock`).
   private let overflow = Lock(Overflow())
   private let overflowCount = PaddedAtomic<Int>(0)
 
-  init() {
-    guard let memory = calloc(Self.capacity, MemoryLayout<Slot>.stride) else {
+  /// Jobs that went to the overflow list, ever: what tests check to know
+  /// they reached it.
+  package var overflowed: Int { overflowPushes.load(ordering: .relaxed) }
+  private let overflowPushes = Atomic<Int>(0)
+
+  init(capacity: Int) {
+    precondition(capacity > 1 && capacity & (capacity - 1) == 0, "rtctx: the inject ring's capacity must be a power of two")
+    mask = UInt(capacity - 1)
+    guard let memory = calloc(capacity, MemoryLayout<Slot>.stride) else {
       fatalError("rtctx: out of memory for the run queue")
     }
     slots = memory.assumingMemoryBound(to: Slot.self)
@@ -63,6 +69,7 @@ final class InjectQueue: @unchecked Sendable {
   @inline(never)
   private func pushOverflow(_ job: Job) {
     overflow.withLock { $0.push(job) }
+    overflowPushes.add(1, ordering: .relaxed)
     // Sequentially consistent, like the ring's CAS: parking pairs with it.
     overflowCount.word.pointee.add(1, ordering: .sequentiallyConsistent)
   }
@@ -70,6 +77,7 @@ final class InjectQueue: @unchecked Sendable {
   /// Pushes a batch that a worker moves out of its full local queue.
   func pushOverflow(_ jobs: UnsafeBufferPointer<Job>) {
     overflow.withLock { list in for job in jobs { list.push(job) } }
+    overflowPushes.add(jobs.count, ordering: .relaxed)
     overflowCount.word.pointee.add(jobs.count, ordering: .sequentiallyConsistent)
   }
 

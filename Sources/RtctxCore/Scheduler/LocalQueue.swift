@@ -17,26 +17,29 @@ final class LocalQueue: @unchecked Sendable {
     let payload = Atomic<UInt>(0)
   }
 
-  static let capacity = 1024
+  let capacity: Int
   private let slots: UnsafeMutablePointer<Slot>
-  private let mask = UInt(capacity - 1)
+  private let mask: UInt
   private let head = PaddedAtomic<UInt>(0)
   private let tail = PaddedAtomic<UInt>(0)
 
-  private static var byteCount: Int { capacity * MemoryLayout<Slot>.stride }
+  private var byteCount: Int { capacity * MemoryLayout<Slot>.stride }
 
   /// The slots are zeroed pages, which already read as empty slots
   /// (`Slot` is two atomic words, zero when unused): an idle worker's queue
   /// costs no resident memory until it is first used.
-  init() {
-    guard let memory = allocateZeroedPages(byteCount: Self.byteCount) else {
+  init(capacity: Int) {
+    precondition(capacity > 1 && capacity & (capacity - 1) == 0, "rtctx: a local queue's capacity must be a power of two")
+    self.capacity = capacity
+    mask = UInt(capacity - 1)
+    guard let memory = allocateZeroedPages(byteCount: capacity * MemoryLayout<Slot>.stride) else {
       fatalError("rtctx: out of memory for a worker's queue")
     }
-    slots = memory.bindMemory(to: Slot.self, capacity: Self.capacity)
+    slots = memory.bindMemory(to: Slot.self, capacity: capacity)
   }
 
   deinit {
-    freeZeroedPages(UnsafeMutableRawPointer(slots), byteCount: Self.byteCount)
+    freeZeroedPages(UnsafeMutableRawPointer(slots), byteCount: byteCount)
   }
 
   private func write(_ job: Job, at index: UInt) {
@@ -56,7 +59,7 @@ final class LocalQueue: @unchecked Sendable {
     let t = tail.word.pointee.load(ordering: .relaxed)
     // Acquiring: slots below head were fully read by their poppers.
     let h = head.word.pointee.load(ordering: .acquiring)
-    if t &- h >= UInt(Self.capacity) { return false }
+    if t &- h >= UInt(capacity) { return false }
     write(job, at: t)
     // Sequentially consistent: publishes the job (a releasing store would
     // do for that) and takes part in the parking handshake like a push to
@@ -98,7 +101,7 @@ final class LocalQueue: @unchecked Sendable {
   /// Owner only, when full: claims the older half and hands it to `sink`
   /// (the inject queue's overflow), making room.
   func spillHalf(_ sink: (UnsafeBufferPointer<Job>) -> Void) {
-    withUnsafeTemporaryAllocation(of: Job.self, capacity: Self.capacity / 2) { buffer in
+    withUnsafeTemporaryAllocation(of: Job.self, capacity: capacity / 2) { buffer in
       var h = head.word.pointee.load(ordering: .acquiring)
       while true {
         let t = tail.word.pointee.load(ordering: .relaxed)
@@ -125,7 +128,7 @@ final class LocalQueue: @unchecked Sendable {
       let t = victim.tail.word.pointee.load(ordering: .acquiring)
       let available = t &- h
       if available == 0 { return nil }
-      if available > UInt(Self.capacity) {
+      if available > UInt(capacity) {
         h = victim.head.word.pointee.load(ordering: .acquiring)  // h was stale
         continue
       }
@@ -147,6 +150,6 @@ final class LocalQueue: @unchecked Sendable {
   var count: Int {
     let h = head.word.pointee.load(ordering: .sequentiallyConsistent)
     let t = tail.word.pointee.load(ordering: .sequentiallyConsistent)
-    return t &- h > UInt(Self.capacity) ? 0 : Int(t &- h)
+    return t &- h > UInt(capacity) ? 0 : Int(t &- h)
   }
 }

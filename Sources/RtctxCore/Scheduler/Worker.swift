@@ -4,7 +4,7 @@ import Synchronization
 /// points here while the worker's thread runs.
 final class WorkerState: @unchecked Sendable {
   let index: Int
-  let local = LocalQueue()
+  let local: LocalQueue
   let counters = WorkerCounters()
   /// The runtime this worker belongs to, as an address: compared on every
   /// spawn to tell the runtime's own tasks from outsiders, never retained.
@@ -15,7 +15,10 @@ final class WorkerState: @unchecked Sendable {
   /// How many jobs a worker takes off the inject ring at once.
   static let batchSize = 8
 
-  init(index: Int) { self.index = index }
+  init(index: Int, queueCapacity: Int) {
+    self.index = index
+    local = LocalQueue(capacity: queueCapacity)
+  }
 }
 
 /// The loop each worker thread runs.
@@ -27,7 +30,9 @@ final class WorkerState: @unchecked Sendable {
 /// futex sleep and wake when work comes back within microseconds), then
 /// sleep until notified or the next timer is due.
 extension RuntimeCore {
-  private static let overflowBatch = 128
+  /// At most this many overflow jobs move to a local queue at once (it
+  /// must fit: local queues hold at least as many).
+  static let overflowBatch = 128
 
   func workerMain(_ worker: WorkerState) {
     // The worker slot makes this runtime current on this thread, and marks
@@ -53,7 +58,7 @@ extension RuntimeCore {
         execute(job, on: worker)
         continue
       }
-      if currentPhase != .running {
+      if !inPhase(.running) {
         drainEvent.atomic.pointee.add(1, ordering: .releasing)
         drainEvent.wakeAll()
       }
@@ -123,7 +128,7 @@ extension RuntimeCore {
   private func searchBriefly(_ worker: WorkerState) -> Bool {
     let due = timers.nextDue.load(ordering: .relaxed)
     return spinBriefly {
-      mayHaveWork() || currentPhase == .stopping || (due != .max && due <= monotonicNow())
+      mayHaveWork() || inPhase(.stopping) || (due != .max && due <= monotonicNow())
     }
   }
 
@@ -132,7 +137,7 @@ extension RuntimeCore {
   @inline(__always)
   func execute(_ job: Job, on worker: WorkerState) {
     let counters = worker.counters
-    if currentPhase == .dropping {
+    if inPhase(.dropping) {
       if dropQueued(job) { ledger.droppedByWorker(counters) }
     } else {
       switch job.take() {

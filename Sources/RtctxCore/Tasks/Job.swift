@@ -63,6 +63,7 @@ struct Job: @unchecked Sendable {
 
   /// What the job is. Call it exactly once per job: it consumes the
   /// queue's retain of a cell.
+  @inline(__always)
   func take() -> Kind {
     if code == Self.cellCode {
       let pointer = UnsafeRawPointer(bitPattern: payload)!
