@@ -24,3 +24,19 @@ struct PaddedAtomic<Value: AtomicRepresentable>: ~Copyable, @unchecked Sendable 
   /// The atomic itself: `word.pointee.load(ordering:)` and so on.
   var word: UnsafeMutablePointer<Atomic<Value>> { base + Self.slots / 2 }
 }
+
+extension PaddedAtomic where Value == Int {
+  /// Adds one unless the count already reached `limit`; false then.
+  /// Sequentially consistent (on x86 every CAS is, at no extra cost): the
+  /// searcher count takes part in the parking handshake.
+  @inline(__always)
+  func increment(below limit: Int) -> Bool {
+    var n = word.pointee.load(ordering: .relaxed)
+    while n < limit {
+      let (won, seen) = word.pointee.compareExchange(expected: n, desired: n + 1, ordering: .sequentiallyConsistent)
+      if won { return true }
+      n = seen
+    }
+    return false
+  }
+}

@@ -38,16 +38,7 @@ final class Parking: @unchecked Sendable {
   // MARK: Worker side
 
   /// Tries to become a searcher; false if enough workers search already.
-  func startSearching() -> Bool {
-    var n = searching.word.pointee.load(ordering: .relaxed)
-    while n < maxSearching {
-      let (won, seen) = searching.word.pointee.compareExchange(
-        expected: n, desired: n + 1, ordering: .sequentiallyConsistent)
-      if won { return true }
-      n = seen
-    }
-    return false
-  }
+  func startSearching() -> Bool { searching.increment(below: maxSearching) }
 
   /// A searcher found work. Returns true if it was the last searcher: the
   /// caller then calls `notify()` so that remaining work gets a worker.

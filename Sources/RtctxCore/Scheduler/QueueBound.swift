@@ -19,14 +19,7 @@ final class QueueBound: Sendable {
   @inline(__always)
   func reserve() -> Bool {
     guard isActive else { return true }
-    var n = queued.word.pointee.load(ordering: .relaxed)
-    while n < capacity {
-      let (won, seen) = queued.word.pointee.compareExchange(
-        expected: n, desired: n + 1, ordering: .relaxed)
-      if won { return true }
-      n = seen
-    }
-    return false
+    return queued.increment(below: capacity)
   }
 
   /// Counts in work the contract never refuses for a full queue: timers
