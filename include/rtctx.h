@@ -35,7 +35,9 @@
  *  - With `RTCTX_LOG=debug` in the environment, a call that fails because
  *    of a misuse (#RT_EINVAL, #RT_EDEADLK, #RT_ESHUTDOWN, or NULL from a
  *    function returning a pointer) prints one line to stderr naming the
- *    function and what was wrong.
+ *    function and what was wrong:
+ *    `rtctx: rt_spawn: RT_EINVAL: fn is NULL`. Codes of normal operation
+ *    (#RT_EAGAIN, #RT_ETIMEDOUT, #RT_EBUSY, #RT_ECANCELED) print nothing.
  *  - Handles, runtimes, join handles and trampolines carry a tag word that
  *    the library checks on entry: a pointer already released for the last
  *    time gets #RT_EINVAL (or NULL, or a no-op release) as long as its
