@@ -70,9 +70,9 @@ public func rt_new(_ cfg: UnsafePointer<rt_config_t>?) -> OpaquePointer? {
     return DebugLog.null("rt_new", "cfg->workers is \(c.workers), more than \(RuntimeConfig.maxWorkers)")
   }
   // size_t arrives as Int: above SIZE_MAX/2 reads as negative.
-  guard (0...Int.max / 2).contains(c.queue_capacity) else {
+  guard c.queue_capacity >= 0 else {
     return DebugLog.null(
-      "rt_new", "cfg->queue_capacity is \(UInt(bitPattern: c.queue_capacity)), more than SIZE_MAX/4")
+      "rt_new", "cfg->queue_capacity is \(UInt(bitPattern: c.queue_capacity)), more than SIZE_MAX/2")
   }
   var config = RuntimeConfig()
   config.workers = Int(c.workers)

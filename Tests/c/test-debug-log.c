@@ -335,7 +335,7 @@ static const char *expect_bad_config(void) {
            "sizeof(rt_config_t), %zu\n"
            "rtctx: rt_new: returns NULL: cfg->size is 0, smaller than the size field itself: set "
            "it to sizeof(rt_config_t)\n"
-           "rtctx: rt_new: returns NULL: cfg->queue_capacity is %zu, more than SIZE_MAX/4\n",
+           "rtctx: rt_new: returns NULL: cfg->queue_capacity is %zu, more than SIZE_MAX/2\n",
            sizeof(rt_config_t) + 64, sizeof(rt_config_t), (size_t)SIZE_MAX);
   return bad_config_lines;
 }
