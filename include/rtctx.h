@@ -118,7 +118,8 @@ extern "C" {
 enum {
   RT_OK = 0,           /**< success */
   RT_EINVAL = -22,     /**< bad argument: NULL fn or handle, bad config, misuse */
-  RT_ENOMEM = -12,     /**< an allocation failed */
+  RT_ENOMEM = -12,     /**< an allocation failed (no function of this version
+                            returns it: rt_callback_new() gives NULL) */
   RT_EAGAIN = -11,     /**< the bounded queue is full; try again later */
   RT_EDEADLK = -35,    /**< the call would wait on itself (shutdown from a worker) */
   RT_ETIMEDOUT = -110, /**< a timeout elapsed first */
@@ -275,6 +276,9 @@ RT_EXPORT rt_handle_t *rt_handle(rt_runtime_t *rt);
  *                      which would wait for itself; nothing changed and
  *                      `rt` is still the caller's: shut down from another
  *                      thread.
+ * @retval RT_ESHUTDOWN the runtime was inherited by fork() (this is the
+ *                      child of the process that runs it): nothing is shut
+ *                      down or freed.
  * @ownership Consumes `rt` on #RT_OK: do not use it again. Handles are not
  *            released; release them as usual.
  * @threads Any thread but a worker of this runtime (see #RT_EDEADLK).
@@ -302,6 +306,7 @@ RT_EXPORT int rt_shutdown(rt_runtime_t *rt);
  *                      `rt` is freed.
  * @retval RT_EINVAL    as rt_shutdown().
  * @retval RT_EDEADLK   as rt_shutdown().
+ * @retval RT_ESHUTDOWN as rt_shutdown().
  * @ownership Consumes `rt` on #RT_OK and #RT_ETIMEDOUT, as rt_shutdown().
  * @threads As rt_shutdown().
  * @callbacks Dropped tasks' `drop` run on the calling thread or on a worker
@@ -357,7 +362,7 @@ RT_EXPORT rt_handle_t *rt_handle_current(void);
  * innermost entered handle is current.
  *
  * @param h the handle to make current.
- * @return a guard for rt_exit(); NULL if `h` is NULL or no memory.
+ * @return a guard for rt_exit(); NULL if `h` is NULL.
  * @ownership The guard keeps its own reference to `h` until rt_exit(),
  *            which frees the guard. The caller keeps its reference to `h`.
  * @threads Any thread; the guard belongs to the calling thread.
@@ -394,8 +399,9 @@ RT_EXPORT int rt_exit(rt_guard_t *g);
  * @retval RT_EAGAIN    the bounded queue (`queue_capacity`) is full: retry
  *                      later, or raise the capacity.
  * @retval RT_ESHUTDOWN the runtime is shutting down and the caller is not
- *                      one of its tasks, or it is gone.
- * @retval RT_ENOMEM    no memory.
+ *                      one of its tasks (after a shutdown timeout, even
+ *                      they are refused), or it is gone, or it was
+ *                      inherited by fork().
  * @ownership `arg` stays the caller's business: the library only passes it
  *            to `fn`. On an error nothing was queued. The caller keeps its
  *            reference to `h`.
@@ -421,7 +427,6 @@ RT_EXPORT int rt_spawn(rt_handle_t *h, rt_fn fn, void *arg);
  * @retval RT_EINVAL    `h` or `fn` is NULL.
  * @retval RT_EAGAIN    the bounded queue is full (as rt_spawn()).
  * @retval RT_ESHUTDOWN as rt_spawn().
- * @retval RT_ENOMEM    no memory.
  * @ownership On #RT_OK `arg` passes to the task: `fn` or `drop` gets it. On
  *            an error the caller still owns it and neither is called. The
  *            caller owns `*task_out`: release it with rt_task_release().
@@ -449,7 +454,6 @@ RT_EXPORT int rt_spawn_full(rt_handle_t *h, rt_call_fn fn, void *arg,
  * @retval RT_OK        the timer is set.
  * @retval RT_EINVAL    `h` or `fn` is NULL.
  * @retval RT_ESHUTDOWN as rt_spawn().
- * @retval RT_ENOMEM    no memory.
  * @ownership As rt_spawn_full().
  * @threads Any thread.
  * @callbacks As rt_spawn_full(); a timer dropped by a shutdown has its
@@ -498,6 +502,8 @@ RT_EXPORT int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
  *                      and never ran.
  * @retval RT_ETIMEDOUT the timeout elapsed first; the task goes on, join
  *                      again later.
+ * @retval RT_ESHUTDOWN the task's runtime was inherited by fork() and the
+ *                      task had not finished: it never runs in this process.
  * @retval RT_EINVAL    `t` is NULL.
  * @ownership Does not consume `t`: release it with rt_task_release().
  * @threads Any thread.
@@ -508,11 +514,13 @@ RT_EXPORT int rt_task_join(rt_task_t *t, int64_t timeout_ns, void **result);
  * Cancels a task that has not started: it will never run.
  *
  * @param t a join handle.
- * @retval RT_OK     the task will never run, and its `drop` has run on the
- *                   calling thread.
- * @retval RT_EBUSY  too late: the task already started, finished, or was
- *                   cancelled before. Join it to wait for it.
- * @retval RT_EINVAL `t` is NULL.
+ * @retval RT_OK        the task will never run, and its `drop` has run on
+ *                      the calling thread.
+ * @retval RT_EBUSY     too late: the task already started, finished, or
+ *                      was cancelled before. Join it to wait for it.
+ * @retval RT_ESHUTDOWN the task's runtime was inherited by fork(): nothing
+ *                      changed (its `drop` does not run in this process).
+ * @retval RT_EINVAL    `t` is NULL.
  * @ownership Does not consume `t`: release it with rt_task_release().
  * @threads Any thread.
  * @callbacks The task's `drop` runs on the calling thread, before this
@@ -663,7 +671,8 @@ typedef struct rt_callback rt_callback_t;
  * @return the trampoline, or NULL (nothing allocated) for a NULL handle,
  *         handler or code_out, an unknown mode or type, a VOID argument,
  *         POST with a non-void return, more than #RT_CALLBACK_MAX_ARGS
- *         arguments, arg_types NULL with nargs > 0, or no memory.
+ *         arguments, arg_types NULL with nargs > 0, no memory for the
+ *         closure, or a signature libffi refuses.
  * @ownership The caller owns the trampoline: free it with
  *            rt_callback_free(). It keeps its own reference to `h`, so the
  *            caller may release its own. `user` stays the caller's and must
