@@ -105,6 +105,22 @@
 #define RT_EXPORT
 #endif
 
+/** Marks the functions whose result the caller must act on: an error code
+ *  that says who owns what (a spawn that failed left `arg` with the caller;
+ *  a shutdown that failed did not consume `rt`), or a new object the
+ *  caller owns. The compiler warns when such a result is dropped:
+ *  `warn_unused_result` on GCC and Clang (GCC warns even through a cast to
+ *  void: test the result), `[[nodiscard]]` on other C++17 and C23
+ *  compilers. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RT_NODISCARD __attribute__((warn_unused_result))
+#elif (defined(__cplusplus) && __cplusplus >= 201703L) ||                      \
+    (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
+#define RT_NODISCARD [[nodiscard]]
+#else
+#define RT_NODISCARD
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -237,7 +253,7 @@ RT_EXPORT void rt_config_init(rt_config_t *cfg);
  *            `on_thread_stop` on each worker during the shutdown; in both
  *            rt_handle_current() is the new runtime.
  */
-RT_EXPORT rt_runtime_t *rt_new(const rt_config_t *cfg);
+RT_EXPORT RT_NODISCARD rt_runtime_t *rt_new(const rt_config_t *cfg);
 
 /**
  * A new reference to the runtime's handle. Every call returns the same
@@ -249,7 +265,7 @@ RT_EXPORT rt_runtime_t *rt_new(const rt_config_t *cfg);
  *            rt_handle_release(). It may outlive the runtime.
  * @threads Any thread, until `rt` was passed to rt_shutdown*.
  */
-RT_EXPORT rt_handle_t *rt_handle(rt_runtime_t *rt);
+RT_EXPORT RT_NODISCARD rt_handle_t *rt_handle(rt_runtime_t *rt);
 
 /**
  * Shuts the runtime down gracefully, in this order:
@@ -286,7 +302,7 @@ RT_EXPORT rt_handle_t *rt_handle(rt_runtime_t *rt);
  * @callbacks Pending timers' `drop` run on the calling thread;
  *            `on_thread_stop` runs on each worker.
  */
-RT_EXPORT int rt_shutdown(rt_runtime_t *rt);
+RT_EXPORT RT_NODISCARD int rt_shutdown(rt_runtime_t *rt);
 
 /**
  * rt_shutdown() that gives up draining after `timeout_ns` nanoseconds:
@@ -312,7 +328,8 @@ RT_EXPORT int rt_shutdown(rt_runtime_t *rt);
  * @callbacks Dropped tasks' `drop` run on the calling thread or on a worker
  *            (whichever took the task off its queue).
  */
-RT_EXPORT int rt_shutdown_timeout(rt_runtime_t *rt, uint64_t timeout_ns);
+RT_EXPORT RT_NODISCARD int rt_shutdown_timeout(rt_runtime_t *rt,
+                                               uint64_t timeout_ns);
 
 /* ------------------------------------------------------------------------ */
 /* Handles and context                                                       */
@@ -328,7 +345,7 @@ RT_EXPORT int rt_shutdown_timeout(rt_runtime_t *rt, uint64_t timeout_ns);
  *            the one rt_handle_current() returns.
  * @threads Any thread, also after the runtime shut down.
  */
-RT_EXPORT rt_handle_t *rt_handle_clone(rt_handle_t *h);
+RT_EXPORT RT_NODISCARD rt_handle_t *rt_handle_clone(rt_handle_t *h);
 
 /**
  * Drops one reference to a handle. The last release frees it; the runtime
@@ -367,7 +384,7 @@ RT_EXPORT rt_handle_t *rt_handle_current(void);
  *            which frees the guard. The caller keeps its reference to `h`.
  * @threads Any thread; the guard belongs to the calling thread.
  */
-RT_EXPORT rt_guard_t *rt_enter(rt_handle_t *h);
+RT_EXPORT RT_NODISCARD rt_guard_t *rt_enter(rt_handle_t *h);
 
 /**
  * Undoes the matching rt_enter(): the handle current before it is current
@@ -381,7 +398,7 @@ RT_EXPORT rt_guard_t *rt_enter(rt_handle_t *h);
  * @ownership Consumes `g` on #RT_OK only.
  * @threads The thread that called rt_enter().
  */
-RT_EXPORT int rt_exit(rt_guard_t *g);
+RT_EXPORT RT_NODISCARD int rt_exit(rt_guard_t *g);
 
 /* ------------------------------------------------------------------------ */
 /* Spawning, waiting, joining                                                */
@@ -409,7 +426,7 @@ RT_EXPORT int rt_exit(rt_guard_t *g);
  * @callbacks `fn` runs on a worker thread of the runtime, where
  *            rt_handle_current() is that runtime.
  */
-RT_EXPORT int rt_spawn(rt_handle_t *h, rt_fn fn, void *arg);
+RT_EXPORT RT_NODISCARD int rt_spawn(rt_handle_t *h, rt_fn fn, void *arg);
 
 /**
  * Queues `fn(arg)` with a drop callback and, optionally, a join handle, and
@@ -435,8 +452,9 @@ RT_EXPORT int rt_spawn(rt_handle_t *h, rt_fn fn, void *arg);
  *            the task (the caller of rt_task_cancel(), the thread in
  *            rt_shutdown*, or a worker during a shutdown timeout).
  */
-RT_EXPORT int rt_spawn_full(rt_handle_t *h, rt_call_fn fn, void *arg,
-                            rt_drop_fn drop, rt_task_t **task_out);
+RT_EXPORT RT_NODISCARD int rt_spawn_full(rt_handle_t *h, rt_call_fn fn,
+                                         void *arg, rt_drop_fn drop,
+                                         rt_task_t **task_out);
 
 /**
  * Like rt_spawn_full(), but the task becomes runnable `delay_ns`
@@ -459,8 +477,10 @@ RT_EXPORT int rt_spawn_full(rt_handle_t *h, rt_call_fn fn, void *arg,
  * @callbacks As rt_spawn_full(); a timer dropped by a shutdown has its
  *            `drop` run on the thread in rt_shutdown*.
  */
-RT_EXPORT int rt_spawn_after(rt_handle_t *h, uint64_t delay_ns, rt_call_fn fn,
-                             void *arg, rt_drop_fn drop, rt_task_t **task_out);
+RT_EXPORT RT_NODISCARD int rt_spawn_after(rt_handle_t *h, uint64_t delay_ns,
+                                          rt_call_fn fn, void *arg,
+                                          rt_drop_fn drop,
+                                          rt_task_t **task_out);
 
 /**
  * Runs `fn(arg)` on a worker and blocks the calling thread until it
@@ -485,8 +505,8 @@ RT_EXPORT int rt_spawn_after(rt_handle_t *h, uint64_t delay_ns, rt_call_fn fn,
  * @callbacks `fn` runs on a worker thread of the runtime (or inline, as
  *            above); there rt_handle_current() is that runtime.
  */
-RT_EXPORT int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
-                          void **result);
+RT_EXPORT RT_NODISCARD int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
+                                       void **result);
 
 /**
  * Waits for a task to finish. Several threads may join the same task.
@@ -508,7 +528,8 @@ RT_EXPORT int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
  * @ownership Does not consume `t`: release it with rt_task_release().
  * @threads Any thread.
  */
-RT_EXPORT int rt_task_join(rt_task_t *t, int64_t timeout_ns, void **result);
+RT_EXPORT RT_NODISCARD int rt_task_join(rt_task_t *t, int64_t timeout_ns,
+                                        void **result);
 
 /**
  * Cancels a task that has not started: it will never run.
@@ -585,7 +606,7 @@ typedef struct rt_stats {
  *          workers: while tasks run they are a recent, not an atomic,
  *          picture.
  */
-RT_EXPORT int rt_stats_get(rt_handle_t *h, rt_stats_t *out);
+RT_EXPORT RT_NODISCARD int rt_stats_get(rt_handle_t *h, rt_stats_t *out);
 
 /* ------------------------------------------------------------------------ */
 /* FFI callback trampolines (libffi)                                         */
@@ -682,10 +703,10 @@ typedef struct rt_callback rt_callback_t;
  * @callbacks `handler` runs on a worker thread of the runtime; a WAIT call
  *            made on a worker of that runtime runs it inline.
  */
-RT_EXPORT rt_callback_t *rt_callback_new(rt_handle_t *h, rt_callback_mode_t mode,
-                                         rt_type_t ret, const rt_type_t *arg_types,
-                                         size_t nargs, rt_callback_fn handler,
-                                         void *user, void **code_out);
+RT_EXPORT RT_NODISCARD rt_callback_t *rt_callback_new(
+    rt_handle_t *h, rt_callback_mode_t mode, rt_type_t ret,
+    const rt_type_t *arg_types, size_t nargs, rt_callback_fn handler,
+    void *user, void **code_out);
 
 /**
  * Frees a trampoline once the foreign side stopped calling it: the function
