@@ -35,7 +35,9 @@
  *  - With `RTCTX_LOG=debug` in the environment, a call that fails because
  *    of a misuse (#RT_EINVAL, #RT_EDEADLK, #RT_ESHUTDOWN, or NULL from a
  *    function returning a pointer) prints one line to stderr naming the
- *    function and what was wrong.
+ *    function and what was wrong:
+ *    `rtctx: rt_spawn: RT_EINVAL: fn is NULL`. Codes of normal operation
+ *    (#RT_EAGAIN, #RT_ETIMEDOUT, #RT_EBUSY, #RT_ECANCELED) print nothing.
  *  - Handles, runtimes, join handles and trampolines carry a tag word that
  *    the library checks on entry: a pointer already released for the last
  *    time gets #RT_EINVAL (or NULL, or a no-op release) as long as its
@@ -103,6 +105,22 @@
 #define RT_EXPORT
 #endif
 
+/** Marks the functions whose result the caller must act on: an error code
+ *  that says who owns what (a spawn that failed left `arg` with the caller;
+ *  a shutdown that failed did not consume `rt`), or a new object the
+ *  caller owns. The compiler warns when such a result is dropped:
+ *  `warn_unused_result` on GCC and Clang (GCC warns even through a cast to
+ *  void: test the result), `[[nodiscard]]` on other C++17 and C23
+ *  compilers. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RT_NODISCARD __attribute__((warn_unused_result))
+#elif (defined(__cplusplus) && __cplusplus >= 201703L) ||                      \
+    (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
+#define RT_NODISCARD [[nodiscard]]
+#else
+#define RT_NODISCARD
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -116,7 +134,8 @@ extern "C" {
 enum {
   RT_OK = 0,           /**< success */
   RT_EINVAL = -22,     /**< bad argument: NULL fn or handle, bad config, misuse */
-  RT_ENOMEM = -12,     /**< an allocation failed */
+  RT_ENOMEM = -12,     /**< an allocation failed (no function of this version
+                            returns it: rt_callback_new() gives NULL) */
   RT_EAGAIN = -11,     /**< the bounded queue is full; try again later */
   RT_EDEADLK = -35,    /**< the call would wait on itself (shutdown from a worker) */
   RT_ETIMEDOUT = -110, /**< a timeout elapsed first */
@@ -234,7 +253,7 @@ RT_EXPORT void rt_config_init(rt_config_t *cfg);
  *            `on_thread_stop` on each worker during the shutdown; in both
  *            rt_handle_current() is the new runtime.
  */
-RT_EXPORT rt_runtime_t *rt_new(const rt_config_t *cfg);
+RT_EXPORT RT_NODISCARD rt_runtime_t *rt_new(const rt_config_t *cfg);
 
 /**
  * A new reference to the runtime's handle. Every call returns the same
@@ -246,7 +265,7 @@ RT_EXPORT rt_runtime_t *rt_new(const rt_config_t *cfg);
  *            rt_handle_release(). It may outlive the runtime.
  * @threads Any thread, until `rt` was passed to rt_shutdown*.
  */
-RT_EXPORT rt_handle_t *rt_handle(rt_runtime_t *rt);
+RT_EXPORT RT_NODISCARD rt_handle_t *rt_handle(rt_runtime_t *rt);
 
 /**
  * Shuts the runtime down gracefully, in this order:
@@ -273,6 +292,9 @@ RT_EXPORT rt_handle_t *rt_handle(rt_runtime_t *rt);
  *                      which would wait for itself; nothing changed and
  *                      `rt` is still the caller's: shut down from another
  *                      thread.
+ * @retval RT_ESHUTDOWN the runtime was inherited by fork() (this is the
+ *                      child of the process that runs it): nothing is shut
+ *                      down or freed.
  * @ownership Consumes `rt` on #RT_OK: do not use it again. Handles are not
  *            released; release them as usual.
  * @threads Any thread but a worker of this runtime (see #RT_EDEADLK).
@@ -280,7 +302,7 @@ RT_EXPORT rt_handle_t *rt_handle(rt_runtime_t *rt);
  * @callbacks Pending timers' `drop` run on the calling thread;
  *            `on_thread_stop` runs on each worker.
  */
-RT_EXPORT int rt_shutdown(rt_runtime_t *rt);
+RT_EXPORT RT_NODISCARD int rt_shutdown(rt_runtime_t *rt);
 
 /**
  * rt_shutdown() that gives up draining after `timeout_ns` nanoseconds:
@@ -300,12 +322,14 @@ RT_EXPORT int rt_shutdown(rt_runtime_t *rt);
  *                      `rt` is freed.
  * @retval RT_EINVAL    as rt_shutdown().
  * @retval RT_EDEADLK   as rt_shutdown().
+ * @retval RT_ESHUTDOWN as rt_shutdown().
  * @ownership Consumes `rt` on #RT_OK and #RT_ETIMEDOUT, as rt_shutdown().
  * @threads As rt_shutdown().
  * @callbacks Dropped tasks' `drop` run on the calling thread or on a worker
  *            (whichever took the task off its queue).
  */
-RT_EXPORT int rt_shutdown_timeout(rt_runtime_t *rt, uint64_t timeout_ns);
+RT_EXPORT RT_NODISCARD int rt_shutdown_timeout(rt_runtime_t *rt,
+                                               uint64_t timeout_ns);
 
 /* ------------------------------------------------------------------------ */
 /* Handles and context                                                       */
@@ -321,7 +345,7 @@ RT_EXPORT int rt_shutdown_timeout(rt_runtime_t *rt, uint64_t timeout_ns);
  *            the one rt_handle_current() returns.
  * @threads Any thread, also after the runtime shut down.
  */
-RT_EXPORT rt_handle_t *rt_handle_clone(rt_handle_t *h);
+RT_EXPORT RT_NODISCARD rt_handle_t *rt_handle_clone(rt_handle_t *h);
 
 /**
  * Drops one reference to a handle. The last release frees it; the runtime
@@ -355,12 +379,12 @@ RT_EXPORT rt_handle_t *rt_handle_current(void);
  * innermost entered handle is current.
  *
  * @param h the handle to make current.
- * @return a guard for rt_exit(); NULL if `h` is NULL or no memory.
+ * @return a guard for rt_exit(); NULL if `h` is NULL.
  * @ownership The guard keeps its own reference to `h` until rt_exit(),
  *            which frees the guard. The caller keeps its reference to `h`.
  * @threads Any thread; the guard belongs to the calling thread.
  */
-RT_EXPORT rt_guard_t *rt_enter(rt_handle_t *h);
+RT_EXPORT RT_NODISCARD rt_guard_t *rt_enter(rt_handle_t *h);
 
 /**
  * Undoes the matching rt_enter(): the handle current before it is current
@@ -374,7 +398,7 @@ RT_EXPORT rt_guard_t *rt_enter(rt_handle_t *h);
  * @ownership Consumes `g` on #RT_OK only.
  * @threads The thread that called rt_enter().
  */
-RT_EXPORT int rt_exit(rt_guard_t *g);
+RT_EXPORT RT_NODISCARD int rt_exit(rt_guard_t *g);
 
 /* ------------------------------------------------------------------------ */
 /* Spawning, waiting, joining                                                */
@@ -392,8 +416,9 @@ RT_EXPORT int rt_exit(rt_guard_t *g);
  * @retval RT_EAGAIN    the bounded queue (`queue_capacity`) is full: retry
  *                      later, or raise the capacity.
  * @retval RT_ESHUTDOWN the runtime is shutting down and the caller is not
- *                      one of its tasks, or it is gone.
- * @retval RT_ENOMEM    no memory.
+ *                      one of its tasks (after a shutdown timeout, even
+ *                      they are refused), or it is gone, or it was
+ *                      inherited by fork().
  * @ownership `arg` stays the caller's business: the library only passes it
  *            to `fn`. On an error nothing was queued. The caller keeps its
  *            reference to `h`.
@@ -401,7 +426,7 @@ RT_EXPORT int rt_exit(rt_guard_t *g);
  * @callbacks `fn` runs on a worker thread of the runtime, where
  *            rt_handle_current() is that runtime.
  */
-RT_EXPORT int rt_spawn(rt_handle_t *h, rt_fn fn, void *arg);
+RT_EXPORT RT_NODISCARD int rt_spawn(rt_handle_t *h, rt_fn fn, void *arg);
 
 /**
  * Queues `fn(arg)` with a drop callback and, optionally, a join handle, and
@@ -419,7 +444,6 @@ RT_EXPORT int rt_spawn(rt_handle_t *h, rt_fn fn, void *arg);
  * @retval RT_EINVAL    `h` or `fn` is NULL.
  * @retval RT_EAGAIN    the bounded queue is full (as rt_spawn()).
  * @retval RT_ESHUTDOWN as rt_spawn().
- * @retval RT_ENOMEM    no memory.
  * @ownership On #RT_OK `arg` passes to the task: `fn` or `drop` gets it. On
  *            an error the caller still owns it and neither is called. The
  *            caller owns `*task_out`: release it with rt_task_release().
@@ -428,8 +452,9 @@ RT_EXPORT int rt_spawn(rt_handle_t *h, rt_fn fn, void *arg);
  *            the task (the caller of rt_task_cancel(), the thread in
  *            rt_shutdown*, or a worker during a shutdown timeout).
  */
-RT_EXPORT int rt_spawn_full(rt_handle_t *h, rt_call_fn fn, void *arg,
-                            rt_drop_fn drop, rt_task_t **task_out);
+RT_EXPORT RT_NODISCARD int rt_spawn_full(rt_handle_t *h, rt_call_fn fn,
+                                         void *arg, rt_drop_fn drop,
+                                         rt_task_t **task_out);
 
 /**
  * Like rt_spawn_full(), but the task becomes runnable `delay_ns`
@@ -447,14 +472,15 @@ RT_EXPORT int rt_spawn_full(rt_handle_t *h, rt_call_fn fn, void *arg,
  * @retval RT_OK        the timer is set.
  * @retval RT_EINVAL    `h` or `fn` is NULL.
  * @retval RT_ESHUTDOWN as rt_spawn().
- * @retval RT_ENOMEM    no memory.
  * @ownership As rt_spawn_full().
  * @threads Any thread.
  * @callbacks As rt_spawn_full(); a timer dropped by a shutdown has its
  *            `drop` run on the thread in rt_shutdown*.
  */
-RT_EXPORT int rt_spawn_after(rt_handle_t *h, uint64_t delay_ns, rt_call_fn fn,
-                             void *arg, rt_drop_fn drop, rt_task_t **task_out);
+RT_EXPORT RT_NODISCARD int rt_spawn_after(rt_handle_t *h, uint64_t delay_ns,
+                                          rt_call_fn fn, void *arg,
+                                          rt_drop_fn drop,
+                                          rt_task_t **task_out);
 
 /**
  * Runs `fn(arg)` on a worker and blocks the calling thread until it
@@ -479,8 +505,8 @@ RT_EXPORT int rt_spawn_after(rt_handle_t *h, uint64_t delay_ns, rt_call_fn fn,
  * @callbacks `fn` runs on a worker thread of the runtime (or inline, as
  *            above); there rt_handle_current() is that runtime.
  */
-RT_EXPORT int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
-                          void **result);
+RT_EXPORT RT_NODISCARD int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
+                                       void **result);
 
 /**
  * Waits for a task to finish. Several threads may join the same task.
@@ -496,21 +522,26 @@ RT_EXPORT int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
  *                      and never ran.
  * @retval RT_ETIMEDOUT the timeout elapsed first; the task goes on, join
  *                      again later.
+ * @retval RT_ESHUTDOWN the task's runtime was inherited by fork() and the
+ *                      task had not finished: it never runs in this process.
  * @retval RT_EINVAL    `t` is NULL.
  * @ownership Does not consume `t`: release it with rt_task_release().
  * @threads Any thread.
  */
-RT_EXPORT int rt_task_join(rt_task_t *t, int64_t timeout_ns, void **result);
+RT_EXPORT RT_NODISCARD int rt_task_join(rt_task_t *t, int64_t timeout_ns,
+                                        void **result);
 
 /**
  * Cancels a task that has not started: it will never run.
  *
  * @param t a join handle.
- * @retval RT_OK     the task will never run, and its `drop` has run on the
- *                   calling thread.
- * @retval RT_EBUSY  too late: the task already started, finished, or was
- *                   cancelled before. Join it to wait for it.
- * @retval RT_EINVAL `t` is NULL.
+ * @retval RT_OK        the task will never run, and its `drop` has run on
+ *                      the calling thread.
+ * @retval RT_EBUSY     too late: the task already started, finished, or
+ *                      was cancelled before. Join it to wait for it.
+ * @retval RT_ESHUTDOWN the task's runtime was inherited by fork(): nothing
+ *                      changed (its `drop` does not run in this process).
+ * @retval RT_EINVAL    `t` is NULL.
  * @ownership Does not consume `t`: release it with rt_task_release().
  * @threads Any thread.
  * @callbacks The task's `drop` runs on the calling thread, before this
@@ -575,7 +606,7 @@ typedef struct rt_stats {
  *          workers: while tasks run they are a recent, not an atomic,
  *          picture.
  */
-RT_EXPORT int rt_stats_get(rt_handle_t *h, rt_stats_t *out);
+RT_EXPORT RT_NODISCARD int rt_stats_get(rt_handle_t *h, rt_stats_t *out);
 
 /* ------------------------------------------------------------------------ */
 /* FFI callback trampolines (libffi)                                         */
@@ -661,7 +692,8 @@ typedef struct rt_callback rt_callback_t;
  * @return the trampoline, or NULL (nothing allocated) for a NULL handle,
  *         handler or code_out, an unknown mode or type, a VOID argument,
  *         POST with a non-void return, more than #RT_CALLBACK_MAX_ARGS
- *         arguments, arg_types NULL with nargs > 0, or no memory.
+ *         arguments, arg_types NULL with nargs > 0, no memory for the
+ *         closure, or a signature libffi refuses.
  * @ownership The caller owns the trampoline: free it with
  *            rt_callback_free(). It keeps its own reference to `h`, so the
  *            caller may release its own. `user` stays the caller's and must
@@ -671,10 +703,10 @@ typedef struct rt_callback rt_callback_t;
  * @callbacks `handler` runs on a worker thread of the runtime; a WAIT call
  *            made on a worker of that runtime runs it inline.
  */
-RT_EXPORT rt_callback_t *rt_callback_new(rt_handle_t *h, rt_callback_mode_t mode,
-                                         rt_type_t ret, const rt_type_t *arg_types,
-                                         size_t nargs, rt_callback_fn handler,
-                                         void *user, void **code_out);
+RT_EXPORT RT_NODISCARD rt_callback_t *rt_callback_new(
+    rt_handle_t *h, rt_callback_mode_t mode, rt_type_t ret,
+    const rt_type_t *arg_types, size_t nargs, rt_callback_fn handler,
+    void *user, void **code_out);
 
 /**
  * Frees a trampoline once the foreign side stopped calling it: the function

@@ -11,28 +11,55 @@ public func rt_callback_new(
   _ argTypes: UnsafePointer<rt_type_t>?, _ nargs: Int, _ handler: rt_callback_fn?,
   _ user: UnsafeMutableRawPointer?, _ codeOut: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
 ) -> OpaquePointer? {
+  let name: StaticString = "rt_callback_new"
+  guard let h else { return DebugLog.null(name, "h is NULL") }
+  guard let handler else { return DebugLog.null(name, "handler is NULL") }
+  guard let codeOut else { return DebugLog.null(name, "code_out is NULL") }
+  guard let callMode = TrampolineMode(rawValue: mode.rawValue) else {
+    return DebugLog.null(name, "mode is \(mode.rawValue), neither RT_CALLBACK_POST nor RT_CALLBACK_WAIT")
+  }
+  guard let returns = TrampolineType(rawValue: ret.rawValue) else {
+    return DebugLog.null(name, "ret is \(ret.rawValue), not an rt_type_t")
+  }
+  guard callMode == .wait || returns == .void else {
+    return DebugLog.null(
+      name, "mode is RT_CALLBACK_POST, which returns nothing to its caller, but ret is not RT_TYPE_VOID")
+  }
   // size_t arrives as Int: a huge C count reads as negative.
-  guard let h, let handler, let codeOut, (0...Int(RT_CALLBACK_MAX_ARGS)).contains(nargs),
-    nargs == 0 || argTypes != nil,
-    let mode = TrampolineMode(rawValue: mode.rawValue), let returns = TrampolineType(rawValue: ret.rawValue)
-  else { return nil }
+  guard (0...Int(RT_CALLBACK_MAX_ARGS)).contains(nargs) else {
+    return DebugLog.null(
+      name, "nargs is \(UInt(bitPattern: nargs)), more than RT_CALLBACK_MAX_ARGS (\(RT_CALLBACK_MAX_ARGS))")
+  }
+  guard nargs == 0 || argTypes != nil else { return DebugLog.null(name, "arg_types is NULL and nargs is \(nargs)") }
   var arguments: [TrampolineType] = []
   arguments.reserveCapacity(nargs)
   for i in 0..<nargs {
-    guard let type = TrampolineType(rawValue: argTypes![i].rawValue) else { return nil }
+    let raw = argTypes![i].rawValue
+    guard let type = TrampolineType(rawValue: raw) else {
+      return DebugLog.null(name, "arg_types[\(i)] is \(raw), not an rt_type_t")
+    }
+    guard type != .void else { return DebugLog.null(name, "arg_types[\(i)] is RT_TYPE_VOID, a return type only") }
     arguments.append(type)
   }
-  let made = RuntimeCore.with(h, orElse: .failure(.invalidArgument)) {
-    Trampoline.make(on: $0, mode: mode, returns: returns, arguments: arguments, handler: handler, user: user)
+  return RuntimeCore.with(h, name, orElse: nil, reporting: .null) { core in
+    switch Trampoline.make(
+      on: core, mode: callMode, returns: returns, arguments: arguments, handler: handler, user: user)
+    {
+    case .success(let trampoline):
+      codeOut.pointee = trampoline.code
+      return OpaquePointer(Unmanaged.passRetained(trampoline).toOpaque())
+    // The signature was checked above: what is left is libffi's.
+    case .failure(.outOfMemory):
+      return DebugLog.null(name, "no memory: libffi could not allocate the closure (ffi_closure_alloc)")
+    case .failure:
+      return DebugLog.null(name, "libffi refused the signature (ffi_prep_cif or ffi_prep_closure_loc failed)")
+    }
   }
-  guard case .success(let trampoline) = made else { return nil }
-  codeOut.pointee = trampoline.code
-  return OpaquePointer(Unmanaged.passRetained(trampoline).toOpaque())
 }
 
 @_cdecl("rt_callback_free")
 public func rt_callback_free(_ cb: OpaquePointer?) {
-  guard let cb, Trampoline.isLive(cb) else { return }
+  guard let cb, Trampoline.isLive(cb, "rt_callback_free") else { return }
   let reference = Unmanaged<Trampoline>.fromOpaque(UnsafeRawPointer(cb))
   reference.takeUnretainedValue().waitForQueuedCalls()
   reference.release()

@@ -1,20 +1,25 @@
 // How the export layer trusts a pointer from C: the object's tag (see
 // RtctxCore/ObjectTag.swift) must say it is a live object of the kind the
 // function takes. A pointer that fails is a misuse: release builds return
-// RT_EINVAL (or NULL, or do nothing) and tell the debug log
-// (RTCTX_LOG=debug); debug builds stop with the reason, which is what a
-// developer running a debug build wants to see first.
+// RT_EINVAL (or NULL, or false, or do nothing) and tell the debug log
+// (RTCTX_LOG=debug) which C function refused it; debug builds stop with
+// the reason, which is what a developer running a debug build wants to see
+// first.
 
 import CRtctx
 
-/// Reports a pointer that is not a live object of its kind.
+/// Reports a pointer that is not a live object of its kind, given to the
+/// C function `function`, which refuses it with `outcome`.
 @inline(never)
-func misuse(_ function: StaticString, _ kind: StaticString, _ pointer: OpaquePointer) {
+func misuse(
+  _ function: StaticString, _ outcome: DebugLog.Outcome, _ kind: StaticString, _ pointer: OpaquePointer
+) {
   let reason = "is not a live \(kind): released already (a double release, or a use after "
   #if DEBUG
-    fatalError("rtctx: \(function): \(pointer) \(reason)the last release) or never returned by rtctx")
+    fatalError(
+      "rtctx: \(function): \(DebugLog.address(pointer)) \(reason)the last release) or never returned by rtctx")
   #else
-    DebugLog.report(function, Int32(RT_EINVAL), "\(pointer) \(reason)the last release) or not from rtctx")
+    DebugLog.report(function, outcome, "\(DebugLog.address(pointer)) \(reason)the last release) or not from rtctx")
   #endif
 }
 
@@ -22,51 +27,61 @@ extension RuntimeCore {
   /// Runs `body` with the runtime behind a C handle or runtime pointer,
   /// borrowed from the caller's reference: no reference counting, which on
   /// a handle shared by many threads would make each call write the same
-  /// cache line. `invalid` if the pointer is not a live runtime.
+  /// cache line. `invalid` if the pointer is not a live runtime, which is
+  /// reported as the C function `function` giving back `outcome`.
   @inline(__always)
   static func with<R>(
-    _ pointer: OpaquePointer, _ function: StaticString = #function, orElse invalid: R,
-    _ body: (RuntimeCore) -> R
+    _ pointer: OpaquePointer, _ function: StaticString, orElse invalid: R,
+    reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (RuntimeCore) -> R
   ) -> R {
     Unmanaged<RuntimeCore>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef { core in
       guard core.tag.holds(.runtime) else {
-        misuse(function, "rt_handle_t/rt_runtime_t", pointer)
+        misuse(function, outcome, "rt_handle_t or rt_runtime_t", pointer)
         return invalid
       }
       return body(core)
     }
   }
 
-  /// Whether `pointer` is a live runtime; reports a misuse if not.
-  static func isLive(_ pointer: OpaquePointer, _ function: StaticString = #function) -> Bool {
-    with(pointer, function, orElse: false) { _ in true }
+  /// Whether `pointer` is a live runtime; if not, reports that the void
+  /// function `function` did nothing.
+  static func isLive(_ pointer: OpaquePointer, _ function: StaticString) -> Bool {
+    with(pointer, function, orElse: false, reporting: .nothing) { _ in true }
   }
 }
 
 extension TaskCell {
   /// Runs `body` with the cell behind a C join handle, borrowed;
-  /// `invalid` if the pointer is not a live task.
+  /// `invalid` if the pointer is not a live task, reported as the C
+  /// function `function` giving back `outcome`.
   @inline(__always)
   static func with<R>(
-    _ pointer: OpaquePointer, _ function: StaticString = #function, orElse invalid: R,
-    _ body: (TaskCell) -> R
+    _ pointer: OpaquePointer, _ function: StaticString, orElse invalid: R,
+    reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (TaskCell) -> R
   ) -> R {
     Unmanaged<TaskCell>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef { cell in
       guard cell.tag.holds(.task) else {
-        misuse(function, "rt_task_t", pointer)
+        misuse(function, outcome, "rt_task_t", pointer)
         return invalid
       }
       return body(cell)
     }
   }
+
+  /// Whether `pointer` is a live task; if not, reports that the void
+  /// function `function` did nothing.
+  static func isLive(_ pointer: OpaquePointer, _ function: StaticString) -> Bool {
+    with(pointer, function, orElse: false, reporting: .nothing) { _ in true }
+  }
 }
 
 extension Trampoline {
-  /// Whether `pointer` is a live callback; reports a misuse if not.
-  static func isLive(_ pointer: OpaquePointer, _ function: StaticString = #function) -> Bool {
+  /// Whether `pointer` is a live callback; if not, reports that the void
+  /// function `function` did nothing.
+  static func isLive(_ pointer: OpaquePointer, _ function: StaticString) -> Bool {
     Unmanaged<Trampoline>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef { trampoline in
       if trampoline.tag.holds(.callback) { return true }
-      misuse(function, "rt_callback_t", pointer)
+      misuse(function, .nothing, "rt_callback_t", pointer)
       return false
     }
   }

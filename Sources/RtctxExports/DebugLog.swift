@@ -1,19 +1,26 @@
-// RTCTX_LOG=debug: misuse reported on stderr, naming the C function.
+// RTCTX_LOG=debug: each refusal of the C API reported on stderr, one line
+// naming the C function, what it gave back and why.
 //
 //   $ RTCTX_LOG=debug ./app
-//   rtctx: rt_spawn: RT_ESHUTDOWN: runtime is shut down: ...
+//   rtctx: rt_spawn: RT_EINVAL: fn is NULL
+//   rtctx: rt_new: returns NULL: cfg->workers is 5000, more than 1024
 //
 // For a C programmer an error code alone often does not say which call of
-// many went wrong; this line does, without a debugger. Only codes that mean
-// the program did something wrong are reported (RT_EINVAL, RT_EDEADLK,
-// RT_ESHUTDOWN), not the ones a correct program meets in normal operation
-// (a full queue, a timeout, a lost cancel race).
+// many went wrong; this line does, without a debugger. Reported: every
+// NULL a function returns on failure, the codes that mean the program did
+// something wrong (RT_EINVAL, RT_EDEADLK, RT_ESHUTDOWN), and a void or
+// bool function ignoring a pointer that is not a live object ("does
+// nothing", "returns false"). Not reported: the codes a correct program
+// meets in normal operation (a full queue, a timeout, a lost cancel race,
+// a dropped task), and NULL given to a release function, which is a no-op
+// as free(NULL) is.
 //
 // Cost when off: the environment is read once, when the library is loaded;
 // a failing call costs one load of the cached flag, and a successful
-// call costs nothing because only failure paths report. No Foundation:
-// getenv, and write(2) so that a line is never interleaved with another
-// thread's and never waits behind the program's own stdio buffering.
+// call costs nothing because only failure paths report. The reason is an
+// autoclosure, built only when the line is printed. No Foundation: write(2),
+// so that a line is never interleaved with another thread's and never
+// waits behind the program's own stdio buffering.
 
 import CRtctx
 import CRtctxShim
@@ -23,39 +30,50 @@ enum DebugLog {
   /// loaded.
   static var enabled: Bool { Environment.debugLog }
 
-  /// Whether `code` means the caller misused the API.
-  static func isMisuse(_ code: Int32) -> Bool {
-    code == Int32(RT_EINVAL) || code == Int32(RT_EDEADLK) || code == Int32(RT_ESHUTDOWN)
+  /// What a refused call gave its caller: the line's middle field.
+  enum Outcome {
+    /// A code of an int function, reported only if it means a misuse.
+    case code(RuntimeError)
+    /// NULL from a function that returns a pointer.
+    case null
+    /// False from a bool function.
+    case `false`
+    /// Nothing done by a void function.
+    case nothing
   }
 
-  /// Reports that `function` failed with `code`; `detail` says what was
-  /// wrong with this call, else the line gives rt_strerror's text.
-  /// `function` may be `#function` ("rt_spawn(_:_:_:)"): only the name is
-  /// printed.
-  @inline(never)
-  static func report(_ function: StaticString, _ code: Int32, _ detail: @autoclosure () -> String? = nil) {
-    guard enabled, isMisuse(code) else { return }
-    let name = RuntimeError(rawValue: code)?.name ?? "error \(code)"
-    let text = detail() ?? String(cString: rt_strerror(code))
-    emit(line: "rtctx: \(cName(function)): \(name): \(text)\n")
+  /// Reports that the C function `function` refused a call, giving back
+  /// `outcome`, because of `reason`.
+  @inline(__always)
+  static func report(_ function: StaticString, _ outcome: Outcome, _ reason: @autoclosure () -> String) {
+    if enabled { printLine(function, outcome, reason) }
   }
 
-  /// For functions that return NULL on failure, which have no code to
-  /// give: reports why, and returns nil.
-  /// `guard let h else { return DebugLog.null("rt_enter", "h is NULL") }`
-  @inline(never)
-  static func null<T>(_ function: StaticString, _ detail: @autoclosure () -> String) -> T? {
-    if enabled { emit(line: "rtctx: \(cName(function)): returns NULL: \(detail())\n") }
+  /// For functions that return NULL on failure: reports why, and returns
+  /// nil. `guard let h else { return DebugLog.null("rt_enter", "h is NULL") }`
+  @inline(__always)
+  static func null<T>(_ function: StaticString, _ reason: @autoclosure () -> String) -> T? {
+    report(function, .null, reason())
     return nil
   }
 
-  /// "rt_spawn(_:_:_:)" -> "rt_spawn".
-  private static func cName(_ function: StaticString) -> String {
-    // Bytes, not Characters: grapheme breaking would pull Unicode tables
-    // into the library for a name that is ASCII.
-    let bytes = UnsafeBufferPointer(start: function.utf8Start, count: function.utf8CodeUnitCount)
-    let end = bytes.firstIndex(of: UInt8(ascii: "(")) ?? bytes.endIndex
-    return String(decoding: bytes[..<end], as: UTF8.self)
+  /// A pointer as C's `%p` prints it.
+  static func address(_ pointer: OpaquePointer) -> String {
+    "0x" + String(UInt(bitPattern: pointer), radix: 16)
+  }
+
+  @inline(never)
+  private static func printLine(_ function: StaticString, _ outcome: Outcome, _ reason: () -> String) {
+    let result: String
+    switch outcome {
+    case .code(let error):
+      guard error.isMisuse else { return }
+      result = error.name
+    case .null: result = "returns NULL"
+    case .false: result = "returns false"
+    case .nothing: result = "does nothing"
+    }
+    emit(line: "rtctx: \(function): \(result): \(reason())\n")
   }
 
   private static func emit(line: String) {
@@ -68,6 +86,17 @@ enum DebugLog {
         if n <= 0 { return }
         rest = UnsafeRawBufferPointer(rebasing: rest[n...])
       }
+    }
+  }
+}
+
+extension RuntimeError {
+  /// Whether the code means the caller misused the API, rather than met
+  /// normal operation (a full queue, a timeout, a lost race, a drop).
+  var isMisuse: Bool {
+    switch self {
+    case .invalidArgument, .wouldDeadlock, .shutDown: true
+    case .outOfMemory, .queueFull, .timedOut, .cancelled, .busy: false
     }
   }
 }

@@ -5,52 +5,44 @@ import CRtctx
 import CRtctxShim
 
 extension RuntimeError {
-  /// The C return value for a core result. A misuse is also reported to
-  /// the debug log (RTCTX_LOG=debug) as a failure of the calling export.
+  /// The C code of a refusal the export layer finds itself (a NULL
+  /// argument, a bad size), reported to the debug log as a failure of the
+  /// C function `function`, with what was wrong:
+  /// `return RuntimeError.fail(.invalidArgument, in: "rt_spawn", "fn is NULL")`.
   @inline(__always)
-  static func code(_ error: RuntimeError?, _ function: StaticString = #function) -> Int32 {
-    guard let error else { return Int32(RT_OK) }
-    DebugLog.report(function, error.rawValue)
+  static func fail(_ error: RuntimeError, in function: StaticString, _ reason: @autoclosure () -> String)
+    -> Int32
+  {
+    DebugLog.report(function, .code(error), reason())
     return error.rawValue
   }
 
+  /// The C code of a core result; a failure is reported to the debug log
+  /// as one of `function`, with `reason(error)` (asked only when printed).
   @inline(__always)
-  static func code<T>(_ result: Result<T, RuntimeError>, _ function: StaticString = #function) -> Int32 {
+  static func code(_ error: RuntimeError?, in function: StaticString, _ reason: (RuntimeError) -> String) -> Int32 {
+    guard let error else { return Int32(RT_OK) }
+    return fail(error, in: function, reason(error))
+  }
+
+  @inline(__always)
+  static func code<T>(
+    _ result: Result<T, RuntimeError>, in function: StaticString, _ reason: (RuntimeError) -> String
+  ) -> Int32 {
     switch result {
     case .success: return Int32(RT_OK)
-    case .failure(let error):
-      DebugLog.report(function, error.rawValue)
-      return error.rawValue
+    case .failure(let error): return fail(error, in: function, reason(error))
     }
   }
 
-  /// RT_EINVAL for an argument the export layer refuses itself (NULL, a
-  /// bad size, a guard that is not the innermost), reported to the debug
-  /// log with the calling export's name.
-  static func invalid(_ function: StaticString = #function) -> Int32 {
-    DebugLog.report(function, Int32(RT_EINVAL))
-    return Int32(RT_EINVAL)
-  }
-
-  /// As `code(_:)`, and a misuse is reported to the debug log
-  /// (RTCTX_LOG=debug, DebugLog.swift) as a failure of `function`.
-  static func code(_ error: RuntimeError?, in function: StaticString) -> Int32 {
-    if let error { DebugLog.report(function, error.rawValue) }
-    return code(error)
-  }
-  static func code<T>(_ result: Result<T, RuntimeError>, in function: StaticString) -> Int32 {
-    if case .failure(let error) = result { DebugLog.report(function, error.rawValue) }
-    return code(result)
-  }
-
-  /// A failure the export layer finds itself (a NULL argument, a bad
-  /// size), reported to the debug log with what was wrong:
-  /// `return RuntimeError.fail(.invalidArgument, in: "rt_spawn", "fn is NULL")`.
-  static func fail(_ error: RuntimeError, in function: StaticString, _ detail: @autoclosure () -> String)
-    -> Int32
-  {
-    DebugLog.report(function, error.rawValue, detail())
-    return error.rawValue
+  /// The C code of a core result whose failures are all normal operation,
+  /// which the debug log does not report (RT_ETIMEDOUT of a shutdown).
+  @inline(__always)
+  static func code<T>(_ result: Result<T, RuntimeError>) -> Int32 {
+    switch result {
+    case .success: return Int32(RT_OK)
+    case .failure(let error): return error.rawValue
+    }
   }
 }
 

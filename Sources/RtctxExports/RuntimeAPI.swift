@@ -14,12 +14,24 @@ extension RuntimeCore {
   }
 }
 
-/// Copies a versioned struct whose first field is its `size`: an older
-/// caller's smaller struct leaves the remaining fields at their defaults.
-/// Nil if `size` does not even cover itself or is larger than we know.
-func readVersioned<T>(_ pointer: UnsafePointer<T>, defaults: T) -> T? {
-  let size = UnsafeRawPointer(pointer).load(as: Int.self)
-  guard size >= MemoryLayout<Int>.size, size <= MemoryLayout<T>.size else { return nil }
+/// Whether `size`, the first field of a versioned struct, covers at least
+/// itself and at most what this library knows of `T`.
+func isVersionedSize<T>(_ size: Int, of _: T.Type) -> Bool {
+  size >= MemoryLayout<Int>.size && size <= MemoryLayout<T>.size
+}
+
+/// Why `size` is not a versioned size of `T` (`type` in C), for the debug
+/// log. size_t arrives as Int: a huge C size reads as negative.
+func whyBadSize<T>(_ field: StaticString, _ size: Int, _ type: StaticString, _: T.Type) -> String {
+  (0..<MemoryLayout<Int>.size).contains(size)
+    ? "\(field) is \(size), smaller than the size field itself: set it to sizeof(\(type))"
+    : "\(field) is \(UInt(bitPattern: size)), more than this library's sizeof(\(type)), \(MemoryLayout<T>.size)"
+}
+
+/// Copies a versioned struct of a valid `size` (see `isVersionedSize`):
+/// an older caller's smaller struct leaves the remaining fields at their
+/// defaults.
+func readVersioned<T>(_ pointer: UnsafePointer<T>, size: Int, defaults: T) -> T {
   var value = defaults
   withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: size)) }
   return value
@@ -40,17 +52,28 @@ private struct Hook: @unchecked Sendable {
 
 @_cdecl("rt_config_init")
 public func rt_config_init(_ cfg: UnsafeMutablePointer<rt_config_t>?) {
-  cfg?.pointee = defaultConfig()
+  guard let cfg else { return DebugLog.report("rt_config_init", .nothing, "cfg is NULL") }
+  cfg.pointee = defaultConfig()
 }
 
 @_cdecl("rt_new")
 public func rt_new(_ cfg: UnsafePointer<rt_config_t>?) -> OpaquePointer? {
   var c = defaultConfig()
   if let cfg {
-    guard let read = readVersioned(cfg, defaults: c) else { return nil }
-    c = read
+    let size = UnsafeRawPointer(cfg).load(as: Int.self)
+    guard isVersionedSize(size, of: rt_config_t.self) else {
+      return DebugLog.null("rt_new", whyBadSize("cfg->size", size, "rt_config_t", rt_config_t.self))
+    }
+    c = readVersioned(cfg, size: size, defaults: c)
   }
-  guard Int(c.workers) <= RuntimeConfig.maxWorkers, c.queue_capacity <= Int.max / 2 else { return nil }
+  guard Int(c.workers) <= RuntimeConfig.maxWorkers else {
+    return DebugLog.null("rt_new", "cfg->workers is \(c.workers), more than \(RuntimeConfig.maxWorkers)")
+  }
+  // size_t arrives as Int: above SIZE_MAX/2 reads as negative.
+  guard c.queue_capacity >= 0 else {
+    return DebugLog.null(
+      "rt_new", "cfg->queue_capacity is \(UInt(bitPattern: c.queue_capacity)), more than SIZE_MAX/2")
+  }
   var config = RuntimeConfig()
   config.workers = Int(c.workers)
   config.queueCapacity = c.queue_capacity
@@ -63,13 +86,18 @@ public func rt_new(_ cfg: UnsafePointer<rt_config_t>?) -> OpaquePointer? {
     let hook = Hook(fn: stop, user: c.user)
     config.onThreadStop = { hook() }
   }
-  return RuntimeCore.start(config)?.retainedPointer()
+  // The configuration is valid here, so nil means a thread was refused.
+  guard let core = RuntimeCore.start(config) else {
+    return DebugLog.null(
+      "rt_new", "the system refused to start a worker thread: the workers already started were stopped and joined")
+  }
+  return core.retainedPointer()
 }
 
 @_cdecl("rt_handle")
 public func rt_handle(_ rt: OpaquePointer?) -> OpaquePointer? {
-  guard let rt else { return nil }
-  return RuntimeCore.with(rt, orElse: nil) { $0.retainedPointer() }
+  guard let rt else { return DebugLog.null("rt_handle", "rt is NULL") }
+  return RuntimeCore.with(rt, "rt_handle", orElse: nil, reporting: .null) { $0.retainedPointer() }
 }
 
 @_cdecl("rt_shutdown")
@@ -83,21 +111,29 @@ public func rt_shutdown_timeout(_ rt: OpaquePointer?, _ timeoutNs: UInt64) -> In
 }
 
 private func shutdown(_ rt: OpaquePointer?, timeout: UInt64?) -> Int32 {
-  guard let rt else { return RuntimeError.invalid() }
-  let outcome = RuntimeCore.with(rt, orElse: RuntimeCore.ShutdownOutcome?.none) { $0.shutdown(timeout: timeout) }
+  let name: StaticString = timeout == nil ? "rt_shutdown" : "rt_shutdown_timeout"
+  guard let rt else { return RuntimeError.fail(.invalidArgument, in: name, "rt is NULL") }
+  let outcome = RuntimeCore.with(rt, name, orElse: RuntimeCore.ShutdownOutcome?.none) {
+    $0.shutdown(timeout: timeout)
+  }
   switch outcome {
   case nil:
-    return RuntimeError.invalid()
+    return Int32(RT_EINVAL)  // reported by the tag check
   case .inheritedByFork?:
     // A forked child's copy has no worker to drain or join
     // (RtctxCore/Lifecycle/Fork.swift): refused, its reference not consumed.
-    return RuntimeError.code(.shutDown)
+    return RuntimeError.fail(
+      .shutDown, in: name,
+      "the runtime was inherited by fork(): its workers stayed in the parent process; nothing was shut down or freed")
   case .onOwnWorker?:
-    return RuntimeError.code(.wouldDeadlock)
+    return RuntimeError.fail(
+      .wouldDeadlock, in: name,
+      "called on a worker of this runtime, which would wait for itself: shut down from another thread")
   case .alreadyShutDown?:
     // A second shutdown of the same runtime: the caller's pointer was
     // already consumed. Refuse rather than release twice.
-    return RuntimeError.invalid()
+    return RuntimeError.fail(
+      .invalidArgument, in: name, "a shutdown of this runtime already began: rt_shutdown* takes a runtime once")
   case .completed?, .timedOut?:
     Unmanaged<RuntimeCore>.fromOpaque(UnsafeRawPointer(rt)).release()
     return outcome == .timedOut ? Int32(RT_ETIMEDOUT) : Int32(RT_OK)

@@ -4,10 +4,14 @@ import CRtctx
 
 @_cdecl("rt_stats_get")
 public func rt_stats_get(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<rt_stats_t>?) -> Int32 {
-  guard let h, let out else { return RuntimeError.invalid() }
+  guard let h else { return RuntimeError.fail(.invalidArgument, in: "rt_stats_get", "h is NULL") }
+  guard let out else { return RuntimeError.fail(.invalidArgument, in: "rt_stats_get", "out is NULL") }
   let size = out.pointee.size
-  guard size >= MemoryLayout<Int>.size, size <= MemoryLayout<rt_stats_t>.size else { return RuntimeError.invalid() }
-  guard let s = RuntimeCore.with(h, orElse: nil, { $0.stats }) else { return RuntimeError.invalid() }
+  guard isVersionedSize(size, of: rt_stats_t.self) else {
+    return RuntimeError.fail(
+      .invalidArgument, in: "rt_stats_get", whyBadSize("out->size", size, "rt_stats_t", rt_stats_t.self))
+  }
+  guard let s = RuntimeCore.with(h, "rt_stats_get", orElse: nil, { $0.stats }) else { return Int32(RT_EINVAL) }
   var full = rt_stats_t()
   full.size = size
   full.workers = UInt32(s.workers)

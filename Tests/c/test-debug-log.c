@@ -1,0 +1,640 @@
+/* test-debug-log.c — RTCTX_LOG=debug: each misuse prints exactly the line
+ * README "Errors and debugging" promises, naming the C function (not a
+ * helper inside the library) and the reason; normal-operation codes print
+ * nothing; RTCTX_LOG=1 and =DEBUG turn the log on, =0 and unset leave it
+ * off.
+ *
+ * The library reads RTCTX_LOG once, when it is loaded, so each case runs in
+ * a new program: this runner exec'd as `--run debug_log_child`, with
+ * RTCTX_LOG as the case needs and RTCTX_DEBUG_LOG_CASE naming the case. The
+ * parent reads the child's stderr through a pipe and compares it, whole,
+ * with the lines the case expects. Run on its own, debug_log_child runs
+ * every case, checking the return codes only. */
+#include "harness.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+extern char **environ;
+
+/* A debug build of the library stops on a pointer that is not a live
+ * object instead of refusing it (test-lifetime.c checks that). */
+static bool release_library(void) {
+  return dlsym(RTLD_DEFAULT, "rtctx_debug_live_objects") == NULL;
+}
+
+static bool under_valgrind(void) {
+  const char *vg = getenv("RTCTX_UNDER_VALGRIND");
+  return vg != NULL && *vg != '\0';
+}
+
+/* Ends a forked child; under valgrind by exec, as test-lifetime.c explains
+ * (the child's heap copy would be reported as leaked). */
+static void child_exit(int code) {
+  if (under_valgrind()) {
+    char cmd[32];
+    snprintf(cmd, sizeof cmd, "exit %d", code);
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+  }
+  _exit(code);
+}
+
+static void never_fn(void *arg) {
+  (void)arg;
+  FAIL("fn of a refused call ran");
+}
+
+static void *never_call(void *arg) {
+  (void)arg;
+  FAIL("fn of a refused call ran");
+}
+
+static void noop_handler(void *result, void **args, void *user) {
+  (void)result;
+  (void)args;
+  (void)user;
+}
+
+/* Pointers printed by a case, for the lines that name one: "{ptr}". */
+static void print_ptr(const void *p) { printf("%p\n", p); }
+
+/* --- The cases: what the child does ---------------------------------------- */
+
+static void case_null_arguments(void) {
+  rt_task_t *t = NULL;
+  rt_stats_t s;
+  memset(&s, 0, sizeof s);
+  s.size = sizeof s;
+  void *code = NULL;
+  rt_config_init(NULL);
+  CHECK_NULL(rt_handle(NULL));
+  CHECK_RC(rt_shutdown(NULL), RT_EINVAL);
+  CHECK_RC(rt_shutdown_timeout(NULL, 0), RT_EINVAL);
+  CHECK_NULL(rt_handle_clone(NULL));
+  CHECK_NULL(rt_enter(NULL));
+  CHECK_RC(rt_exit(NULL), RT_EINVAL);
+  CHECK_RC(rt_spawn(NULL, never_fn, NULL), RT_EINVAL);
+  CHECK_RC(rt_spawn_full(NULL, never_call, NULL, NULL, &t), RT_EINVAL);
+  CHECK_RC(rt_spawn_after(NULL, MS, never_call, NULL, NULL, &t), RT_EINVAL);
+  CHECK_RC(rt_block_on(NULL, never_call, NULL, NULL), RT_EINVAL);
+  CHECK_RC(rt_task_join(NULL, 0, NULL), RT_EINVAL);
+  CHECK_RC(rt_task_cancel(NULL), RT_EINVAL);
+  CHECK_FALSE(rt_task_is_finished(NULL));
+  CHECK_RC(rt_stats_get(NULL, &s), RT_EINVAL);
+  CHECK_NULL(rt_callback_new(NULL, RT_CALLBACK_POST, RT_TYPE_VOID, NULL, 0, noop_handler, NULL,
+                             &code));
+  /* No-ops as free(NULL) is: no line. */
+  rt_handle_release(NULL);
+  rt_task_release(NULL);
+  rt_callback_free(NULL);
+  CHECK_NULL(t);
+}
+
+static void case_null_fn(void) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  rt_task_t *t = NULL;
+  CHECK_RC(rt_spawn(h, NULL, NULL), RT_EINVAL);
+  CHECK_RC(rt_spawn_full(h, NULL, NULL, NULL, &t), RT_EINVAL);
+  CHECK_RC(rt_spawn_after(h, 0, NULL, NULL, NULL, &t), RT_EINVAL);
+  CHECK_RC(rt_spawn_after(h, MS, NULL, NULL, NULL, &t), RT_EINVAL);
+  CHECK_RC(rt_block_on(h, NULL, NULL, NULL), RT_EINVAL);
+  CHECK_NULL(t);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_handle_release(h);
+}
+
+static void case_stats(void) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  rt_stats_t s;
+  memset(&s, 0, sizeof s);
+  CHECK_RC(rt_stats_get(h, NULL), RT_EINVAL);
+  s.size = 0;
+  CHECK_RC(rt_stats_get(h, &s), RT_EINVAL);
+  s.size = sizeof s + 8;
+  CHECK_RC(rt_stats_get(h, &s), RT_EINVAL);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_handle_release(h);
+}
+
+static void case_after_shutdown(void) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_task_t *t = NULL;
+  CHECK_RC(rt_spawn(h, never_fn, NULL), RT_ESHUTDOWN);
+  CHECK_RC(rt_spawn_full(h, never_call, NULL, NULL, &t), RT_ESHUTDOWN);
+  CHECK_RC(rt_spawn_after(h, MS, never_call, NULL, NULL, &t), RT_ESHUTDOWN);
+  CHECK_RC(rt_block_on(h, never_call, NULL, NULL), RT_ESHUTDOWN);
+  CHECK_NULL(t);
+  rt_handle_release(h);
+}
+
+static void case_second_shutdown(void) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt); /* keeps the runtime's memory alive */
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  CHECK_RC(rt_shutdown(rt), RT_EINVAL);
+  rt_handle_release(h);
+}
+
+struct on_worker {
+  rt_runtime_t *rt;
+  int rc, rc_timeout;
+};
+
+static void *shutdown_from_worker(void *p) {
+  struct on_worker *w = p;
+  w->rc = rt_shutdown(w->rt);
+  w->rc_timeout = rt_shutdown_timeout(w->rt, 0);
+  return NULL;
+}
+
+static void case_shutdown_on_worker(void) {
+  struct on_worker w = {make_rt(1, 0), 0, 0};
+  rt_handle_t *h = rt_handle(w.rt);
+  CHECK_RC(rt_block_on(h, shutdown_from_worker, &w, NULL), RT_OK);
+  CHECK_RC(w.rc, RT_EDEADLK);
+  CHECK_RC(w.rc_timeout, RT_EDEADLK);
+  CHECK_RC(rt_shutdown(w.rt), RT_OK);
+  rt_handle_release(h);
+}
+
+static void case_bad_config(void) {
+  rt_config_t cfg;
+  rt_config_init(&cfg);
+  cfg.workers = 5000;
+  CHECK_NULL(rt_new(&cfg));
+  rt_config_init(&cfg);
+  cfg.size = sizeof cfg + 64;
+  CHECK_NULL(rt_new(&cfg));
+  cfg.size = 0;
+  CHECK_NULL(rt_new(&cfg));
+  rt_config_init(&cfg);
+  cfg.queue_capacity = SIZE_MAX;
+  CHECK_NULL(rt_new(&cfg));
+}
+
+static void case_guards(void) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  rt_guard_t *g1 = rt_enter(h);
+  rt_guard_t *g2 = rt_enter(h);
+  CHECK_NOT_NULL(g1);
+  CHECK_NOT_NULL(g2);
+  CHECK_RC(rt_exit(g1), RT_EINVAL);
+  CHECK_RC(rt_exit(g2), RT_OK);
+  CHECK_RC(rt_exit(g1), RT_OK);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_handle_release(h);
+}
+
+static void case_callbacks(void) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  void *code = NULL;
+  rt_type_t ints[RT_CALLBACK_MAX_ARGS + 1];
+  for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+    ints[i] = RT_TYPE_INT;
+  const rt_type_t with_void[] = {RT_TYPE_INT, RT_TYPE_VOID};
+  CHECK_NULL(rt_callback_new(h, RT_CALLBACK_POST, RT_TYPE_VOID, NULL, 0, NULL, NULL, &code));
+  CHECK_NULL(rt_callback_new(h, RT_CALLBACK_POST, RT_TYPE_VOID, NULL, 0, noop_handler, NULL, NULL));
+  CHECK_NULL(rt_callback_new(h, (rt_callback_mode_t)7, RT_TYPE_VOID, NULL, 0, noop_handler, NULL,
+                             &code));
+  CHECK_NULL(rt_callback_new(h, RT_CALLBACK_WAIT, (rt_type_t)99, NULL, 0, noop_handler, NULL,
+                             &code));
+  CHECK_NULL(rt_callback_new(h, RT_CALLBACK_POST, RT_TYPE_INT, NULL, 0, noop_handler, NULL, &code));
+  CHECK_NULL(rt_callback_new(h, RT_CALLBACK_WAIT, RT_TYPE_INT, ints, RT_CALLBACK_MAX_ARGS + 1,
+                             noop_handler, NULL, &code));
+  CHECK_NULL(rt_callback_new(h, RT_CALLBACK_WAIT, RT_TYPE_INT, ints, SIZE_MAX, noop_handler, NULL,
+                             &code));
+  CHECK_NULL(rt_callback_new(h, RT_CALLBACK_WAIT, RT_TYPE_INT, NULL, 2, noop_handler, NULL, &code));
+  CHECK_NULL(rt_callback_new(h, RT_CALLBACK_WAIT, RT_TYPE_INT, with_void, 2, noop_handler, NULL,
+                             &code));
+  CHECK_NULL(code);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_handle_release(h);
+}
+
+/* Zeroed memory rtctx never returned: refused, and named, in every
+ * function that takes a pointer. Valid memory, so it runs under every
+ * tool. */
+static void case_not_ours(void) {
+  static _Alignas(16) unsigned char zeros[512];
+  void *fake = zeros;
+  rt_stats_t s;
+  memset(&s, 0, sizeof s);
+  s.size = sizeof s;
+  print_ptr(fake);
+  CHECK_RC(rt_spawn(fake, never_fn, NULL), RT_EINVAL);
+  CHECK_RC(rt_stats_get(fake, &s), RT_EINVAL);
+  CHECK_NULL(rt_handle_clone(fake));
+  CHECK_NULL(rt_enter(fake));
+  rt_handle_release(fake);
+  CHECK_RC(rt_shutdown(fake), RT_EINVAL);
+  CHECK_RC(rt_task_join(fake, 0, NULL), RT_EINVAL);
+  CHECK_FALSE(rt_task_is_finished(fake));
+  rt_task_release(fake);
+  rt_callback_free(fake);
+}
+
+/* The last reference released, then used: caught while the freed memory
+ * was not reused (nothing here allocates in between). */
+static void case_released_handle(void) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_handle_release(h);
+  print_ptr(h);
+  CHECK_RC(rt_spawn(h, never_fn, NULL), RT_EINVAL);
+  rt_handle_release(h);
+}
+
+/* A runtime inherited by fork(): refused in the child with RT_ESHUTDOWN. */
+static void case_fork_inherited(void) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  rt_task_t *t = NULL;
+  CHECK_RC(rt_spawn_after(h, 60000 * MS, never_call, NULL, NULL, &t), RT_OK);
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  CHECK_GE(pid, 0);
+  if (pid == 0) {
+    int ok = rt_spawn(h, never_fn, NULL) == RT_ESHUTDOWN && rt_task_join(t, 0, NULL) == RT_ESHUTDOWN &&
+             rt_task_cancel(t) == RT_ESHUTDOWN && rt_shutdown(rt) == RT_ESHUTDOWN;
+    child_exit(ok ? 0 : 1);
+  }
+  int status;
+  CHECK_EQ(waitpid(pid, &status, 0), pid);
+  CHECK_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  CHECK_RC(rt_task_cancel(t), RT_OK);
+  rt_task_release(t);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_handle_release(h);
+}
+
+/* The codes a correct program meets, and the calls that are not refusals:
+ * no line. */
+static void case_normal_operation(void) {
+  rt_runtime_t *rt = make_rt(1, 1);
+  rt_handle_t *h = rt_handle(rt);
+  blocker_t b;
+  blocker_init(&b);
+  blocker_start(h, &b);
+  counter_t c;
+  counter_init(&c);
+  rt_task_t *t = NULL;
+  CHECK_RC(rt_spawn_full(h, counter_call, &c, counter_drop, &t), RT_OK);
+  CHECK_RC(rt_spawn(h, counter_fn, &c), RT_EAGAIN);
+  CHECK_RC(rt_task_join(t, 0, NULL), RT_ETIMEDOUT);
+  CHECK_RC(rt_task_cancel(t), RT_OK);
+  CHECK_RC(rt_task_cancel(t), RT_EBUSY);
+  CHECK_RC(rt_task_join(t, -1, NULL), RT_ECANCELED);
+  CHECK_TRUE(rt_task_is_finished(t));
+  rt_task_release(t);
+  CHECK_RC(rt_spawn(h, counter_fn, &c), RT_OK); /* queued behind the blocker */
+  CHECK_NULL(rt_handle_current());
+  pthread_t opener = gate_open_later(&b.gate, 50);
+  CHECK_RC(rt_shutdown_timeout(rt, 10 * MS), RT_ETIMEDOUT);
+  pthread_join(opener, NULL);
+  rt_handle_release(NULL);
+  rt_handle_release(h);
+}
+
+/* --- The lines each case prints with the log on ----------------------------- */
+
+#define NOT_LIVE_TAIL "released already (a double release, or a use after the last release) or not from rtctx"
+#define SHUT_DOWN                                                              \
+  "the runtime is shut down or shutting down (rt_shutdown* was called), and the caller is not one of its tasks"
+#define FORKED "the runtime was inherited by fork(): its workers stayed in the parent process"
+
+static char bad_config_lines[1024];
+
+static const char *expect_bad_config(void) {
+  snprintf(bad_config_lines, sizeof bad_config_lines,
+           "rtctx: rt_new: returns NULL: cfg->workers is 5000, more than 1024\n"
+           "rtctx: rt_new: returns NULL: cfg->size is %zu, more than this library's "
+           "sizeof(rt_config_t), %zu\n"
+           "rtctx: rt_new: returns NULL: cfg->size is 0, smaller than the size field itself: set "
+           "it to sizeof(rt_config_t)\n"
+           "rtctx: rt_new: returns NULL: cfg->queue_capacity is %zu, more than SIZE_MAX/2\n",
+           sizeof(rt_config_t) + 64, sizeof(rt_config_t), (size_t)SIZE_MAX);
+  return bad_config_lines;
+}
+
+static char stats_lines[1024];
+
+static const char *expect_stats(void) {
+  snprintf(stats_lines, sizeof stats_lines,
+           "rtctx: rt_stats_get: RT_EINVAL: out is NULL\n"
+           "rtctx: rt_stats_get: RT_EINVAL: out->size is 0, smaller than the size field itself: "
+           "set it to sizeof(rt_stats_t)\n"
+           "rtctx: rt_stats_get: RT_EINVAL: out->size is %zu, more than this library's "
+           "sizeof(rt_stats_t), %zu\n",
+           sizeof(rt_stats_t) + 8, sizeof(rt_stats_t));
+  return stats_lines;
+}
+
+static char callback_lines[2048];
+
+static const char *expect_callbacks(void) {
+  snprintf(callback_lines, sizeof callback_lines,
+           "rtctx: rt_callback_new: returns NULL: handler is NULL\n"
+           "rtctx: rt_callback_new: returns NULL: code_out is NULL\n"
+           "rtctx: rt_callback_new: returns NULL: mode is 7, neither RT_CALLBACK_POST nor "
+           "RT_CALLBACK_WAIT\n"
+           "rtctx: rt_callback_new: returns NULL: ret is 99, not an rt_type_t\n"
+           "rtctx: rt_callback_new: returns NULL: mode is RT_CALLBACK_POST, which returns nothing "
+           "to its caller, but ret is not RT_TYPE_VOID\n"
+           "rtctx: rt_callback_new: returns NULL: nargs is 33, more than RT_CALLBACK_MAX_ARGS (32)\n"
+           "rtctx: rt_callback_new: returns NULL: nargs is %zu, more than RT_CALLBACK_MAX_ARGS "
+           "(32)\n"
+           "rtctx: rt_callback_new: returns NULL: arg_types is NULL and nargs is 2\n"
+           "rtctx: rt_callback_new: returns NULL: arg_types[1] is RT_TYPE_VOID, a return type "
+           "only\n",
+           (size_t)SIZE_MAX);
+  return callback_lines;
+}
+
+struct log_case {
+  const char *name;
+  void (*run)(void);
+  const char *lines;            /* the whole stderr, "{ptr}" for the pointer printed */
+  const char *(*make_lines)(void); /* or built at run time */
+  bool (*can_run)(void);        /* NULL: always */
+};
+
+static bool can_misuse_pointers(void) { return release_library(); }
+static bool can_use_after_free(void) {
+  return release_library() && !UNDER_ASAN && !under_valgrind();
+}
+
+static const struct log_case cases[] = {
+    {"null_arguments", case_null_arguments,
+     "rtctx: rt_config_init: does nothing: cfg is NULL\n"
+     "rtctx: rt_handle: returns NULL: rt is NULL\n"
+     "rtctx: rt_shutdown: RT_EINVAL: rt is NULL\n"
+     "rtctx: rt_shutdown_timeout: RT_EINVAL: rt is NULL\n"
+     "rtctx: rt_handle_clone: returns NULL: h is NULL\n"
+     "rtctx: rt_enter: returns NULL: h is NULL\n"
+     "rtctx: rt_exit: RT_EINVAL: g is NULL\n"
+     "rtctx: rt_spawn: RT_EINVAL: h is NULL\n"
+     "rtctx: rt_spawn_full: RT_EINVAL: h is NULL\n"
+     "rtctx: rt_spawn_after: RT_EINVAL: h is NULL\n"
+     "rtctx: rt_block_on: RT_EINVAL: h is NULL\n"
+     "rtctx: rt_task_join: RT_EINVAL: t is NULL\n"
+     "rtctx: rt_task_cancel: RT_EINVAL: t is NULL\n"
+     "rtctx: rt_task_is_finished: returns false: t is NULL\n"
+     "rtctx: rt_stats_get: RT_EINVAL: h is NULL\n"
+     "rtctx: rt_callback_new: returns NULL: h is NULL\n",
+     NULL, NULL},
+    {"null_fn", case_null_fn,
+     "rtctx: rt_spawn: RT_EINVAL: fn is NULL\n"
+     "rtctx: rt_spawn_full: RT_EINVAL: fn is NULL\n"
+     "rtctx: rt_spawn_after: RT_EINVAL: fn is NULL\n"
+     "rtctx: rt_spawn_after: RT_EINVAL: fn is NULL\n"
+     "rtctx: rt_block_on: RT_EINVAL: fn is NULL\n",
+     NULL, NULL},
+    {"stats", case_stats, NULL, expect_stats, NULL},
+    {"after_shutdown", case_after_shutdown,
+     "rtctx: rt_spawn: RT_ESHUTDOWN: " SHUT_DOWN "\n"
+     "rtctx: rt_spawn_full: RT_ESHUTDOWN: " SHUT_DOWN "\n"
+     "rtctx: rt_spawn_after: RT_ESHUTDOWN: " SHUT_DOWN "\n"
+     "rtctx: rt_block_on: RT_ESHUTDOWN: " SHUT_DOWN "\n",
+     NULL, NULL},
+    {"second_shutdown", case_second_shutdown,
+     "rtctx: rt_shutdown: RT_EINVAL: a shutdown of this runtime already began: rt_shutdown* "
+     "takes a runtime once\n",
+     NULL, NULL},
+    {"shutdown_on_worker", case_shutdown_on_worker,
+     "rtctx: rt_shutdown: RT_EDEADLK: called on a worker of this runtime, which would wait for "
+     "itself: shut down from another thread\n"
+     "rtctx: rt_shutdown_timeout: RT_EDEADLK: called on a worker of this runtime, which would "
+     "wait for itself: shut down from another thread\n",
+     NULL, NULL},
+    {"bad_config", case_bad_config, NULL, expect_bad_config, NULL},
+    {"guards", case_guards,
+     "rtctx: rt_exit: RT_EINVAL: g is not the innermost guard of this thread: exit the inner "
+     "guards first, each on the thread that entered it\n",
+     NULL, NULL},
+    {"callbacks", case_callbacks, NULL, expect_callbacks, NULL},
+    {"not_ours", case_not_ours,
+     "rtctx: rt_spawn: RT_EINVAL: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_stats_get: RT_EINVAL: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_handle_clone: returns NULL: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_enter: returns NULL: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_handle_release: does nothing: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_shutdown: RT_EINVAL: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_task_join: RT_EINVAL: {ptr} is not a live rt_task_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_task_is_finished: returns false: {ptr} is not a live rt_task_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_task_release: does nothing: {ptr} is not a live rt_task_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_callback_free: does nothing: {ptr} is not a live rt_callback_t: " NOT_LIVE_TAIL "\n",
+     NULL, can_misuse_pointers},
+    {"released_handle", case_released_handle,
+     "rtctx: rt_spawn: RT_EINVAL: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_handle_release: does nothing: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n",
+     NULL, can_use_after_free},
+    {"fork_inherited", case_fork_inherited,
+     "rtctx: rt_spawn: RT_ESHUTDOWN: " FORKED "; create a new runtime in the child\n"
+     "rtctx: rt_task_join: RT_ESHUTDOWN: the task's runtime was inherited by fork(): its workers "
+     "stayed in the parent process, so the task never runs here\n"
+     "rtctx: rt_task_cancel: RT_ESHUTDOWN: the task's runtime was inherited by fork(): its "
+     "workers stayed in the parent process, so the task never runs here\n"
+     "rtctx: rt_shutdown: RT_ESHUTDOWN: " FORKED "; nothing was shut down or freed\n",
+     NULL, NULL},
+    {"normal_operation", case_normal_operation, "", NULL, NULL},
+};
+
+enum { NCASES = sizeof cases / sizeof cases[0] };
+
+static bool case_can_run(const struct log_case *c) { return c->can_run == NULL || c->can_run(); }
+
+static const struct log_case *find_case(const char *name) {
+  for (size_t i = 0; i < NCASES; i++)
+    if (strcmp(cases[i].name, name) == 0)
+      return &cases[i];
+  FAIL("no case %s", name);
+}
+
+/* The helper the parent execs: runs the case RTCTX_DEBUG_LOG_CASE names,
+ * or, on its own, every case. */
+TEST(debug_log_child) {
+  const char *name = getenv("RTCTX_DEBUG_LOG_CASE");
+  for (size_t i = 0; i < NCASES; i++) {
+    if ((name == NULL || strcmp(name, cases[i].name) == 0) && case_can_run(&cases[i]))
+      cases[i].run();
+  }
+}
+
+/* --- The parent ------------------------------------------------------------- */
+
+struct child_output {
+  char err[8192]; /* stderr */
+  char out[256];  /* stdout: the pointers a case printed */
+};
+
+/* Reads all of fd (until EOF) into buf, NUL-terminated. */
+static void read_all(int fd, char *buf, size_t cap) {
+  size_t n = 0;
+  ssize_t r;
+  while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) != 0) {
+    if (r < 0)
+      FAIL("read: %s", strerror(errno));
+    n += (size_t)r;
+  }
+  buf[n] = '\0';
+}
+
+/* Runs case `name` in a new program with RTCTX_LOG=`log` (unset if NULL);
+ * fails the test unless it exits 0. */
+static void run_case(const char *name, const char *log, struct child_output *o) {
+  char self[4096];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  CHECK_GT(len, 0);
+  self[len] = '\0';
+
+  /* The environment without RTCTX_LOG and RTCTX_DEBUG_LOG_CASE, then ours. */
+  size_t n = 0;
+  while (environ[n] != NULL)
+    n++;
+  char **envp = calloc(n + 3, sizeof *envp);
+  CHECK_NOT_NULL(envp);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (strncmp(environ[i], "RTCTX_LOG=", 10) != 0 && strncmp(environ[i], "RTCTX_DEBUG_LOG_CASE=", 21) != 0)
+      envp[k++] = environ[i];
+  }
+  char log_var[64], case_var[64];
+  if (log != NULL) {
+    snprintf(log_var, sizeof log_var, "RTCTX_LOG=%s", log);
+    envp[k++] = log_var;
+  }
+  snprintf(case_var, sizeof case_var, "RTCTX_DEBUG_LOG_CASE=%s", name);
+  envp[k++] = case_var;
+  envp[k] = NULL;
+
+  int err_pipe[2];
+  CHECK_EQ(pipe(err_pipe), 0);
+  FILE *out = tmpfile();
+  CHECK_NOT_NULL(out);
+  posix_spawn_file_actions_t fa;
+  CHECK_EQ(posix_spawn_file_actions_init(&fa), 0);
+  CHECK_EQ(posix_spawn_file_actions_adddup2(&fa, err_pipe[1], STDERR_FILENO), 0);
+  CHECK_EQ(posix_spawn_file_actions_adddup2(&fa, fileno(out), STDOUT_FILENO), 0);
+  CHECK_EQ(posix_spawn_file_actions_addclose(&fa, err_pipe[0]), 0);
+  char *argv[] = {self, "--run", "debug_log_child", NULL};
+  pid_t pid;
+  fflush(stdout);
+  int rc = posix_spawn(&pid, self, &fa, NULL, argv, envp);
+  CHECK_EQ(rc, 0);
+  posix_spawn_file_actions_destroy(&fa);
+  free(envp);
+  close(err_pipe[1]);
+  read_all(err_pipe[0], o->err, sizeof o->err);
+  close(err_pipe[0]);
+  int status;
+  CHECK_EQ(waitpid(pid, &status, 0), pid);
+  rewind(out);
+  size_t got = fread(o->out, 1, sizeof o->out - 1, out);
+  o->out[got] = '\0';
+  fclose(out);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    FAIL("case %s (RTCTX_LOG=%s) failed, status %d; its stderr:\n%s", name, log ? log : "unset",
+         status, o->err);
+}
+
+/* The case's expected stderr, with "{ptr}" replaced by the first line the
+ * case printed on stdout. */
+static void expected(const struct log_case *c, const struct child_output *o, char *buf, size_t cap) {
+  const char *lines = c->make_lines != NULL ? c->make_lines() : c->lines;
+  char ptr[64] = "";
+  snprintf(ptr, sizeof ptr, "%.*s", (int)strcspn(o->out, "\n"), o->out);
+  size_t n = 0;
+  for (const char *p = lines; *p != '\0';) {
+    if (strncmp(p, "{ptr}", 5) == 0) {
+      CHECK_TRUE(ptr[0] != '\0');
+      n += (size_t)snprintf(buf + n, cap - n, "%s", ptr);
+      p += 5;
+    } else {
+      buf[n++] = *p++;
+    }
+    CHECK_LT(n, cap - 1);
+  }
+  buf[n] = '\0';
+}
+
+/* Compares whole outputs; on a difference, names the first line that
+ * differs. */
+static void check_lines(const char *name, const char *log, const char *got, const char *want) {
+  if (strcmp(got, want) == 0)
+    return;
+  size_t line = 1, i = 0;
+  while (got[i] != '\0' && got[i] == want[i]) {
+    if (got[i] == '\n')
+      line++;
+    i++;
+  }
+  FAIL("case %s, RTCTX_LOG=%s: stderr differs at line %zu\n--- want:\n%s--- got:\n%s---", name,
+       log ? log : "unset", line, want, got);
+}
+
+/* Every case with the log on: exactly its lines, in order. */
+TEST(debug_log_lines) {
+  static char want[8192];
+  struct child_output o;
+  for (size_t i = 0; i < NCASES; i++) {
+    if (!case_can_run(&cases[i])) {
+      printf("skipped %s: a debug library stops, or the tool reports, the misuse\n", cases[i].name);
+      continue;
+    }
+    run_case(cases[i].name, "debug", &o);
+    expected(&cases[i], &o, want, sizeof want);
+    check_lines(cases[i].name, "debug", o.err, want);
+  }
+}
+
+/* "debug" in any case, and "1", turn it on. */
+TEST(debug_log_enabled_values) {
+  const char *values[] = {"1", "DEBUG", "Debug"};
+  struct child_output o;
+  for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+    run_case("null_fn", values[i], &o);
+    check_lines("null_fn", values[i], o.err, find_case("null_fn")->lines);
+  }
+}
+
+/* Unset, "0" and anything else: every case prints nothing. */
+TEST(debug_log_off) {
+  struct child_output o;
+  for (size_t i = 0; i < NCASES; i++) {
+    if (!case_can_run(&cases[i]))
+      continue;
+    run_case(cases[i].name, NULL, &o);
+    check_lines(cases[i].name, NULL, o.err, "");
+    run_case(cases[i].name, "0", &o);
+    check_lines(cases[i].name, "0", o.err, "");
+  }
+  const char *values[] = {"", "yes", "debug2", "true"};
+  for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+    run_case("null_fn", values[i], &o);
+    check_lines("null_fn", values[i], o.err, "");
+  }
+}
