@@ -46,7 +46,10 @@ enum DebugLog {
   /// `outcome`, because of `reason`.
   @inline(__always)
   static func report(_ function: StaticString, _ outcome: Outcome, _ reason: @autoclosure () -> String) {
-    if enabled { printLine(function, outcome, reason) }
+    // The reason is built here, and only when the log is on; printLine
+    // takes the finished string, so the optimizer does not clone it for
+    // every call site's closure.
+    if enabled { printLine(function, outcome, reason()) }
   }
 
   /// For functions that return NULL on failure: reports why, and returns
@@ -63,7 +66,7 @@ enum DebugLog {
   }
 
   @inline(never)
-  private static func printLine(_ function: StaticString, _ outcome: Outcome, _ reason: () -> String) {
+  private static func printLine(_ function: StaticString, _ outcome: Outcome, _ reason: String) {
     let result: String
     switch outcome {
     case .code(let error):
@@ -73,7 +76,7 @@ enum DebugLog {
     case .false: result = "returns false"
     case .nothing: result = "does nothing"
     }
-    emit(line: "rtctx: \(function): \(result): \(reason())\n")
+    emit(line: "rtctx: \(function): \(result): \(reason)\n")
   }
 
   private static func emit(line: String) {
