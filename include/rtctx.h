@@ -48,10 +48,10 @@
  *    (which then frees nothing). No task or drop callback runs in the
  *    child; the parent is unaffected. Create a new runtime in the child:
  *    that works at once, without exec, whatever the parent's other threads
- *    were doing in the library when it forked (the library holds no lock
- *    of its own across fork() and initialises its globals when it is
- *    loaded, so a child never waits for something a parent thread left
- *    half done).
+ *    were doing in the library when it forked (its one lock taken across
+ *    fork() is given back in the child by its fork handler, and it
+ *    initialises its globals when it is loaded, so a child never waits for
+ *    something a parent thread left half done).
  *
  * Copyright the rtctx authors. Licensed under the Apache License 2.0.
  */

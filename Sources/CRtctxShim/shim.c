@@ -33,9 +33,9 @@ __thread void *rtctx_tls_context_slot RTCTX_SHIM_TLS;
 
 void rtctx_set_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }
 
-/* See rtctx_core_load in rtctx_shim.h. A constructor runs while the loader
- * holds its lock, before main or before dlopen returns: no other thread of
- * the program can be inside the library, nor fork in the middle of it. */
+/* See rtctx_core_load in rtctx_shim.h. A constructor runs before main, or
+ * before dlopen returns: no thread of the program can be inside the
+ * library yet, so none can leave one of its globals half-initialised. */
 __attribute__((constructor)) static void rtctx_shim_load(void) { rtctx_core_load(); }
 
 const char *rtctx_shim_version_string(void) { return RTCTX_VERSION_STRING; }
