@@ -57,6 +57,31 @@ struct SeamTests {
     #expect(rt.stats.completed == UInt64(1000 + 1 + workers - 1))
   }
 
+  @Test("the inject ring across the wrap of its 32-bit sequence numbers: every job comes out once")
+  func ringSequenceWrap() {
+    // 16 slots, starting just below 2^32: the pushes and pops below cross
+    // the wrap on every slot, with the ring full (spilling), empty and
+    // between, popped one at a time and in batches as workers do.
+    let ring = InjectQueue(capacity: 16, firstPosition: (1 << 32) - 40)
+    var pushed: UInt = 0
+    var payloads = Set<UInt>()
+    for round in 0..<30 {
+      for _ in 0..<(round % 3 == 0 ? 20 : 7) {
+        pushed += 1
+        ring.push(Job(code: 7, payload: pushed))
+      }
+      if round % 2 == 0 {
+        while let job = ring.pop() { #expect(payloads.insert(job.payload).inserted) }
+      } else {
+        while ring.popBatch(max: 8, into: { job in #expect(payloads.insert(job.payload).inserted) }) > 0 {}
+        while let job = ring.pop() { #expect(payloads.insert(job.payload).inserted) }
+      }
+    }
+    #expect(payloads.count == Int(pushed))
+    #expect(payloads == Set(1...pushed))
+    #expect(ring.overflowed > 0)
+  }
+
   @Test("a thread the system refuses: start returns nil, the workers started are stopped and joined")
   func refusedThread() {
     let starts = Counter(), stops = Counter(), attempts = Counter()

@@ -13,17 +13,22 @@ import Synchronization
 /// chunked list, so the queue is unbounded without ever copying: no task
 /// order is promised, so the two parts need not stay in order.
 final class InjectQueue: @unchecked Sendable {
-  /// A slot stores its sequence number minus its own index, so that the
-  /// all-zero memory `calloc` hands out already reads as the initial
-  /// sequence: the ring's pages are then touched only as the ring fills,
-  /// and an idle runtime does not pay for its capacity.
+  /// A slot's job: relaxed atomics (plain moves on x86), ordered by the
+  /// slot's sequence.
   private struct Slot: ~Copyable {
-    let storedSequence: Atomic<UInt>
-    // Relaxed atomics (plain moves on x86), ordered by the sequence.
     let code: Atomic<UInt>
     let payload: Atomic<UInt>
   }
 
+  /// Each slot's sequence number, in an array of its own, 32 bits wide:
+  /// a slot then costs 16 + 4 bytes, not 24 (what a burst leaves resident
+  /// of the ring). Stored as the low 32 bits of the sequence minus the
+  /// slot's index, so that the all-zero memory `calloc` hands out already
+  /// reads as the initial sequence: the ring's pages are touched only as
+  /// the ring fills, and an idle runtime does not pay for its capacity.
+  /// The full sequence is rebuilt next to the position it is compared
+  /// with (`sequence(at:)`), which it never differs from by 2^31 or more.
+  private let sequences: UnsafeMutablePointer<Atomic<UInt32>>
   private let slots: UnsafeMutablePointer<Slot>
   private let mask: UInt
   private let head = PaddedAtomic<UInt>(0)
@@ -37,27 +42,48 @@ final class InjectQueue: @unchecked Sendable {
   package var overflowed: Int { overflowPushes.load(ordering: .relaxed) }
   private let overflowPushes = Atomic<Int>(0)
 
-  init(capacity: Int) {
+  /// `firstPosition` is for tests only: a ring that starts just below a
+  /// multiple of 2^32 crosses its 32-bit sequences' wrap within a few laps.
+  init(capacity: Int, firstPosition: UInt = 0) {
     precondition(capacity > 1 && capacity & (capacity - 1) == 0, "rtctx: the inject ring's capacity must be a power of two")
     mask = UInt(capacity - 1)
-    guard let memory = calloc(capacity, MemoryLayout<Slot>.stride) else {
+    guard let jobs = calloc(capacity, MemoryLayout<Slot>.stride),
+      let stored = calloc(capacity, MemoryLayout<Atomic<UInt32>>.stride)
+    else {
       fatalError("rtctx: out of memory for the run queue")
     }
-    slots = memory.assumingMemoryBound(to: Slot.self)
+    slots = jobs.assumingMemoryBound(to: Slot.self)
+    sequences = stored.assumingMemoryBound(to: Atomic<UInt32>.self)
+    if firstPosition != 0 {
+      head.word.pointee.store(firstPosition, ordering: .relaxed)
+      tail.word.pointee.store(firstPosition, ordering: .relaxed)
+      // Each slot is free for the first position at or after
+      // `firstPosition` that maps to it.
+      for index in 0...mask {
+        var first = (firstPosition & ~mask) | index
+        if first < firstPosition { first &+= mask &+ 1 }
+        setSequence(first, at: first)
+      }
+    }
   }
 
   deinit {
     free(slots)
+    free(sequences)
   }
 
+  /// The sequence of `pos`'s slot, as a full position near `pos`.
   @inline(__always)
   private func sequence(at pos: UInt) -> UInt {
-    (slots + Int(pos & mask)).pointee.storedSequence.load(ordering: .acquiring) &+ (pos & mask)
+    let index = pos & mask
+    let low = sequences[Int(index)].load(ordering: .acquiring) &+ UInt32(truncatingIfNeeded: index)
+    return pos &+ UInt(bitPattern: Int(Int32(bitPattern: low &- UInt32(truncatingIfNeeded: pos))))
   }
 
   @inline(__always)
   private func setSequence(_ sequence: UInt, at pos: UInt) {
-    (slots + Int(pos & mask)).pointee.storedSequence.store(sequence &- (pos & mask), ordering: .releasing)
+    let index = pos & mask
+    sequences[Int(index)].store(UInt32(truncatingIfNeeded: sequence &- index), ordering: .releasing)
   }
 
   /// Pushes a job; never fails.
