@@ -263,7 +263,7 @@ public final class RuntimeCore: @unchecked Sendable {
   /// claimed elsewhere. The caller counts it.
   func dropQueued(_ job: Job) -> Bool {
     switch job.take() {
-    case .fn, .closure:
+    case .fn:
       return true
     case .posted(let work):
       work.drop()
@@ -352,7 +352,7 @@ public final class RuntimeCore: @unchecked Sendable {
   /// A Swift closure, fire and forget (`Handle.spawn`): bounded like
   /// `rt_spawn`, and as cheap as a job with a body can be.
   public func spawn(_ body: @escaping @Sendable () -> Void) -> RuntimeError? {
-    submit(.closure(ClosureBox(body)), bounded: true)
+    submit(.posted(PostedClosure(body)), bounded: true)
   }
 
   /// `rt_spawn_full` (`delay` nil) and `rt_spawn_after`; returns the join

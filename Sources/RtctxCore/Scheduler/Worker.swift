@@ -145,10 +145,6 @@ extension RuntimeCore {
         ledger.claimed(by: counters)
         fn(arg)
         ledger.ran(by: counters)
-      case .closure(let box):
-        ledger.claimed(by: counters)
-        box.body()
-        ledger.ran(by: counters)
       case .posted(let work):
         ledger.claimed(by: counters)
         work.run()

@@ -8,16 +8,17 @@ public typealias CDropFn = @convention(c) (UnsafeMutableRawPointer?) -> Void
 ///
 /// A plain `rt_spawn` is its function and argument, stored as they are, so
 /// it allocates nothing and a queued task costs 16 bytes. Everything else
-/// (a result, a drop callback, a join handle, a Swift closure) is a
-/// `TaskCell`, marked by a `code` no function can have (page zero is never
-/// mapped), with the queue owning one retain of the cell.
+/// is an object marked by a `code` no function can have (page zero is never
+/// mapped), with the queue owning one retain of it: a `TaskCell` for a
+/// task with a result, a drop callback or a join handle, a `PostedWork`
+/// for one with none of these (a Swift closure, an executor job, a POST
+/// trampoline call).
 ///
 /// Jobs are trivially copyable on purpose: rings move them with plain
 /// loads and stores, with no reference counting on the hot path.
 struct Job: @unchecked Sendable {
   fileprivate static let cellCode: UInt = 1
-  fileprivate static let closureCode: UInt = 2
-  fileprivate static let postedCode: UInt = 3
+  fileprivate static let postedCode: UInt = 2
 
   let code: UInt
   let payload: UInt
@@ -36,12 +37,6 @@ struct Job: @unchecked Sendable {
     Job(code: cellCode, payload: UInt(bitPattern: Unmanaged.passRetained(cell).toOpaque()))
   }
 
-  /// A Swift closure with no result, drop or join handle (`Handle.spawn`):
-  /// one retained box, where a cell would cost a state word and a futex.
-  static func closure(_ box: ClosureBox) -> Job {
-    Job(code: closureCode, payload: UInt(bitPattern: Unmanaged.passRetained(box).toOpaque()))
-  }
-
   /// Work with no result and no join handle: the object is the job, with
   /// no cell or futex word beside it.
   static func posted(_ work: PostedWork) -> Job {
@@ -57,7 +52,6 @@ struct Job: @unchecked Sendable {
   enum Kind {
     case fn(CTaskFn, UnsafeMutableRawPointer?)
     case task(TaskCell)
-    case closure(ClosureBox)
     case posted(PostedWork)
   }
 
@@ -69,10 +63,6 @@ struct Job: @unchecked Sendable {
       let pointer = UnsafeRawPointer(bitPattern: payload)!
       return .task(Unmanaged<TaskCell>.fromOpaque(pointer).takeRetainedValue())
     }
-    if code == Self.closureCode {
-      let pointer = UnsafeRawPointer(bitPattern: payload)!
-      return .closure(Unmanaged<ClosureBox>.fromOpaque(pointer).takeRetainedValue())
-    }
     if code == Self.postedCode {
       let pointer = UnsafeRawPointer(bitPattern: payload)!
       return .posted(Unmanaged<PostedWork>.fromOpaque(pointer).takeRetainedValue())
@@ -81,14 +71,9 @@ struct Job: @unchecked Sendable {
   }
 }
 
-/// A Swift closure queued as a job of its own.
-final class ClosureBox: Sendable {
-  let body: @Sendable () -> Void
-  init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-}
-
-/// Work queued to run once, with no result and no join handle: executor
-/// jobs, POST trampoline calls, `Handle.blockOn`'s starter. The object is
+/// Work queued to run once, with no result and no join handle: Swift
+/// closures (`Handle.spawn`), executor jobs, POST trampoline calls,
+/// `Handle.blockOn`'s starter. The object is
 /// the queued job itself (the queue holds one retain), so posting one
 /// allocates nothing beyond it: no join cell, no futex word, no claim CAS,
 /// since nobody but the queue can take it.
@@ -100,6 +85,13 @@ open class PostedWork: @unchecked Sendable {
   public init() {}
   open func run() {}
   open func drop() {}
+}
+
+/// A Swift closure as posted work (`Handle.spawn`): nothing to drop.
+final class PostedClosure: PostedWork, @unchecked Sendable {
+  let body: @Sendable () -> Void
+  init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+  override func run() { body() }
 }
 
 /// A `TaskBody` as posted work (its result is discarded).
