@@ -280,3 +280,28 @@ uint64_t test_seed(void) {
   fflush(stdout);
   return seed;
 }
+
+bool under_valgrind(void) {
+  const char *vg = getenv("RTCTX_UNDER_VALGRIND");
+  return vg != NULL && *vg != '\0';
+}
+
+void child_exit(int code) {
+  if (under_valgrind()) {
+    char cmd[32];
+    snprintf(cmd, sizeof cmd, "exit %d", code);
+    fflush(stdout);
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+  }
+  _exit(code);
+}
+
+void never_fn(void *arg) {
+  (void)arg;
+  FAIL("the fn of a refused call ran");
+}
+
+void *never_call(void *arg) {
+  (void)arg;
+  FAIL("the fn of a refused call ran");
+}

@@ -225,4 +225,50 @@ uint64_t rng_next(uint64_t *state);
 /** The seed for this process: $RTCTX_SEED, or a fresh one (printed). */
 uint64_t test_seed(void);
 
+/* rt_fn and rt_call_fn for calls that must be refused: each fails the test
+ * if it ever runs. */
+void never_fn(void *arg);
+void *never_call(void *arg);
+
+/* ------------------------------------------------------------------------ */
+/* The build the tests run under, and forked children                        */
+/* ------------------------------------------------------------------------ */
+
+/* UNDER_TSAN, UNDER_ASAN: 1 when the tests are built with that sanitizer
+ * (gcc defines __SANITIZE_*__, clang has __has_feature). */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#ifndef UNDER_TSAN
+#define UNDER_TSAN 0
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+/* Whether `make valgrind` runs the tests ($RTCTX_UNDER_VALGRIND). */
+bool under_valgrind(void);
+
+/* Ends a forked child with `code`. Under valgrind not by _exit: the child
+ * has a copy of the parent's heap but not its worker threads, so what only
+ * their stacks point at would be reported as leaked at the child's exit.
+ * Exec'ing a shell ends the child's image without a leak check, and keeps
+ * the status. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noreturn))
+#endif
+void child_exit(int code);
+
 #endif /* RTCTX_TEST_HARNESS_H */

@@ -20,49 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
 extern char **environ;
 
 /* A debug build of the library stops on a pointer that is not a live
  * object instead of refusing it (test-lifetime.c checks that). */
 static bool release_library(void) {
   return dlsym(RTLD_DEFAULT, "rtctx_debug_live_objects") == NULL;
-}
-
-static bool under_valgrind(void) {
-  const char *vg = getenv("RTCTX_UNDER_VALGRIND");
-  return vg != NULL && *vg != '\0';
-}
-
-/* Ends a forked child; under valgrind by exec, as test-lifetime.c explains
- * (the child's heap copy would be reported as leaked). */
-static void child_exit(int code) {
-  if (under_valgrind()) {
-    char cmd[32];
-    snprintf(cmd, sizeof cmd, "exit %d", code);
-    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-  }
-  _exit(code);
-}
-
-static void never_fn(void *arg) {
-  (void)arg;
-  FAIL("fn of a refused call ran");
-}
-
-static void *never_call(void *arg) {
-  (void)arg;
-  FAIL("fn of a refused call ran");
 }
 
 static void noop_handler(void *result, void **args, void *user) {

@@ -34,25 +34,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
-
 /* ------------------------------------------------------------------------ */
 /* Children, deadlines, counts                                               */
 /* ------------------------------------------------------------------------ */
-
-static bool under_valgrind(void) {
-  const char *vg = getenv("RTCTX_UNDER_VALGRIND");
-  return vg != NULL && *vg != '\0';
-}
 
 /* The count for this build: valgrind and ThreadSanitizer run everything
  * many times slower, so they get fewer children and tasks. */
@@ -60,19 +44,6 @@ static unsigned scaled(unsigned normal, unsigned tsan, unsigned valgrind) {
   if (under_valgrind())
     return valgrind;
   return UNDER_TSAN ? tsan : normal;
-}
-
-/* Ends a forked child with `code`; as child_exit in test-fork.c: under
- * valgrind by exec'ing a shell, so that the copy of the parent's heap that
- * only the parent's threads point at is not reported as leaked. */
-static void child_exit(int code) {
-  if (under_valgrind()) {
-    char cmd[32];
-    snprintf(cmd, sizeof cmd, "exit %d", code);
-    fflush(stdout);
-    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-  }
-  _exit(code);
 }
 
 /* When children still running are declared hung: two thirds of the

@@ -12,33 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
-
-/* Ends a forked child with `code`. Under valgrind (make valgrind) not by
- * _exit: the child has a copy of the parent's heap but not its worker
- * threads, so what only their stacks point at would be reported as leaked
- * at the child's exit. Exec'ing a shell ends the child's image without a
- * leak check, and keeps the status. */
-static void child_exit(int code) {
-  const char *vg = getenv("RTCTX_UNDER_VALGRIND");
-  if (vg != NULL && *vg != '\0') {
-    char cmd[32];
-    snprintf(cmd, sizeof cmd, "exit %d", code);
-    fflush(stdout);
-    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-  }
-  _exit(code);
-}
-
 static atomic_int post_runs;
 
 static void post_handler(void *result, void **args, void *user) {

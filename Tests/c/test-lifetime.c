@@ -19,41 +19,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
-/* Ends a forked child with `code`. Under valgrind (make valgrind) not by
- * _exit: the child has a copy of the parent's heap but not its worker
- * threads, so what only their stacks point at would be reported as leaked
- * at the child's exit. Exec'ing a shell ends the child's image without a
- * leak check, and keeps the status. */
-static void child_exit(int code) {
-  const char *vg = getenv("RTCTX_UNDER_VALGRIND");
-  if (vg != NULL && *vg != '\0') {
-    char cmd[32];
-    snprintf(cmd, sizeof cmd, "exit %d", code);
-    fflush(stdout);
-    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-  }
-  _exit(code);
-}
-
 static bool debug_library(void) {
   return dlsym(RTLD_DEFAULT, "rtctx_debug_live_objects") != NULL;
 }
 
 /* True where reading freed memory is itself reported. */
 static bool use_after_free_is_reported(void) {
-  const char *vg = getenv("RTCTX_UNDER_VALGRIND");
-  return UNDER_ASAN || (vg != NULL && *vg != '\0');
+  return UNDER_ASAN || under_valgrind();
 }
 
 /* Runs misuse(arg) in a child. A release library must return `want` (the

@@ -2,16 +2,6 @@
  * crash, never a callback, never a taken argument. */
 #include "harness.h"
 
-static void never_fn(void *arg) {
-  (void)arg;
-  FAIL("fn of a refused spawn ran");
-}
-
-static void *never_call(void *arg) {
-  (void)arg;
-  FAIL("fn of a refused spawn ran");
-}
-
 static void never_drop(void *arg) {
   (void)arg;
   FAIL("drop of a refused spawn ran");
