@@ -76,13 +76,21 @@ $(BUILD)/rtctx-tests: $(C_TESTS) $(wildcard Tests/c/*.h) Tests/c/tests.list incl
 check-c: $(BUILD)/rtctx-tests
 	./$(BUILD)/rtctx-tests
 
-# The header alone, as C99, C11 and C++17, pedantic, warnings as errors.
+# The header alone, pedantic, warnings as errors: as C89 (like curl.h and
+# sqlite3.h), C99, C11 and C++17; and the versioned structs laid out the
+# same in C89 as in C11 (RT_BOOL is bool there, _Bool or unsigned char here).
 check-header:
 	@mkdir -p $(BUILD)
 	printf '#include "rtctx.h"\nint main(void) { return rt_version() == 0; }\n' > $(BUILD)/header.c
+	$(CC) -std=c89 -pedantic $(WARN) -Iinclude -fsyntax-only $(BUILD)/header.c
 	$(CC) -std=c99 -pedantic $(WARN) -Iinclude -fsyntax-only $(BUILD)/header.c
 	$(CC) -std=c11 -pedantic $(WARN) -Iinclude -fsyntax-only $(BUILD)/header.c
 	$(CXX) -std=c++17 -pedantic $(WARN) -Iinclude -fsyntax-only -x c++ $(BUILD)/header.c
+	$(TOOL_CC) -std=c89 -pedantic $(WARN) -Iinclude -fsyntax-only $(BUILD)/header.c
+	$(CC) -std=c89 -pedantic $(WARN) -Iinclude Tests/header/layout.c -o $(BUILD)/header-layout-c89
+	$(CC) -std=c11 -pedantic $(WARN) -Iinclude Tests/header/layout.c -o $(BUILD)/header-layout-c11
+	./$(BUILD)/header-layout-c89 > $(BUILD)/header-layout-c89.txt
+	./$(BUILD)/header-layout-c11 | diff -u $(BUILD)/header-layout-c89.txt -
 
 # What a C program gets: exactly the header's functions exported, no Swift
 # symbol in the dynamic table (defined or undefined), only libc and libffi

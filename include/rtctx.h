@@ -58,9 +58,25 @@
 #ifndef RTCTX_H
 #define RTCTX_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* A truth value with the ABI of C99's bool (one byte, 0 or 1), so that the
+ * header also compiles as C89/C90 with -pedantic: there, GCC and Clang
+ * still have _Bool (taken as an extension, without a warning), and any
+ * other compiler gets unsigned char, which has the same size and the same
+ * calling convention. C99, C11 and C++ programs see plain bool, and get
+ * <stdbool.h> as before. */
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L)
+#include <stdbool.h>
+/** A truth value: `bool` in C99 and later and in C++; see the header. */
+#define RT_BOOL bool
+#elif defined(__GNUC__)
+__extension__ typedef _Bool rt_c89_bool_;
+#define RT_BOOL rt_c89_bool_
+#else
+#define RT_BOOL unsigned char
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Version                                                                   */
@@ -557,7 +573,7 @@ RT_EXPORT int rt_task_cancel(rt_task_t *t);
  *         is pending or running, and for NULL.
  * @threads Any thread.
  */
-RT_EXPORT bool rt_task_is_finished(rt_task_t *t);
+RT_EXPORT RT_BOOL rt_task_is_finished(rt_task_t *t);
 
 /**
  * Drops the join handle. The task itself still runs (or is dropped) as if
@@ -588,7 +604,7 @@ typedef struct rt_stats {
   uint64_t queued;    /**< accepted, not yet started, timers excluded (approximate while running) */
   uint64_t timers;    /**< timers not yet due */
   uint64_t rejected;  /**< spawns, block_on and trampoline calls refused (RT_ESHUTDOWN, RT_EAGAIN) */
-  bool shutdown;      /**< shutdown started */
+  RT_BOOL shutdown;   /**< shutdown started */
 } rt_stats_t;
 
 /**
