@@ -233,7 +233,8 @@ typedef struct rt_config {
   size_t queue_capacity;              /**< 0 = unbounded; else rt_spawn and rt_spawn_full
                                            return RT_EAGAIN while this many tasks are queued */
   const char *thread_name;            /**< worker name prefix, copied; NULL = "rt-worker".
-                                           Workers are named "<prefix>-<index>", cut to 15 bytes */
+                                           Workers are named "<prefix>-<index>" in 15 bytes
+                                           (Linux's limit): a long prefix is cut, never the index */
   void (*on_thread_start)(void *user);/**< runs on each worker before its first task */
   void (*on_thread_stop)(void *user); /**< runs on each worker after its last task */
   void *user;                         /**< passed to both hooks */

@@ -8,7 +8,7 @@ public struct RuntimeConfig: Sendable {
   /// 0 = unbounded; else spawns are refused with `.queueFull` at this many
   /// queued tasks. Timers, block-on calls and trampolines ignore it.
   public var queueCapacity: Int = 0
-  /// Workers are named "<threadName>-<index>".
+  /// Workers are named "<threadName>-<index>" (see `workerName`).
   public var threadName: String = "rt-worker"
   /// Runs on each worker before its first task.
   public var onThreadStart: (@Sendable () -> Void)?
@@ -18,6 +18,19 @@ public struct RuntimeConfig: Sendable {
   public init() {}
 
   var resolvedWorkers: Int { workers == 0 ? onlineCPUs() : workers }
+
+  /// Linux keeps 15 bytes of a thread's name (and a NUL).
+  static let threadNameBytes = 15
+
+  /// Worker `index`'s name, "<threadName>-<index>" in at most 15 bytes: the
+  /// prefix is cut (on a UTF-8 boundary) rather than the index, so that
+  /// workers with a long prefix still tell apart in `top -H` and gdb
+  /// ("a-very-long-thread" gives "a-very-long-t-3" and "a-very-long--12").
+  func workerName(_ index: Int) -> String {
+    let suffix = Array("-\(index)".utf8)
+    let prefix = utf8Prefix(Array(threadName.utf8), maxBytes: Self.threadNameBytes - suffix.count)
+    return String(decoding: prefix + suffix, as: UTF8.self)
+  }
 
   // Seams for the tests, which need the rare paths without the volume that
   // reaches them in production. Not settable from C.

@@ -111,7 +111,7 @@ public final class RuntimeCore: @unchecked Sendable {
     var threads: [OSThread] = []
     for worker in runtime.workers {
       worker.runtimeAddress = Unmanaged.passUnretained(runtime).toOpaque()
-      guard let thread = config.startThread(config.threadName + "-" + String(worker.index), {
+      guard let thread = config.startThread(config.workerName(worker.index), {
         runtime.workerMain(worker)
       }) else { break }
       threads.append(thread)

@@ -189,11 +189,18 @@ package struct OSThread: @unchecked Sendable {
   }
 }
 
+/// The longest prefix of the UTF-8 `bytes` of at most `maxBytes` bytes that
+/// does not end inside a character.
+func utf8Prefix(_ bytes: [UInt8], maxBytes: Int) -> [UInt8] {
+  var end = min(bytes.count, max(0, maxBytes))
+  // A continuation byte just past the cut: the cut is inside a character,
+  // so it moves back to that character's first byte.
+  while end > 0, end < bytes.count, bytes[end] & 0xC0 == 0x80 { end -= 1 }
+  return Array(bytes[..<end])
+}
+
 private func setCurrentThreadName(_ name: String) {
-  // Linux keeps 15 bytes and a NUL; cut on a UTF-8 boundary.
-  var bytes = Array(name.utf8.prefix(15))
-  while let last = bytes.last, last & 0xC0 == 0x80 { bytes.removeLast() }
-  if let last = bytes.last, last >= 0xC0 { bytes.removeLast() }
+  var bytes = utf8Prefix(Array(name.utf8), maxBytes: RuntimeConfig.threadNameBytes)
   bytes.append(0)
   bytes.withUnsafeBufferPointer { buffer in
     buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
