@@ -140,8 +140,12 @@ check-size: $(LIBFILE) $(STATICLIB) ## the library's stripped size within the RE
 	test $$a -le 1048576 || { echo "librtctx.a is over 1 MB stripped"; exit 1; }
 
 EXAMPLES := $(filter-out examples-c/hello.c,$(wildcard examples-c/*.c))
-check-examples: $(BUILD)/hello ## build and run every program in examples-c
+check-examples: $(BUILD)/hello ## build and run every program in examples-c, and the README's
 	./$(BUILD)/hello
+	@echo "== the README's first program"
+	sed -n '/^```c$$/,/^```$$/p' README.md | sed '1d;/^```$$/,$$d' > $(BUILD)/readme-first.c
+	$(CC) -std=c11 $(CFLAGS) $(WARN) -Iinclude $(BUILD)/readme-first.c $(LINK) -o $(BUILD)/readme-first
+	./$(BUILD)/readme-first
 	@set -e; for src in $(EXAMPLES); do \
 	  exe=$(BUILD)/$$(basename $$src .c); \
 	  echo "== $$exe"; \
