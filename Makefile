@@ -15,6 +15,8 @@
 #   make fuzz            libFuzzer over the API (FUZZ_SECONDS=30)
 #   make valgrind        valgrind --leak-check=full over the C harness
 #                        (these five: mk/reliability.mk)
+#   make check-abi       the library's ABI against the baseline in Tests/abi
+#   make update-abi      rewrite that baseline (when: see mk/abi.mk)
 
 # The version lives in include/rtctx.h only.
 version_part = $(shell sed -n 's/^\#define RTCTX_VERSION_$(1) \([0-9]*\)$$/\1/p' include/rtctx.h)
@@ -276,3 +278,4 @@ clean:
 	rm -rf $(BUILD) .build
 
 include mk/reliability.mk
+include mk/abi.mk
