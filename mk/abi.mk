@@ -17,14 +17,17 @@
 # RTCTX_0; in exports.map and exports-debug.map, MINOR bumped: the Debian
 # symbols file records it with the new version), a struct grown at its end
 # (rt_config_t and rt_stats_t are versioned by their `size` field; MINOR
-# bumped), or an incompatible change (MAJOR bumped, so a new soname). Never
+# bumped), or an incompatible change (MAJOR bumped, so a new soname and new
+# baseline file names: update-abi writes them, git rm the old ones). Never
 # to make a failing check-abi pass otherwise: the failure is the point.
 #
 # The baseline, three files in Tests/abi:
 #
-#   librtctx$(MAJOR).symbols  the Debian symbols file (deb-symbols(5)), " rt_spawn@RTCTX_0 0.1.0":
-#                     each export, its version node and the release that
-#                     brought it; a package can use it as debian/ as is.
+#   librtctx$(MAJOR).symbols
+#                     the Debian symbols file (deb-symbols(5)): one line
+#                     " rt_spawn@RTCTX_0 0.1.0" per export, with its version
+#                     node and the release that brought it; a Debian package
+#                     can take it as debian/librtctx$(MAJOR).symbols as is.
 #                     Compared with Tests/abi/symbols.awk.
 #   $(SONAME).abi     abidw of the library: its ELF symbols with their
 #                     version nodes, its soname and DT_NEEDED. Compared
@@ -58,6 +61,7 @@ ABI_SYMBOLS := $(ABI_DIR)/librtctx$(MAJOR).symbols
 ABI_LIB_BASE := $(ABI_DIR)/$(SONAME).abi
 ABI_TYPES_BASE := $(ABI_DIR)/rtctx-types.abi
 ABI_TYPES_LIB := $(ABI_BUILD)/rtctx-types.so
+ABI_NEXT_MINOR := $(shell echo $$(( $(MINOR) + 1 )))
 
 # No paths, locations or architecture in the XML, type ids from hashes: the
 # baseline changes only when the ABI does, and diffs of it stay readable.
@@ -79,7 +83,7 @@ $(ABI_TYPES_LIB): $(ABI_DIR)/abi-types.c $(ABI_BUILD)/rtctx-exports.inc include/
 abi-current: $(LIBFILE) $(ABI_TYPES_LIB)
 	@$(call ensure,abidw,abigail-tools)
 	@readelf --dyn-syms -W $(LIBFILE) | \
-	  awk '$$7 != "UND" && $$7 != "Ndx" && ($$5 == "GLOBAL" || $$5 == "WEAK") {sub(/@@/, "@", $$8); print $$8}' | \
+	  awk '$$7 != "UND" && ($$5 == "GLOBAL" || $$5 == "WEAK") {sub(/@@/, "@", $$8); print $$8}' | \
 	  sort > $(ABI_BUILD)/symbols.txt
 	@$(ABIDW) --out-file $(ABI_BUILD)/$(SONAME).abi $(LIBFILE)
 	@$(ABIDW) --out-file $(ABI_BUILD)/rtctx-types.abi $(ABI_TYPES_LIB)
@@ -90,7 +94,8 @@ check-abi: abi-current
 	@fail=; \
 	awk -v mode=check -v soname=$(SONAME) -f $(ABI_DIR)/symbols.awk \
 	  $(ABI_BUILD)/symbols.txt $(ABI_SYMBOLS) | sort > $(ABI_BUILD)/symbols.log || fail=1; \
-	if grep -v '^added ' $(ABI_BUILD)/symbols.log; then fail=1; fi; \
+	if grep -q -v '^added ' $(ABI_BUILD)/symbols.log; then \
+	  grep -v '^added ' $(ABI_BUILD)/symbols.log | sed 's/^/check-abi: /'; fail=1; fi; \
 	$(ABIDIFF) $(ABI_LIB_BASE) $(ABI_BUILD)/$(SONAME).abi > $(ABI_BUILD)/abidiff-lib.log 2>&1 || \
 	  { echo "abidiff $(ABI_LIB_BASE) $(LIBFILE):"; cat $(ABI_BUILD)/abidiff-lib.log; fail=1; }; \
 	$(ABIDIFF) $(ABI_TYPES_BASE) $(ABI_BUILD)/rtctx-types.abi > $(ABI_BUILD)/abidiff-types.log 2>&1 || \
@@ -99,10 +104,11 @@ check-abi: abi-current
 	  echo "check-abi: the ABI of $(SONAME) differs from the baseline in $(ABI_DIR) (details in $(ABI_BUILD))." >&2; \
 	  echo "check-abi: only if the change is deliberate and the version bumped: make update-abi (see mk/abi.mk)" >&2; \
 	  exit 1; fi; \
-	added=$$(sed -n 's/^added //p' $(ABI_BUILD)/symbols.log | tr '\n' ' '); \
-	if [ -n "$$added" ]; then \
-	  echo "check-abi: note: new since the baseline: $$added- compatible; once released, record it with make update-abi"; fi; \
-	echo "check-abi: $(SONAME) keeps the ABI of $(ABI_DIR): $$(grep -c '^ ' $(ABI_SYMBOLS)) symbols with their versions, $$(grep -c . $(BUILD)/static-exports.txt) function types, public structs unchanged"
+	sed -n 's/^added \(.*\)/check-abi: note: \1 is new since the baseline (compatible): make update-abi records it at release/p' \
+	  $(ABI_BUILD)/symbols.log; \
+	if grep -q '^added .*(in the released node' $(ABI_BUILD)/symbols.log; then \
+	  echo "check-abi: note: a new function belongs in a new version node, e.g. RTCTX_$(MAJOR).$(ABI_NEXT_MINOR) { global: rt_name; } RTCTX_$(MAJOR); in both export maps"; fi; \
+	echo "check-abi: $(SONAME) has the ABI of $(ABI_DIR): its $$(grep -c '^ ' $(ABI_SYMBOLS)) symbols, their version nodes, function and struct types"
 
 # The symbols file keeps each symbol's MINVER; a new symbol gets $(VERSION).
 update-abi abi-baseline: abi-current

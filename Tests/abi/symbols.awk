@@ -10,7 +10,9 @@
 #
 # check: prints "removed name@NODE", "version name@OLD -> name@NEW",
 # "soname OLD -> NEW" (exit status 1 if any) and "added name@NODE" (not a
-# failure: a program linked against the baseline still finds everything).
+# failure: a program linked against the baseline still finds everything),
+# followed by "(in the released node NODE)" when NODE is one the baseline
+# already has: a new function belongs in a new node.
 # update: prints the symbol lines of the new symbols file, unsorted: a
 # symbol kept keeps its MINVER, a new one gets `version`.
 
@@ -27,7 +29,7 @@ FNR == NR { if ($1 != "") cur[name($1)] = node($1); next }
 
 /^ / {
   n = name($1); v = node($1)
-  base[n] = v; minver[n] = $2
+  base[n] = v; minver[n] = $2; released[v] = 1
   if (mode != "check") next
   if (!(n in cur)) { print "removed " $1; bad = 1 }
   else if (cur[n] != v) { print "version " $1 " -> " n "@" cur[n]; bad = 1 }
@@ -36,7 +38,9 @@ FNR == NR { if ($1 != "") cur[name($1)] = node($1); next }
 END {
   for (n in cur) {
     sym = cur[n] == "" ? n : n "@" cur[n]
-    if (mode == "check") { if (!(n in base)) print "added " sym }
+    if (mode == "check") {
+      if (!(n in base)) print "added " sym ((cur[n] in released) ? " (in the released node " cur[n] ")" : "")
+    }
     else print " " sym " " ((n in base) && base[n] == cur[n] ? minver[n] : version)
   }
   exit bad
