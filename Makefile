@@ -11,7 +11,8 @@
 #   make uninstall       the same variables
 #
 # The tools that find what tests miss are in mk/reliability.mk (check-tsan,
-# check-asan, stress, fuzz, valgrind); the build itself in mk/embedded.mk.
+# check-asan, stress, fuzz, valgrind); the ABI check in mk/abi.mk
+# (check-abi, update-abi); the build itself in mk/embedded.mk.
 
 # The version lives in include/rtctx.h only.
 version_part = $(shell sed -n 's/^\#define RTCTX_VERSION_$(1) \([0-9]*\)$$/\1/p' include/rtctx.h)
@@ -60,7 +61,7 @@ demo: $(BUILD)/hello ## build and run examples-c/hello.c
 # `make check` runs these in order, each as its own make with its output in
 # build/logs/STEP.log: one line per step, and the end of the log of a step
 # that fails. `make check V=1` shows everything as it runs.
-CHECK_STEPS := check-header lib static check-exports check-size check-swift check-c \
+CHECK_STEPS := check-header lib static check-exports check-abi check-size check-swift check-c \
   check-examples check-install stress fuzz
 
 check: ## every test: header, exports, size, Swift, C harness, examples, install, stress, fuzz
@@ -106,8 +107,10 @@ check-header: ## the header alone as C89, C99, C11 and C++17, pedantic
 # What a C program gets: exactly the header's functions exported, no Swift
 # symbol in the dynamic table (defined or undefined), only libc and libffi
 # needed, and no executable headers or read-only data.
+# (nm -D prints versioned names, rt_spawn@@RTCTX_0, on binutils >= 2.35: the
+# version is cut off here; make check-abi checks it.)
 check-exports: $(LIBFILE) ## exactly the header's functions exported; needs only libc, libffi
-	nm -D --defined-only $(LIBFILE) | awk '$$2 == "T" {print $$3}' | sort > $(BUILD)/exported.txt
+	nm -D --defined-only $(LIBFILE) | awk '$$2 == "T" {sub(/@.*/, "", $$3); print $$3}' | sort > $(BUILD)/exported.txt
 	grep '^RT_EXPORT' include/rtctx.h | grep -o 'rt_[a-z_]*(' | tr -d '(' | sort > $(BUILD)/declared.txt
 	diff -u $(BUILD)/declared.txt $(BUILD)/exported.txt
 	@! nm -D --defined-only $(LIBFILE) | awk '{print $$3}' | grep -v '^rt_' | grep -v -E '^(_init|_fini|__bss_start|_edata|_end)$$'
@@ -343,3 +346,4 @@ clean: ## remove build/ and .build/
 	rm -rf $(BUILD) .build
 
 include mk/reliability.mk
+include mk/abi.mk
