@@ -72,7 +72,7 @@ check: ## every test: header, exports, size, Swift, C harness, examples, install
 
 help: ## this list
 	@echo "make TARGET, with TARGET one of:"
-	@sed -n 's/^\([a-z][a-z0-9-]*\):.*## \(.*\)$$/\1\t\2/p' $(MAKEFILE_LIST) | \
+	@sed -n 's/^\([a-z][a-z0-9 -]*\):.*## \(.*\)$$/\1\t\2/p' $(MAKEFILE_LIST) | \
 	  awk -F '\t' '{ printf "  %-16s %s\n", $$1, $$2 }'
 
 check-swift: ## the Swift tests (SwiftPM) and the Swift example
