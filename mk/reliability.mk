@@ -74,10 +74,10 @@ define sanitized_run
 	@echo "check-$(1): the C harness and $(words $(4)) examples ran clean under -fsanitize=$(2)"
 endef
 
-check-tsan: tsan-lib
+check-tsan: tsan-lib ## the C harness and examples under ThreadSanitizer
 	$(call sanitized_run,tsan,thread,$(TSAN_LINK),$(TSAN_EXAMPLES))
 
-check-asan: asan-lib
+check-asan: asan-lib ## the same under AddressSanitizer and LeakSanitizer
 	$(call sanitized_run,asan,address,,$(ASAN_EXAMPLES))
 
 # --- Stress -----------------------------------------------------------------
@@ -89,7 +89,7 @@ check-asan: asan-lib
 STRESS_SECONDS ?= 10
 STRESS_TESTS   := stress_api_random
 
-stress: $(DEBUG_LIB)
+stress: $(DEBUG_LIB) ## the random-API stress test on the debug library (STRESS_SECONDS=10)
 	$(CC) -std=c11 $(CFLAGS) $(WARN) -Iinclude $(C_TESTS) -L$(BUILD)/debug -lrtctx \
 	  -Wl,-rpath,$(CURDIR)/$(BUILD)/debug -pthread -o $(BUILD)/debug/rtctx-tests
 	@set -e; for t in $(STRESS_TESTS); do \
@@ -108,11 +108,11 @@ $(BUILD)/fuzz/fuzz_api: fuzz/fuzz_api.c include/rtctx.h $(ASAN_LIB)
 
 # New inputs go to build/fuzz/corpus; fuzz/corpus is only read. A crash
 # leaves crash-<sha1> in build/fuzz: `build/fuzz/fuzz_api <file>` replays it.
-fuzz: $(BUILD)/fuzz/fuzz_api
+fuzz: $(BUILD)/fuzz/fuzz_api ## libFuzzer over the whole API (FUZZ_SECONDS=30)
 	cd $(BUILD)/fuzz && ./fuzz_api $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) \
 	  corpus $(CURDIR)/fuzz/corpus
 
-fuzz-merge: $(BUILD)/fuzz/fuzz_api
+fuzz-merge: $(BUILD)/fuzz/fuzz_api ## fold new fuzzer finds into fuzz/corpus
 	./$(BUILD)/fuzz/fuzz_api -merge=1 $(FUZZ_FLAGS) fuzz/corpus $(BUILD)/fuzz/corpus
 
 # --- Valgrind ---------------------------------------------------------------
@@ -124,7 +124,7 @@ VALGRIND ?= valgrind
 VALGRIND_FLAGS ?= -q --trace-children=yes --leak-check=full --errors-for-leak-kinds=definite \
   --error-exitcode=99 --max-threads=1100
 
-valgrind: $(BUILD)/rtctx-tests
+valgrind: $(BUILD)/rtctx-tests ## valgrind --leak-check=full over the C harness
 	@$(call ensure,$(VALGRIND),valgrind)
 	RTCTX_TEST_TIMEOUT=900 RTCTX_UNDER_VALGRIND=1 $(VALGRIND) $(VALGRIND_FLAGS) ./$(BUILD)/rtctx-tests
 
