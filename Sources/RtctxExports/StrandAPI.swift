@@ -40,7 +40,7 @@ public func rt_strand_release(_ s: OpaquePointer?) {
 
 @_cdecl("rt_strand_current")
 public func rt_strand_current() -> OpaquePointer? {
-  ThreadSlots.strand.map(OpaquePointer.init)
+  StrandCore.currentAddress.map(OpaquePointer.init)
 }
 
 @_cdecl("rt_strand_spawn")

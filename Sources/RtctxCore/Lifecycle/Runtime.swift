@@ -353,7 +353,7 @@ public final class RuntimeCore: @unchecked Sendable {
 
   /// Why admission would refuse a caller now, without counting anything
   /// in (`rt_strand_new` refuses what a spawn would).
-  func refusal(fromWorker: Bool) -> RuntimeError? {
+  package func refusal(fromWorker: Bool) -> RuntimeError? {
     if isInheritedByFork || admission.isSealed || (admission.isClosed && !fromWorker) { return .shutDown }
     return nil
   }

@@ -68,6 +68,9 @@ public final class StrandCore: @unchecked Sendable {
     ThreadSlots.strand.map { Unmanaged<StrandCore>.fromOpaque($0).takeUnretainedValue() }
   }
 
+  /// `rt_strand_current()`: the address, without reference counting.
+  public static var currentAddress: UnsafeMutableRawPointer? { ThreadSlots.strand }
+
   /// True while one of this strand's jobs runs on the calling thread.
   public var isCurrent: Bool { ThreadSlots.strand == Unmanaged.passUnretained(self).toOpaque() }
 
@@ -75,11 +78,11 @@ public final class StrandCore: @unchecked Sendable {
 
   /// Queues `job`, admitted like `RuntimeCore.submit` (a refused job is
   /// consumed, never run).
-  func submit(_ job: Job, bounded: Bool) -> RuntimeError? {
+  func submit(_ job: Job, bounded: Bool, asOwnWork: Bool = false) -> RuntimeError? {
     let worker = runtime.currentWorkerUnretained
     // Admission first: it refuses a forked child before any lock is taken
     // (a parent thread may have held this strand's lock at the fork).
-    if let error = runtime.admit(job, bounded: bounded, fromWorker: worker != nil) { return error }
+    if let error = runtime.admit(job, bounded: bounded, fromWorker: worker != nil || asOwnWork) { return error }
     if append(job) { runtime.enqueue(.strand(self), worker: worker) }
     return nil
   }
@@ -111,9 +114,12 @@ public final class StrandCore: @unchecked Sendable {
     submit(.posted(PostedClosure(body)), bounded: true)
   }
 
-  /// Work that must not be refused for a full queue (executor jobs).
-  public func post(_ work: PostedWork) -> RuntimeError? {
-    submit(.posted(work), bounded: false)
+  /// An executor job of an actor on this strand: never refused for a full
+  /// queue, and accepted while the runtime drains from any thread, as the
+  /// runtime's own tasks are (the actor's work is work in flight). Refused
+  /// only once a shutdown timeout sealed the runtime.
+  public func postExecutorJob(_ work: PostedWork) -> RuntimeError? {
+    submit(.posted(work), bounded: false, asOwnWork: true)
   }
 
   /// `rt_strand_spawn_full` (`delay` nil) and `rt_strand_spawn_after`:
