@@ -369,7 +369,7 @@ TEST(strand_shutdown_timeout_drops_in_order_exactly_once) {
   rt_strand_t *s = rt_strand_new(h);
   blocker_t b;
   blocker_init(&b);
-  gate_open_later(&b.gate, 100);
+  pthread_t opener = gate_open_later(&b.gate, 100);
   /* The blocker heads the strand; 255 jobs queue behind it. */
   CHECK_RC(rt_strand_spawn(s, blocker_fn, &b), RT_OK);
   for (intptr_t i = 1; i < 256; i++)
@@ -387,6 +387,7 @@ TEST(strand_shutdown_timeout_drops_in_order_exactly_once) {
   CHECK_EQ(st.spawned, 256);
   CHECK_EQ(st.completed + st.dropped, 256);
   CHECK_EQ(st.dropped, 255);
+  pthread_join(opener, NULL);
   rt_strand_release(s);
   rt_handle_release(h);
 }
