@@ -4,7 +4,8 @@
  * The input is a program: each byte picks a call, the following bytes its
  * arguments, with NULLs, zero and huge sizes, bad enumerators, out-of-order
  * exits, cancels after joins, repeated shutdowns, calls through handles
- * whose runtime is gone, and trampolines of arbitrary signatures. Up to
+ * whose runtime is gone, trampolines of arbitrary signatures, and strands
+ * (spawns of every kind, block_on, one from inside its own strand). Up to
  * three runtimes live in one input, one at a time.
  *
  * The program never does what the contract calls undefined (a pointer used
@@ -83,7 +84,7 @@ static uint64_t pick_size(void) {
 /* The ledger                                                                */
 /* ------------------------------------------------------------------------ */
 
-enum { CELLS = 512, MAX_RT = 3, MAX_H = 8, MAX_T = 16, MAX_G = 8, MAX_CB = 4 };
+enum { CELLS = 512, MAX_RT = 3, MAX_H = 8, MAX_T = 16, MAX_G = 8, MAX_CB = 4, MAX_S = 4 };
 
 struct cell {
   atomic_int ran, dropped;
@@ -169,6 +170,15 @@ static void *f_sleep(void *p) {
   mark_ran(p);
   struct timespec ts = {0, 50000};
   nanosleep(&ts, NULL);
+  return p;
+}
+
+/* A strand job that block_ons its own strand: refused, it would wait for itself. */
+static void *f_strand_self(void *p) {
+  mark_ran(p);
+  rt_strand_t *s = rt_strand_current();
+  CHECK(s != NULL, "no current strand in a strand job");
+  CHECK(rt_strand_block_on(s, f_count, NULL, NULL) == RT_EDEADLK, "block_on onto its own strand");
   return p;
 }
 
@@ -599,6 +609,87 @@ static void op_context(void) {
   }
 }
 
+static struct {
+  rt_strand_t *s;
+  int rt;
+} strands[MAX_S];
+static int ns;
+
+static void op_strand(void) {
+  uint8_t b = u8();
+  if (b % 16 == 0) {
+    CHECK(rt_strand_new(NULL) == NULL, "rt_strand_new(NULL)");
+    CHECK(rt_strand_spawn(NULL, f_count_void, NULL) == RT_EINVAL, "rt_strand_spawn(NULL)");
+    CHECK(rt_strand_spawn_full(NULL, f_count, NULL, NULL, NULL) == RT_EINVAL, "spawn_full(NULL)");
+    CHECK(rt_strand_spawn_after(NULL, u64(), f_count, NULL, NULL, NULL) == RT_EINVAL, "after(NULL)");
+    CHECK(rt_strand_block_on(NULL, f_count, NULL, NULL) == RT_EINVAL, "block_on(NULL)");
+    CHECK(rt_strand_current() == NULL, "a current strand outside any job");
+    rt_strand_release(NULL);
+    return;
+  }
+  if (b % 8 == 1 || ns == 0) {
+    int rt;
+    rt_handle_t *h = pick_handle(&rt);
+    if (ns == MAX_S)
+      return;
+    rt_strand_t *s = rt_strand_new(h);
+    CHECK((s != NULL) == (rt >= 0 && live(rt)), "rt_strand_new gave %p", (void *)s);
+    if (s != NULL) {
+      strands[ns].s = s;
+      strands[ns].rt = rt;
+      ns++;
+    }
+    return;
+  }
+  int i = b / 8 % ns;
+  rt_strand_t *s = strands[i].s;
+  int rt = strands[i].rt;
+  if (b % 8 == 2) {
+    rt_strand_release(s); /* its accepted jobs still run */
+    strands[i] = strands[--ns];
+    return;
+  }
+  struct cell *c = new_cell(rt);
+  if (c == NULL)
+    return;
+  bool null_fn = u8() % 16 == 0;
+  uint8_t k = u8();
+  switch (k % 4) {
+  case 0:
+    c->rc = expect_spawn(rt, null_fn, true, rt_strand_spawn(s, null_fn ? NULL : f_count_void, c));
+    break;
+  case 1: {
+    c->rc = expect_spawn(rt, null_fn, false,
+                         rt_strand_block_on(s, null_fn ? NULL : call_fns[k / 4 % 4], c, NULL));
+    if (c->rc == RT_OK)
+      CHECK(atomic_load(&c->ran) == 1, "strand block_on returned before fn ran");
+    break;
+  }
+  default: {
+    c->has_drop = k & 8;
+    bool want_task = (k & 16) && nt < MAX_T;
+    rt_call_fn fn = null_fn ? NULL : (k & 32) ? f_strand_self : call_fns[k / 64];
+    rt_task_t *t = NULL;
+    uint64_t delay = k % 4 == 3 ? (uint64_t[]){0, 1, 100000, 2 * MS, 3600000 * MS}[u8() % 5] : 0;
+    int rc = k % 4 == 2
+                 ? rt_strand_spawn_full(s, fn, c, c->has_drop ? cell_drop : NULL, want_task ? &t : NULL)
+                 : rt_strand_spawn_after(s, delay, fn, c, c->has_drop ? cell_drop : NULL,
+                                         want_task ? &t : NULL);
+    c->rc = expect_spawn(rt, null_fn, k % 4 == 2, rc);
+    if (want_task && rc == RT_OK) {
+      CHECK(t != NULL, "no task_out");
+      tasks[nt].t = t;
+      tasks[nt].c = c;
+      tasks[nt].delay = delay;
+      nt++;
+    } else {
+      CHECK(t == NULL, "task_out set on failure");
+    }
+    break;
+  }
+  }
+}
+
 static void op_stats(void) {
   int rt;
   rt_handle_t *h = pick_handle(&rt);
@@ -754,6 +845,8 @@ static void finish(void) {
     check_join(tk, rc, res, true);
     rt_task_release(tk->t);
   }
+  while (ns > 0)
+    rt_strand_release(strands[--ns].s);
   while (nh > 0)
     rt_handle_release(handles[--nh].h);
 
@@ -825,7 +918,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   in_p = data;
   in_n = size;
   atomic_store(&ncells, 0);
-  nrt = nh = nt = ng = ncb = 0;
+  nrt = nh = nt = ng = ncb = ns = 0;
   cur = -1;
   memset(rts, 0, sizeof rts);
   for (int i = 0; i < MAX_RT; i++) {
@@ -843,7 +936,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cur = 0;
   int ops = 0;
   while (in_n > 0 && ops++ < 400) {
-    switch (u8() % 16) {
+    switch (u8() % 18) {
     case 0: op_new(); break;
     case 1: op_shutdown(); break;
     case 2: op_handle(); break;
@@ -857,6 +950,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 12: op_stats(); break;
     case 13: op_callback_new(); break;
     case 14: op_callback_call(); break;
+    case 15: case 16: op_strand(); break;
     default:
       if (u8() % 2) op_callback_free(); else op_misc();
       break;

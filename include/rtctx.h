@@ -741,6 +741,165 @@ RT_EXPORT RT_NODISCARD rt_callback_t *rt_callback_new(
  */
 RT_EXPORT void rt_callback_free(rt_callback_t *cb);
 
+/* ------------------------------------------------------------------------ */
+/* Strands: ordered work                                                      */
+/* ------------------------------------------------------------------------ */
+
+/** A strand: a serial queue of jobs on the runtime's workers. */
+typedef struct rt_strand rt_strand_t;
+
+/**
+ * Makes a strand on the runtime: its jobs run one at a time, in the order
+ * the strand accepted them, on whichever worker is free, each seeing
+ * everything the one before it did (happens-before). Different strands
+ * run in parallel. What one socket, device or session of a callback-driven
+ * C library needs: its events handled in order, without a lock and
+ * without a thread of its own.
+ *
+ * A strand costs no thread and about 100 bytes while idle. It yields its
+ * worker after 64 jobs in a row (the strand goes to the back of the run
+ * queue), so a long backlog does not starve other strands and tasks.
+ *
+ * @param h the runtime the strand's jobs run on.
+ * @return the strand; NULL if `h` is NULL or not a live handle, or if the
+ *         runtime refuses work from the caller (shutting down, gone,
+ *         inherited by fork()), as rt_spawn() would with #RT_ESHUTDOWN.
+ * @ownership The caller owns the strand: release it with
+ *            rt_strand_release(). It holds a reference to the runtime, and
+ *            like a handle may outlive rt_shutdown(): then it refuses work
+ *            with #RT_ESHUTDOWN.
+ * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * rt_strand_t *s = rt_strand_new(h);
+ * for (int i = 0; i < 3; i++)
+ *   if (rt_strand_spawn(s, on_event, &events[i]) != RT_OK) break;
+ * rt_strand_release(s);   // the queued jobs still run, in order
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD rt_strand_t *rt_strand_new(rt_handle_t *h);
+
+/**
+ * Drops the caller's reference to a strand. Jobs already accepted still
+ * run (or are dropped by a shutdown timeout), in order.
+ *
+ * @param s a strand the caller owns; NULL is a no-op.
+ * @ownership Consumes `s`.
+ * @threads Any thread, including the strand's own jobs.
+ */
+RT_EXPORT void rt_strand_release(rt_strand_t *s);
+
+/**
+ * The strand whose job is running on the calling thread, or NULL.
+ *
+ * @return the strand, borrowed: valid while the job runs; NULL outside a
+ *         strand job.
+ * @threads Any thread.
+ */
+RT_EXPORT rt_strand_t *rt_strand_current(void);
+
+/**
+ * Queues `fn(arg)` on the strand: it runs after every job the strand
+ * accepted before, and before every job it accepts after. As rt_spawn()
+ * otherwise, bounded by `queue_capacity` like rt_spawn().
+ *
+ * @param s   the strand.
+ * @param fn  the work.
+ * @param arg passed to `fn`.
+ * @retval RT_OK        queued; `fn` will run exactly once (or, after a
+ *                      shutdown timeout dropped it, never).
+ * @retval RT_EINVAL    `s` or `fn` is NULL.
+ * @retval RT_EAGAIN    the bounded queue is full (as rt_spawn()).
+ * @retval RT_ESHUTDOWN as rt_spawn().
+ * @ownership As rt_spawn(); the caller keeps its reference to `s`.
+ * @threads Any thread.
+ * @callbacks `fn` runs on a worker of the strand's runtime, where
+ *            rt_strand_current() is `s` and rt_handle_current() the runtime.
+ */
+RT_EXPORT RT_NODISCARD int rt_strand_spawn(rt_strand_t *s, rt_fn fn, void *arg);
+
+/**
+ * rt_spawn_full() on a strand: in the strand's order, with a drop callback
+ * and optionally a join handle. Joining a strand job never runs it inline
+ * (that would break the order): the joiner waits.
+ *
+ * @param s        the strand.
+ * @param fn       the work; its result goes to rt_task_join().
+ * @param arg      passed to `fn`, or to `drop` if the job never runs.
+ * @param drop     called with `arg` if the job never runs; may be NULL.
+ * @param task_out if not NULL, receives a new join handle on #RT_OK.
+ * @retval RT_OK        queued: exactly one of `fn` and `drop` will run, once.
+ * @retval RT_EINVAL    `s` or `fn` is NULL.
+ * @retval RT_EAGAIN    the bounded queue is full.
+ * @retval RT_ESHUTDOWN as rt_spawn().
+ * @ownership As rt_spawn_full().
+ * @threads Any thread.
+ * @callbacks As rt_strand_spawn(); `drop` as rt_spawn_full(). A job
+ *            cancelled with rt_task_cancel() is skipped in the strand's
+ *            order.
+ */
+RT_EXPORT RT_NODISCARD int rt_strand_spawn_full(rt_strand_t *s, rt_call_fn fn,
+                                                void *arg, rt_drop_fn drop,
+                                                rt_task_t **task_out);
+
+/**
+ * rt_spawn_after() on a strand: when the delay has passed, the job joins
+ * the strand's queue, behind the jobs it accepted until then.
+ *
+ * @param s        the strand.
+ * @param delay_ns the delay in nanoseconds; 0 is rt_strand_spawn_full().
+ * @param fn       the work.
+ * @param arg      passed to `fn` or `drop`.
+ * @param drop     called with `arg` if the job never runs; may be NULL.
+ * @param task_out if not NULL, receives a new join handle on #RT_OK.
+ * @retval RT_OK        the timer is set.
+ * @retval RT_EINVAL    `s` or `fn` is NULL.
+ * @retval RT_ESHUTDOWN as rt_spawn().
+ * @ownership As rt_spawn_full().
+ * @threads Any thread.
+ * @callbacks As rt_spawn_after().
+ */
+RT_EXPORT RT_NODISCARD int rt_strand_spawn_after(rt_strand_t *s, uint64_t delay_ns,
+                                                 rt_call_fn fn, void *arg,
+                                                 rt_drop_fn drop,
+                                                 rt_task_t **task_out);
+
+/**
+ * Runs `fn(arg)` on the strand, after the jobs it accepted before, and
+ * blocks until it returned. Not refused for a full queue.
+ *
+ * On a worker of the strand's runtime, if no other worker is running the
+ * strand's jobs at that moment, the calling worker runs them itself, in
+ * order, up to and including `fn` (waiting could wait for work queued
+ * behind the caller); otherwise it waits for the worker that is.
+ *
+ * @param s      the strand.
+ * @param fn     the work.
+ * @param arg    passed to `fn`.
+ * @param result if not NULL, receives fn's return value on #RT_OK.
+ * @retval RT_OK        `fn` ran; `*result` is set.
+ * @retval RT_EINVAL    `s` or `fn` is NULL.
+ * @retval RT_EDEADLK   called from a job of the same strand, which would
+ *                      wait for itself; nothing was queued.
+ * @retval RT_ESHUTDOWN as rt_spawn(); `fn` did not run.
+ * @retval RT_ECANCELED a shutdown timeout dropped it before it ran.
+ * @ownership `arg` stays the caller's; it may point at the caller's stack.
+ * @threads Any thread.
+ * @callbacks `fn` runs on a worker of the runtime, in the strand's order,
+ *            where rt_strand_current() is `s`.
+ *
+ * @par Example
+ * @code
+ * static void *read_count(void *conn) { return (void *)(intptr_t)((struct conn *)conn)->count; }
+ * void *n;
+ * if (rt_strand_block_on(conn->strand, read_count, conn, &n) == RT_OK)
+ *   printf("%ld events so far\n", (long)(intptr_t)n);
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_strand_block_on(rt_strand_t *s, rt_call_fn fn,
+                                              void *arg, void **result);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -91,7 +91,7 @@ extension Trampoline {
   /// Debug builds only, not part of the API (not in rtctx.h, not exported
   /// by the release library): live objects of one kind, 0 runtimes, 1 task
   /// cells (join handles and the internal ones of block_on and posted
-  /// calls), 2 guards, 3 callbacks; -1 for another kind. The C stress test
+  /// calls), 2 guards, 3 callbacks, 4 strands; -1 for another kind. The C stress test
   /// looks it up with dlsym to check that nothing leaked.
   @_cdecl("rtctx_debug_live_objects")
   public func rtctx_debug_live_objects(_ kind: Int32) -> Int {

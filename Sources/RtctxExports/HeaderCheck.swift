@@ -30,4 +30,11 @@ private func sameAsHeader() {
   var f21 = CRtctx.rt_stats_get; f21 = RtctxExports.rt_stats_get; _ = f21
   var f22 = CRtctx.rt_callback_new; f22 = RtctxExports.rt_callback_new; _ = f22
   var f23 = CRtctx.rt_callback_free; f23 = RtctxExports.rt_callback_free; _ = f23
+  var s0 = CRtctx.rt_strand_new; s0 = RtctxExports.rt_strand_new; _ = s0
+  var s1 = CRtctx.rt_strand_release; s1 = RtctxExports.rt_strand_release; _ = s1
+  var s2 = CRtctx.rt_strand_current; s2 = RtctxExports.rt_strand_current; _ = s2
+  var s3 = CRtctx.rt_strand_spawn; s3 = RtctxExports.rt_strand_spawn; _ = s3
+  var s4 = CRtctx.rt_strand_spawn_full; s4 = RtctxExports.rt_strand_spawn_full; _ = s4
+  var s5 = CRtctx.rt_strand_spawn_after; s5 = RtctxExports.rt_strand_spawn_after; _ = s5
+  var s6 = CRtctx.rt_strand_block_on; s6 = RtctxExports.rt_strand_block_on; _ = s6
 }

@@ -6,7 +6,9 @@
  * callbacks, timers from 0 to "never", block_on, joins with timeouts from
  * 0 to forever, cancels, is_finished, enter/exit with out-of-order exits,
  * handle clones and releases, trampolines in both modes, stats with every
- * size), while one thread shuts the runtime down at a random instant,
+ * size, strand spawns of every kind and strand block_on, with each strand
+ * job checking it runs alone on its strand), while one thread shuts the
+ * runtime down at a random instant,
  * gracefully or with a timeout from 0 to ample. The threads go on calling
  * after the shutdown returned.
  *
@@ -41,11 +43,18 @@ enum kind {
   K_POST,         /* a POST trampoline call: its refusal is not visible */
   K_WAIT,         /* a WAIT trampoline call from a foreign thread: likewise */
   K_WAIT_INLINE,  /* a WAIT call from a task: inline, not counted */
+  K_STRAND,       /* rt_strand_spawn */
+  K_STRAND_FULL,  /* rt_strand_spawn_full */
+  K_STRAND_AFTER, /* rt_strand_spawn_after */
+  K_STRAND_BLOCK, /* rt_strand_block_on (counted: it is a strand job) */
   K_COUNT
 };
 static const char *const kind_name[K_COUNT] = {
     "rt_spawn", "rt_spawn_full", "rt_spawn_after", "rt_block_on",
-    "rt_block_on (inline)", "POST call", "WAIT call", "WAIT call (inline)"};
+    "rt_block_on (inline)", "POST call", "WAIT call", "WAIT call (inline)",
+    "rt_strand_spawn", "rt_strand_spawn_full", "rt_strand_spawn_after", "rt_strand_block_on"};
+
+static bool is_timer(enum kind k) { return k == K_AFTER || k == K_STRAND_AFTER; }
 
 #define RC_UNKNOWN 1 /* not yet returned, or not observable */
 
@@ -63,16 +72,18 @@ struct item {
   uint64_t delay;
   uint64_t seq; /* creation order: tasks join only older ones (no cycles) */
   uint64_t rng; /* what the task does when it runs */
+  int strand;   /* index into R.strands, or -1 */
 };
 
-enum { POOL = 1 << 16, BOARD = 64, MAX_THREADS = 8, MAX_GUARDS = 4, MAX_CLONES = 4 };
+enum { POOL = 1 << 16, BOARD = 64, MAX_THREADS = 8, MAX_GUARDS = 4, MAX_CLONES = 4, MAX_STRANDS = 4 };
 
 /* Calls made, by function. */
 enum call {
   C_SPAWN, C_SPAWN_FULL, C_SPAWN_AFTER, C_BLOCK_ON, C_JOIN, C_CANCEL,
   C_IS_FINISHED, C_TASK_RELEASE, C_ENTER, C_EXIT, C_CURRENT, C_CLONE,
   C_RELEASE, C_HANDLE, C_CALLBACK_NEW, C_CALLBACK_CALL, C_CALLBACK_FREE,
-  C_STATS, C_SHUTDOWN, C_STRERROR, C_COUNT
+  C_STATS, C_SHUTDOWN, C_STRERROR, C_STRAND_NEW, C_STRAND_SPAWN, C_STRAND_BLOCK_ON,
+  C_STRAND_CURRENT, C_STRAND_RELEASE, C_COUNT
 };
 
 /* A join handle shared by every thread and task of the round: a thread
@@ -103,6 +114,9 @@ static struct round {
   atomic_int starts, stops;
   atomic_uint_least64_t calls[C_COUNT];
   atomic_uintptr_t published_guard; /* some thread's guard, for foreign exits */
+  rt_strand_t *strands[MAX_STRANDS];
+  int nstrands;
+  atomic_int strand_busy[MAX_STRANDS]; /* a job of that strand is running */
 } R;
 
 /* Totals over every round, for the summary line. */
@@ -133,6 +147,7 @@ static struct item *new_item(enum kind k, bool from_task, int depth, uint64_t *r
   it->delay = 0;
   it->seq = atomic_fetch_add(&R.seq, 1);
   it->rng = rng_next(rng) | 1;
+  it->strand = -1;
   return it;
 }
 
@@ -164,11 +179,21 @@ static void *item_call(void *p) {
   if (rt_handle_current() != R.h)
     FAIL("item %zu: rt_handle_current() is %p in a task, want %p", item_index(it),
          (void *)rt_handle_current(), (void *)R.h);
+  if (it->strand >= 0) {
+    count_call(C_STRAND_CURRENT);
+    if (rt_strand_current() != R.strands[it->strand])
+      FAIL("item %zu (%s): rt_strand_current() is not its strand", item_index(it), kind_name[it->kind]);
+    if (atomic_exchange(&R.strand_busy[it->strand], 1) != 0)
+      FAIL("item %zu (%s): another job of strand %d was running", item_index(it), kind_name[it->kind],
+           it->strand);
+  }
   uint64_t outer = stack_oldest;
   if (it->seq < stack_oldest)
     stack_oldest = it->seq;
   task_ops(it);
   stack_oldest = outer;
+  if (it->strand >= 0)
+    atomic_store(&R.strand_busy[it->strand], 0);
   return it;
 }
 
@@ -301,11 +326,12 @@ static void check_spawn_rc(struct item *it, int rc, bool before_shutdown, bool a
       FAIL("%s refused with RT_ESHUTDOWN before the shutdown started", kind_name[it->kind]);
     break;
   case RT_EAGAIN:
-    if (R.capacity == 0 || (it->kind != K_SPAWN && it->kind != K_FULL))
+    if (R.capacity == 0 || (it->kind != K_SPAWN && it->kind != K_FULL && it->kind != K_STRAND &&
+                            it->kind != K_STRAND_FULL))
       FAIL("%s returned RT_EAGAIN (capacity %zu)", kind_name[it->kind], R.capacity);
     break;
   case RT_ECANCELED:
-    if (it->kind != K_BLOCK_ON)
+    if (it->kind != K_BLOCK_ON && it->kind != K_STRAND_BLOCK)
       FAIL("%s returned RT_ECANCELED", kind_name[it->kind]);
     break;
   default:
@@ -344,6 +370,32 @@ static void do_spawn(enum kind k, bool from_task, int depth, uint64_t *rng) {
     rc = rt_spawn_after(h, it->delay, item_call, it, it->has_drop ? item_drop : NULL,
                         want_task ? &t : NULL);
     break;
+  case K_STRAND:
+  case K_STRAND_FULL:
+  case K_STRAND_AFTER:
+  case K_STRAND_BLOCK: {
+    it->strand = (int)(rng_next(rng) % (uint64_t)R.nstrands);
+    rt_strand_t *s = R.strands[it->strand];
+    count_call(k == K_STRAND_BLOCK ? C_STRAND_BLOCK_ON : C_STRAND_SPAWN);
+    if (k == K_STRAND) {
+      rc = rt_strand_spawn(s, item_fn, it);
+    } else if (k == K_STRAND_BLOCK) {
+      void *res = NULL;
+      rc = rt_strand_block_on(s, item_call, it, &res);
+      if (rc == RT_OK && (res != it || atomic_load(&it->ran) != 1))
+        FAIL("rt_strand_block_on: RT_OK, result %p (want %p), ran %d", res, (void *)it,
+             atomic_load(&it->ran));
+    } else {
+      it->has_drop = rng_next(rng) % 4 != 0;
+      it->delay = k == K_STRAND_FULL ? 0 : delays[1 + rng_next(rng) % (from_task ? 3 : 6)];
+      rc = k == K_STRAND_FULL
+               ? rt_strand_spawn_full(s, item_call, it, it->has_drop ? item_drop : NULL,
+                                      want_task ? &t : NULL)
+               : rt_strand_spawn_after(s, it->delay, item_call, it,
+                                       it->has_drop ? item_drop : NULL, want_task ? &t : NULL);
+    }
+    break;
+  }
   default: {
     count_call(C_BLOCK_ON);
     void *res = NULL;
@@ -364,7 +416,8 @@ static void do_spawn(enum kind k, bool from_task, int depth, uint64_t *rng) {
     if (rc != RT_OK)
       FAIL("%s failed with %s but set task_out", kind_name[k], rt_code_name(rc));
     board_put(t, it);
-  } else if (want_task && rc == RT_OK && (k == K_FULL || k == K_AFTER)) {
+  } else if (want_task && rc == RT_OK &&
+             (k == K_FULL || k == K_AFTER || k == K_STRAND_FULL || k == K_STRAND_AFTER)) {
     FAIL("%s returned RT_OK without a task", kind_name[k]);
   }
 }
@@ -393,7 +446,10 @@ static void check_join(struct item *it, int rc, void *res) {
 /* A join, cancel, is_finished or retire of a shared task. A task waits
  * without limit only for a task older than every task on its thread's
  * stack (see stack_oldest), and never for a timer (it may be far, and the
- * drain waits for the joiner); else briefly. */
+ * drain waits for the joiner), never for a strand job (it never runs
+ * inline, and its strand's wake-up may be queued behind the joiner), and
+ * never while it holds a strand (a task in rt_strand_block_on may be
+ * waiting for that strand); else briefly. */
 static void do_task_op(struct item *self, uint64_t *rng) {
   size_t i = (size_t)rng_next(rng);
   rt_task_t *t;
@@ -404,7 +460,8 @@ static void do_task_op(struct item *self, uint64_t *rng) {
   if (op < 4) {
     static const int64_t timeouts[] = {0, 100000, (int64_t)MS, -1};
     int64_t timeout = timeouts[rng_next(rng) % 4];
-    if (self != NULL && (it->seq >= stack_oldest || it->delay > 0) && timeout < 0)
+    if (self != NULL && timeout < 0 &&
+        (it->seq >= stack_oldest || it->delay > 0 || it->strand >= 0 || rt_strand_current() != NULL))
       timeout = 100000;
     void *res = NULL;
     count_call(C_JOIN);
@@ -522,7 +579,7 @@ static void task_ops(struct item *self) {
   uint64_t rng = self->rng;
   int n = self->depth >= 3 ? 0 : (int)(rng_next(&rng) % 3);
   for (int i = 0; i < n; i++) {
-    switch (rng_next(&rng) % 12) {
+    switch (rng_next(&rng) % 16) {
     case 0: do_spawn(K_SPAWN, true, self->depth + 1, &rng); break;
     case 1: case 2: do_spawn(K_FULL, true, self->depth + 1, &rng); break;
     case 3: do_spawn(K_AFTER, true, self->depth + 1, &rng); break;
@@ -542,6 +599,16 @@ static void task_ops(struct item *self) {
         call_wait(R.wait_code, it, &rng);
       break;
     }
+    case 12: do_spawn(K_STRAND, true, self->depth + 1, &rng); break;
+    case 13: do_spawn(K_STRAND_FULL, true, self->depth + 1, &rng); break;
+    case 14: do_spawn(K_STRAND_AFTER, true, self->depth + 1, &rng); break;
+    case 15:
+      /* Not while holding a strand: its own jobs only wait briefly, so a
+       * block_on onto a strand always finds its holder making progress. */
+      count_call(C_STRAND_CURRENT);
+      if (rt_strand_current() == NULL)
+        do_spawn(K_STRAND_BLOCK, true, self->depth + 1, &rng);
+      break;
     default:
       /* Shutdown from a worker of this runtime: refused, changes nothing.
        * R.rt is valid: the shutdown waits for this task. */
@@ -604,7 +671,7 @@ static void *foreign_main(void *arg) {
   struct foreign *f = arg;
   uint64_t *rng = &f->rng;
   while (!atomic_load(&R.stop)) {
-    switch (rng_next(rng) % 20) {
+    switch (rng_next(rng) % 24) {
     case 0: case 1: do_spawn(K_SPAWN, false, 0, rng); break;
     case 2: case 3: case 4: do_spawn(K_FULL, false, 0, rng); break;
     case 5: case 6: do_spawn(K_AFTER, false, 0, rng); break;
@@ -636,6 +703,10 @@ static void *foreign_main(void *arg) {
         call_wait(R.wait_code, it, rng);
       break;
     }
+    case 19: do_spawn(K_STRAND, false, 0, rng); break;
+    case 20: do_spawn(K_STRAND_FULL, false, 0, rng); break;
+    case 21: do_spawn(K_STRAND_AFTER, false, 0, rng); break;
+    case 22: do_spawn(K_STRAND_BLOCK, false, 0, rng); break;
     default:
       count_call(C_CURRENT);
       CHECK_NULL(rt_handle_current());
@@ -676,8 +747,8 @@ static void hook_stop(void *u) {
 static void check_live(const char *when) {
   if (live_objects == NULL)
     return;
-  static const char *const names[] = {"runtimes", "task cells", "guards", "callbacks"};
-  for (int k = 0; k < 4; k++) {
+  static const char *const names[] = {"runtimes", "task cells", "guards", "callbacks", "strands"};
+  for (int k = 0; k < 5; k++) {
     long n = live_objects(k);
     if (n != 0)
       FAIL("%s: %ld %s still alive (debug library count)", when, n, names[k]);
@@ -737,7 +808,7 @@ static void check_ledger(int round, bool graceful, int shutdown_rc) {
            i, kn, it->delay, r, d);
     if (!it->has_drop && r == 0)
       silent++;
-    if (r == 0 && (it->kind != K_AFTER || it->delay == 0) && !atomic_load(&it->cancel_ok))
+    if (r == 0 && (!is_timer(it->kind) || it->delay == 0) && !atomic_load(&it->cancel_ok))
       nontimer_dropped++;
   }
   if (graceful && nontimer_dropped > 0)
@@ -803,6 +874,12 @@ static void run_round(int round, uint64_t *master) {
                               NULL, &R.wait_code);
   CHECK_NOT_NULL(R.post_cb);
   CHECK_NOT_NULL(R.wait_cb);
+  R.nstrands = 1 + (int)(rng_next(&rng) % MAX_STRANDS);
+  for (int i = 0; i < R.nstrands; i++) {
+    count_call(C_STRAND_NEW);
+    R.strands[i] = rt_strand_new(R.h);
+    CHECK_NOT_NULL(R.strands[i]);
+  }
 
   int nthreads = 2 + (int)(rng_next(&rng) % (MAX_THREADS - 1));
   struct foreign f[MAX_THREADS];
@@ -836,6 +913,12 @@ static void run_round(int round, uint64_t *master) {
     board_retire((size_t)i);
   rt_callback_free(R.post_cb);
   rt_callback_free(R.wait_cb);
+  count_call(C_STRAND_NEW);
+  CHECK_NULL(rt_strand_new(R.h)); /* shut down */
+  for (int i = 0; i < R.nstrands; i++) {
+    count_call(C_STRAND_RELEASE);
+    rt_strand_release(R.strands[i]);
+  }
   WAIT_UNTIL(count_threads("sx-") == 0); /* joined threads leave /proc soon after */
   rt_handle_release(R.h);
   check_live("after the round");

@@ -225,6 +225,7 @@ public final class RuntimeCore: @unchecked Sendable {
     // Step 3.
     advance(to: .stopping)
     joinWorkers(threads)
+    releaseSurplusWakeUps()
     // Step 4.
     precondition(inFlight == 0, "rtctx: a job is still in flight after the workers stopped")
     let timedOut = ledger.anyDroppedByTimeout
@@ -252,11 +253,29 @@ public final class RuntimeCore: @unchecked Sendable {
   /// while the workers drop whatever they pop.
   private func dropQueuedJobs() {
     func dropOne(_ job: Job) {
+      if job.isStrandWakeUp {
+        // Not a job: the strand's own jobs are dropped and counted one by one.
+        if case .strand(let strand) = job.take() { strand.dropAll(dropOne) }
+        return
+      }
       if dropQueued(job) { ledger.droppedByShutdown() } else { ledger.entryDoneElsewhere() }
     }
     while let job = inject.pop() { dropOne(job) }
     while inject.popOverflowBatch(max: 256, into: dropOne) > 0 {}
     for worker in workers { while let job = worker.local.pop() { dropOne(job) } }
+  }
+
+  /// After the workers exit, the queues can hold only strand wake-ups that
+  /// a worker's inline drain made surplus (Strand.swift): every job was
+  /// done with before step 3. Each holds a retain of its strand.
+  private func releaseSurplusWakeUps() {
+    func release(_ job: Job) {
+      precondition(job.isStrandWakeUp, "rtctx: a job was left in a run queue after the workers stopped")
+      _ = job.take()
+    }
+    while let job = inject.pop() { release(job) }
+    while inject.popOverflowBatch(max: 256, into: release) > 0 {}
+    for worker in workers { while let job = worker.local.pop() { release(job) } }
   }
 
   /// Drops a queued job that never started; false if its cell was already
@@ -272,6 +291,8 @@ public final class RuntimeCore: @unchecked Sendable {
       guard cell.transition(from: .queued, to: .claimed) else { return false }
       cell.dropClaimed()
       return true
+    case .strand:
+      preconditionFailure("rtctx: a strand's wake-up was dropped as a job")
     }
   }
 
@@ -308,16 +329,39 @@ public final class RuntimeCore: @unchecked Sendable {
   /// the caller only reports the error.
   @inline(__always)
   func submit(_ job: Job, bounded: Bool) -> RuntimeError? {
+    let worker = currentWorkerUnretained
+    if let error = admit(job, bounded: bounded, fromWorker: worker != nil) { return error }
+    enqueue(job, worker: worker)
+    return nil
+  }
+
+  /// Counts a job in (and reserves its queue capacity), or refuses and
+  /// consumes it. A strand admits its jobs here, then queues them itself.
+  @inline(__always)
+  func admit(_ job: Job, bounded: Bool, fromWorker: Bool) -> RuntimeError? {
     if bounded {
       if !ledger.bound.reserve() { return refuse(job, .queueFull) }
     } else {
       ledger.bound.reserveAlways()
     }
-    let worker = currentWorkerUnretained
-    guard admission.enter(fromWorker: worker != nil) else {
+    guard admission.enter(fromWorker: fromWorker) else {
       ledger.bound.release()
       return refuse(job, .shutDown)
     }
+    return nil
+  }
+
+  /// Why admission would refuse a caller now, without counting anything
+  /// in (`rt_strand_new` refuses what a spawn would).
+  package func refusal(fromWorker: Bool) -> RuntimeError? {
+    if isInheritedByFork || admission.isSealed || (admission.isClosed && !fromWorker) { return .shutDown }
+    return nil
+  }
+
+  /// Puts an admitted job (or a strand's wake-up) in a run queue and wakes
+  /// a worker for it.
+  @inline(__always)
+  func enqueue(_ job: Job, worker: Unmanaged<WorkerState>?) {
     if let worker {
       // A task's children stay on its worker until someone steals them.
       worker._withUnsafeGuaranteedRef { pushLocal(job, on: $0) }
@@ -325,7 +369,6 @@ public final class RuntimeCore: @unchecked Sendable {
       inject.push(job)
     }
     parking.notify()
-    return nil
   }
 
   @inline(never)
@@ -367,9 +410,13 @@ public final class RuntimeCore: @unchecked Sendable {
       if let error = submit(.task(cell), bounded: delay == nil) { return .failure(error) }
       return .success(joinable ? cell : nil)
     }
+    return schedule(cell, after: delay).map { joinable ? cell : nil }
+  }
+
+  /// Adds a timer for `cell` (in state `timer`); releases it if refused.
+  func schedule(_ cell: TaskCell, after delay: UInt64) -> Result<Void, RuntimeError> {
     // A delay too far to represent never falls due (dropped at shutdown).
-    let due = Deadline.after(nanoseconds: delay) ?? .max
-    return schedule(.task(cell), due: due).map { joinable ? cell : nil }
+    schedule(.task(cell), due: Deadline.after(nanoseconds: delay) ?? .max)
   }
 
   /// Adds a timer; consumes `job` if refused, like `submit`.
@@ -422,7 +469,12 @@ public final class RuntimeCore: @unchecked Sendable {
       // The runtime owes a due timer its run, even while draining.
       admission.force()
       ledger.timerFired()
-      inject.push(job)
+      if let strand = job.cell?.strand {
+        // A strand's timer joins the strand's queue (Strand.swift).
+        strand.enqueueAdmitted(job)
+      } else {
+        inject.push(job)
+      }
       moved = true
     }
     if moved { parking.notify() }

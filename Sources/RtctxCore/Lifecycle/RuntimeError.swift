@@ -35,7 +35,7 @@ public enum RuntimeError: Int32, Error, CaseIterable, Sendable {
     case .queueFull:
       "queue is full: queue_capacity tasks are waiting; retry later, or raise rt_config_t.queue_capacity (0 = unbounded)"
     case .wouldDeadlock:
-      "would deadlock: the call would wait for the thread making it (rt_shutdown from one of the runtime's own workers); make it from another thread"
+      "would deadlock: the call would wait for the thread making it (rt_shutdown from one of the runtime's own workers, rt_strand_block_on from a job of that strand); make it from another thread"
     case .timedOut:
       "timed out: the timeout elapsed first; a join can be retried, while rt_shutdown_timeout has dropped the tasks still queued"
     case .shutDown:

@@ -220,6 +220,12 @@ enum ThreadSlots {
     get { rtctx_tls_context() }
     set { rtctx_tls_set_context(newValue) }
   }
+
+  /// The strand whose job runs on this thread (Strand.swift), unretained.
+  @inline(__always) static var strand: UnsafeMutableRawPointer? {
+    get { rtctx_tls_strand() }
+    set { rtctx_tls_set_strand(newValue) }
+  }
 }
 
 /// Spins a little while for `done()` to hold: a futex sleep and wake costs

@@ -133,11 +133,16 @@ extension RuntimeCore {
   }
 
   /// Runs one popped job, or drops it once a shutdown timeout sealed the
-  /// runtime; the ledger counts either.
+  /// runtime; the ledger counts either. A strand's wake-up is not a job:
+  /// the strand runs (or drops) its jobs through here, one by one.
   @inline(__always)
   func execute(_ job: Job, on worker: WorkerState) {
     let counters = worker.counters
     if inPhase(.dropping) {
+      if job.isStrandWakeUp {
+        if case .strand(let strand) = job.take() { strand.wokenUp(on: worker) }
+        return
+      }
       if dropQueued(job) { ledger.droppedByWorker(counters) }
     } else {
       switch job.take() {
@@ -156,6 +161,9 @@ extension RuntimeCore {
           cell.runClaimed()
           ledger.ran(by: counters)
         }
+      case .strand(let strand):
+        strand.wokenUp(on: worker)
+        return
       }
     }
     ledger.entryDone(by: counters)

@@ -12,13 +12,14 @@ public typealias CDropFn = @convention(c) (UnsafeMutableRawPointer?) -> Void
 /// mapped), with the queue owning one retain of it: a `TaskCell` for a
 /// task with a result, a drop callback or a join handle, a `PostedWork`
 /// for one with none of these (a Swift closure, an executor job, a POST
-/// trampoline call).
+/// trampoline call), a `StrandCore` for a strand's turn.
 ///
 /// Jobs are trivially copyable on purpose: rings move them with plain
 /// loads and stores, with no reference counting on the hot path.
 struct Job: @unchecked Sendable {
   fileprivate static let cellCode: UInt = 1
   fileprivate static let postedCode: UInt = 2
+  fileprivate static let strandCode: UInt = 3
 
   let code: UInt
   let payload: UInt
@@ -43,6 +44,14 @@ struct Job: @unchecked Sendable {
     Job(code: postedCode, payload: UInt(bitPattern: Unmanaged.passRetained(work).toOpaque()))
   }
 
+  /// A strand's turn (Strand.swift). Not a job of its own: the strand's
+  /// jobs are counted one by one, the wake-up never. Takes one retain.
+  static func strand(_ strand: StrandCore) -> Job {
+    Job(code: strandCode, payload: UInt(bitPattern: Unmanaged.passRetained(strand).toOpaque()))
+  }
+
+  var isStrandWakeUp: Bool { code == Self.strandCode }
+
   /// The job's cell, if it has one, without consuming the job's retain.
   var cell: TaskCell? {
     guard code == Self.cellCode else { return nil }
@@ -53,6 +62,7 @@ struct Job: @unchecked Sendable {
     case fn(CTaskFn, UnsafeMutableRawPointer?)
     case task(TaskCell)
     case posted(PostedWork)
+    case strand(StrandCore)
   }
 
   /// What the job is. Call it exactly once per job: it consumes the
@@ -66,6 +76,10 @@ struct Job: @unchecked Sendable {
     if code == Self.postedCode {
       let pointer = UnsafeRawPointer(bitPattern: payload)!
       return .posted(Unmanaged<PostedWork>.fromOpaque(pointer).takeRetainedValue())
+    }
+    if code == Self.strandCode {
+      let pointer = UnsafeRawPointer(bitPattern: payload)!
+      return .strand(Unmanaged<StrandCore>.fromOpaque(pointer).takeRetainedValue())
     }
     return .fn(unsafeBitCast(code, to: CTaskFn.self), UnsafeMutableRawPointer(bitPattern: payload))
   }

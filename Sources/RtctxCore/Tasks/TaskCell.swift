@@ -26,14 +26,18 @@ public final class TaskCell: @unchecked Sendable {
   package let tag = ObjectTag(.task)
   let body: TaskBody
   let runtime: RuntimeCore
+  /// The strand the task runs on, if any: then it runs only in the
+  /// strand's order, never inline in a join.
+  let strand: StrandCore?
   private let status: FutexWord
   /// Written once by the finisher before its releasing store of `finished`;
   /// read only after an acquiring load saw `finished`.
   private var result: UnsafeMutableRawPointer?
 
-  init(_ body: TaskBody, runtime: RuntimeCore, state: State) {
+  init(_ body: TaskBody, runtime: RuntimeCore, state: State, strand: StrandCore? = nil) {
     self.body = body
     self.runtime = runtime
+    self.strand = strand
     self.status = FutexWord(state.rawValue)
   }
 
@@ -89,7 +93,8 @@ public final class TaskCell: @unchecked Sendable {
 
   /// Waits until the task finished or was dropped, or `deadline` passed.
   /// On a worker of the task's runtime, a task still queued is claimed and
-  /// run inline instead: the worker would otherwise wait on itself.
+  /// run inline instead: the worker would otherwise wait on itself. Not a
+  /// strand's task: that would run it out of the strand's order.
   public func join(deadline: UInt64?) -> Result<UnsafeMutableRawPointer?, RuntimeError> {
     if deadline != nil || !runtime.isCurrentWorker {
       _ = spinBriefly { isDone || (deadline.map { monotonicNow() >= $0 } ?? false) }
@@ -101,7 +106,7 @@ public final class TaskCell: @unchecked Sendable {
         return .success(result)
       case .dropped:
         return .failure(.cancelled)
-      case .queued where runtime.isCurrentWorker:
+      case .queued where strand == nil && runtime.isCurrentWorker:
         if transition(from: .queued, to: .claimed) {
           runtime.ledger.claimedElsewhere()
           runClaimed()
