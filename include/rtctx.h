@@ -756,9 +756,10 @@ typedef struct rt_strand rt_strand_t;
  * C library needs: its events handled in order, without a lock and
  * without a thread of its own.
  *
- * A strand costs no thread and about 100 bytes while idle. It yields its
- * worker after 64 jobs in a row (the strand goes to the back of the run
- * queue), so a long backlog does not starve other strands and tasks.
+ * A strand costs no thread and about 100 bytes while idle. After 64 jobs
+ * in a row it yields its worker if other work is waiting (the strand goes
+ * to the back of the run queue), so a long backlog does not starve other
+ * strands and tasks.
  *
  * @param h the runtime the strand's jobs run on.
  * @return the strand; NULL if `h` is NULL or not a live handle, or if the

@@ -15,9 +15,10 @@ import Synchronization
 ///   other, so two never overlap, and each sees everything the one before
 ///   it did (within a turn, the same thread; between turns, the hand-over
 ///   goes through `shared`'s lock).
-/// - After `batch` jobs the drainer yields: the strand goes to the back of
-///   the run queue with a new wake-up, so a long backlog shares the
-///   workers with other strands and tasks instead of holding one.
+/// - After `batch` jobs the drainer yields if any other work is queued:
+///   the strand goes to the back of the run queue with a new wake-up, so a
+///   long backlog shares the workers with other strands and tasks instead
+///   of holding one.
 ///
 /// States, under `shared`'s lock:
 ///
@@ -188,10 +189,16 @@ public final class StrandCore: @unchecked Sendable {
     let previous = ThreadSlots.strand
     ThreadSlots.strand = Unmanaged.passUnretained(self).toOpaque()
     var ran = 0
-    while ran < limit, let job = nextJob() {
+    while let job = nextJob() {
       runtime.execute(job, on: worker)
       ran += 1
       if let cell, cell.isDone { break }
+      if ran == limit {
+        // Yield only to someone: with no other work queued, going to the
+        // back of an empty queue would cost a wake-up for nothing.
+        if runtime.mayHaveWork() { break }
+        ran = 0
+      }
     }
     ThreadSlots.strand = previous
     handOn(worker: Unmanaged.passUnretained(worker))
