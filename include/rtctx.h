@@ -53,8 +53,78 @@
  *    initialises its globals when it is loaded, so a child never waits for
  *    something a parent thread left half done).
  *
+ * The API in topics (each is a page under "Modules", and a man page
+ * lists each topic's functions in SEE ALSO; rtctx(3) lists them all):
+ * @ref runtime, @ref handles, @ref tasks, @ref join, @ref timers,
+ * @ref callbacks, @ref stats, @ref errors.
+ *
  * Copyright the rtctx authors. Licensed under the Apache License 2.0.
  */
+
+/**
+ * @defgroup runtime Runtime
+ * @brief Configure, start and shut down a runtime: rt_config_init(),
+ *        rt_new(), rt_shutdown(), rt_shutdown_timeout().
+ *
+ * A runtime is a pool of worker threads. Its creator owns it
+ * (#rt_runtime_t) and hands out handles to it (rt_handle()); it ends with
+ * exactly one rt_shutdown() or rt_shutdown_timeout(), which runs or drops
+ * every task it accepted.
+ *
+ * @defgroup handles Handles and context
+ * @brief References to a runtime, and the runtime current on a thread:
+ *        rt_handle(), rt_handle_clone(), rt_handle_release(),
+ *        rt_handle_current(), rt_enter(), rt_exit().
+ *
+ * Everything that uses a runtime goes through a handle (#rt_handle_t), a
+ * reference-counted pointer that may outlive the runtime. Code with no
+ * way to receive one, such as a C library callback, finds the runtime
+ * driving its thread with rt_handle_current(): on a worker, or inside
+ * rt_enter() ... rt_exit() on any thread.
+ *
+ * @defgroup tasks Tasks
+ * @brief Run work on the runtime: rt_spawn(), rt_spawn_full(),
+ *        rt_block_on(), and the function types they take.
+ *
+ * rt_spawn() posts fire-and-forget work; rt_spawn_full() adds a drop
+ * callback and a join handle (see @ref join); rt_block_on() runs work on a
+ * worker and waits for its result. Every accepted task runs exactly once,
+ * or is dropped exactly once.
+ *
+ * @defgroup join Join handles
+ * @brief Wait for, cancel, poll and release a spawned task:
+ *        rt_task_join(), rt_task_cancel(), rt_task_is_finished(),
+ *        rt_task_release().
+ *
+ * rt_spawn_full() and rt_spawn_after() return a join handle
+ * (#rt_task_t) on request. Releasing it does not affect the task.
+ *
+ * @defgroup timers Timers
+ * @brief Run work later: rt_spawn_after().
+ *
+ * A timer is a task that becomes runnable after a delay; it has a join
+ * handle and a drop callback like any rt_spawn_full() task, and it can be
+ * cancelled until it starts.
+ *
+ * @defgroup callbacks Callbacks (trampolines)
+ * @brief Real C function pointers that forward calls to the runtime:
+ *        rt_callback_new(), rt_callback_free().
+ *
+ * For C APIs whose callbacks carry no user-data pointer (qsort, nftw,
+ * signal-style registrations): libffi builds a function pointer of the
+ * declared signature bound to a handler, a `user` pointer and a runtime.
+ *
+ * @defgroup stats Statistics
+ * @brief A runtime's counters: rt_stats_get().
+ *
+ * @defgroup errors Errors and version
+ * @brief Result codes, rt_strerror(), and the version of the header and
+ *        of the library.
+ *
+ * Functions that can fail return #RT_OK or a negative `RT_E*` code;
+ * rt_strerror() says what went wrong and what to do about it.
+ */
+
 #ifndef RTCTX_H
 #define RTCTX_H
 
@@ -85,6 +155,9 @@ __extension__ typedef _Bool rt_c89_bool_;
 /* These three lines are the one source of the version: the Makefile, the
  * soname, rtctx.pc, the CMake package and rt_version() all read them. */
 
+/** @addtogroup errors
+ *  @{ */
+
 /** Major version. A new major version may break the ABI; the shared
  *  library's soname is `librtctx.so.MAJOR`. */
 #define RTCTX_VERSION_MAJOR 0
@@ -113,6 +186,8 @@ __extension__ typedef _Bool rt_c89_bool_;
   RTCTX_EXPAND_STRINGIFY_(RTCTX_VERSION_MAJOR)                                 \
   "." RTCTX_EXPAND_STRINGIFY_(RTCTX_VERSION_MINOR)                             \
   "." RTCTX_EXPAND_STRINGIFY_(RTCTX_VERSION_PATCH)
+
+/** @} */
 
 /** Marks the functions the shared library exports (and only those). */
 #if defined(__GNUC__) || defined(__clang__)
@@ -144,6 +219,9 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
 /* ------------------------------------------------------------------------ */
+
+/** @addtogroup errors
+ *  @{ */
 
 /** Result codes. Every failing call returns one of these; the values are
  *  ABI (they match the Linux errno values of the same name, negated). */
@@ -191,28 +269,40 @@ RT_EXPORT unsigned rt_version(void);
  */
 RT_EXPORT const char *rt_version_string(void);
 
+/** @} */
+
 /* ------------------------------------------------------------------------ */
 /* Types                                                                     */
 /* ------------------------------------------------------------------------ */
 
-/** A running runtime. Owned by its creator; rt_shutdown() or
+/** @ingroup runtime
+ *  A running runtime. Owned by its creator; rt_shutdown() or
  *  rt_shutdown_timeout() consumes it. */
 typedef struct rt_runtime rt_runtime_t;
-/** A reference-counted reference to a runtime; cheap to clone; may outlive
- *  the runtime (calls through it then return #RT_ESHUTDOWN). */
+/** @ingroup handles
+ *  A reference-counted reference to a runtime; cheap to clone; may outlive
+ *  the runtime (calls through it then return #RT_ESHUTDOWN). Every runtime
+ *  has one handle: rt_handle() and rt_handle_clone() return the same
+ *  pointer with one more reference, rt_handle_release() drops one. */
 typedef struct rt_handle rt_handle_t;
-/** A join handle to one spawned task; reference-counted. */
+/** @ingroup join
+ *  A join handle to one spawned task; reference-counted. rt_spawn_full()
+ *  and rt_spawn_after() return one through `task_out`. */
 typedef struct rt_task rt_task_t;
-/** An entered runtime context on one thread; see rt_enter(). */
+/** @ingroup handles
+ *  An entered runtime context on one thread; see rt_enter(). */
 typedef struct rt_guard rt_guard_t;
 
-/** Fire-and-forget work: runs once on a worker thread, given the `arg` it
+/** @ingroup tasks
+ *  Fire-and-forget work: runs once on a worker thread, given the `arg` it
  *  was spawned with. */
 typedef void (*rt_fn)(void *arg);
-/** Work with a result: runs once on a worker thread, given its `arg`; the
+/** @ingroup tasks
+ *  Work with a result: runs once on a worker thread, given its `arg`; the
  *  result is handed to joiners and to rt_block_on(). */
 typedef void *(*rt_call_fn)(void *arg);
-/** Called with `arg` instead of the task's function when the task will
+/** @ingroup tasks
+ *  Called with `arg` instead of the task's function when the task will
  *  never run (cancelled, or dropped by a shutdown), typically to free
  *  `arg`. Runs on the thread that dropped the task. */
 typedef void (*rt_drop_fn)(void *arg);
@@ -220,6 +310,9 @@ typedef void (*rt_drop_fn)(void *arg);
 /* ------------------------------------------------------------------------ */
 /* Runtime                                                                   */
 /* ------------------------------------------------------------------------ */
+
+/** @addtogroup runtime
+ *  @{ */
 
 /**
  * Runtime configuration. Versioned: `size` must be set (rt_config_init()
@@ -271,7 +364,10 @@ RT_EXPORT void rt_config_init(rt_config_t *cfg);
  */
 RT_EXPORT RT_NODISCARD rt_runtime_t *rt_new(const rt_config_t *cfg);
 
+/** @} */
+
 /**
+ * @ingroup handles
  * A new reference to the runtime's handle. Every call returns the same
  * pointer with one more reference.
  *
@@ -283,8 +379,11 @@ RT_EXPORT RT_NODISCARD rt_runtime_t *rt_new(const rt_config_t *cfg);
  */
 RT_EXPORT RT_NODISCARD rt_handle_t *rt_handle(rt_runtime_t *rt);
 
+/** @addtogroup runtime
+ *  @{ */
+
 /**
- * Shuts the runtime down gracefully, in this order:
+ * Shuts the runtime down gracefully, losing no task. In this order:
  *  1. From now on rt_spawn*, rt_block_on() and trampoline calls made from
  *     outside this runtime's workers return #RT_ESHUTDOWN. Tasks running on
  *     this runtime may still spawn onto it, so work in flight can finish.
@@ -347,9 +446,14 @@ RT_EXPORT RT_NODISCARD int rt_shutdown(rt_runtime_t *rt);
 RT_EXPORT RT_NODISCARD int rt_shutdown_timeout(rt_runtime_t *rt,
                                                uint64_t timeout_ns);
 
+/** @} */
+
 /* ------------------------------------------------------------------------ */
 /* Handles and context                                                       */
 /* ------------------------------------------------------------------------ */
+
+/** @addtogroup handles
+ *  @{ */
 
 /**
  * A new reference to the same handle.
@@ -374,7 +478,7 @@ RT_EXPORT RT_NODISCARD rt_handle_t *rt_handle_clone(rt_handle_t *h);
 RT_EXPORT void rt_handle_release(rt_handle_t *h);
 
 /**
- * The handle current on this thread:
+ * The handle current on this thread, borrowed. It is:
  *  - the innermost handle entered with rt_enter() and not yet exited; else
  *  - on a worker thread (in tasks, handlers and in
  *    `on_thread_start`/`on_thread_stop`), the worker's runtime; else
@@ -416,9 +520,14 @@ RT_EXPORT RT_NODISCARD rt_guard_t *rt_enter(rt_handle_t *h);
  */
 RT_EXPORT RT_NODISCARD int rt_exit(rt_guard_t *g);
 
+/** @} */
+
 /* ------------------------------------------------------------------------ */
 /* Spawning, waiting, joining                                                */
 /* ------------------------------------------------------------------------ */
+
+/** @addtogroup tasks
+ *  @{ */
 
 /**
  * Queues `fn(arg)` to run once on a worker thread and returns at once.
@@ -472,6 +581,10 @@ RT_EXPORT RT_NODISCARD int rt_spawn_full(rt_handle_t *h, rt_call_fn fn,
                                          void *arg, rt_drop_fn drop,
                                          rt_task_t **task_out);
 
+/** @} */
+/** @addtogroup timers
+ *  @{ */
+
 /**
  * Like rt_spawn_full(), but the task becomes runnable `delay_ns`
  * nanoseconds from now (monotonic clock), never earlier. Timers start in
@@ -498,6 +611,10 @@ RT_EXPORT RT_NODISCARD int rt_spawn_after(rt_handle_t *h, uint64_t delay_ns,
                                           rt_drop_fn drop,
                                           rt_task_t **task_out);
 
+/** @} */
+/** @addtogroup tasks
+ *  @{ */
+
 /**
  * Runs `fn(arg)` on a worker and blocks the calling thread until it
  * returned: the bridge from synchronous code into the runtime. Not refused
@@ -523,6 +640,10 @@ RT_EXPORT RT_NODISCARD int rt_spawn_after(rt_handle_t *h, uint64_t delay_ns,
  */
 RT_EXPORT RT_NODISCARD int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
                                        void **result);
+
+/** @} */
+/** @addtogroup join
+ *  @{ */
 
 /**
  * Waits for a task to finish. Several threads may join the same task.
@@ -585,9 +706,14 @@ RT_EXPORT RT_BOOL rt_task_is_finished(rt_task_t *t);
  */
 RT_EXPORT void rt_task_release(rt_task_t *t);
 
+/** @} */
+
 /* ------------------------------------------------------------------------ */
 /* Observability                                                             */
 /* ------------------------------------------------------------------------ */
+
+/** @addtogroup stats
+ *  @{ */
 
 /**
  * Counters of one runtime. Versioned like rt_config_t: set `size` to
@@ -624,9 +750,14 @@ typedef struct rt_stats {
  */
 RT_EXPORT RT_NODISCARD int rt_stats_get(rt_handle_t *h, rt_stats_t *out);
 
+/** @} */
+
 /* ------------------------------------------------------------------------ */
 /* FFI callback trampolines (libffi)                                         */
 /* ------------------------------------------------------------------------ */
+
+/** @addtogroup callbacks
+ *  @{ */
 
 /** Argument and return types a trampoline can carry. Values are ABI. */
 typedef enum rt_type {
@@ -739,6 +870,8 @@ RT_EXPORT RT_NODISCARD rt_callback_t *rt_callback_new(
  * @threads Any thread, once no thread calls the function pointer any more.
  */
 RT_EXPORT void rt_callback_free(rt_callback_t *cb);
+
+/** @} */
 
 #ifdef __cplusplus
 } /* extern "C" */
