@@ -248,6 +248,18 @@ enum {
  * @ownership The string is static: do not free it; it lives as long as the
  *            program.
  * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * static void work(void *arg) { (void)arg; }
+ *
+ * int submit(rt_handle_t *h) {
+ *   int rc = rt_spawn(h, work, NULL);
+ *   if (rc != RT_OK)
+ *     fprintf(stderr, "rt_spawn: %s\n", rt_strerror(rc));
+ *   return rc;
+ * }
+ * @endcode
  */
 RT_EXPORT const char *rt_strerror(int code);
 
@@ -257,6 +269,13 @@ RT_EXPORT const char *rt_strerror(int code);
  *
  * @return MAJOR * 10000 + MINOR * 100 + PATCH, as #RTCTX_VERSION computes it.
  * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * if (rt_version() < RTCTX_VERSION)
+ *   fprintf(stderr, "built against rtctx %s, running with the older %s\n",
+ *           RTCTX_VERSION_STRING, rt_version_string());
+ * @endcode
  */
 RT_EXPORT unsigned rt_version(void);
 
@@ -266,6 +285,11 @@ RT_EXPORT unsigned rt_version(void);
  * @return the version as "MAJOR.MINOR.PATCH", never NULL.
  * @ownership The string is static: do not free it.
  * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * printf("rtctx %s (header %s)\n", rt_version_string(), RTCTX_VERSION_STRING);
+ * @endcode
  */
 RT_EXPORT const char *rt_version_string(void);
 
@@ -340,6 +364,24 @@ typedef struct rt_config {
  * @param cfg the configuration to fill; NULL is a no-op.
  * @ownership The caller owns `cfg`; nothing is kept.
  * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * static void on_start(void *user) {
+ *   printf("%s worker up\n", (const char *)user);
+ * }
+ *
+ * rt_runtime_t *start_io_runtime(void) {
+ *   rt_config_t cfg;
+ *   rt_config_init(&cfg);          // size and the defaults
+ *   cfg.workers = 2;
+ *   cfg.queue_capacity = 4096;     // beyond that, rt_spawn gives RT_EAGAIN
+ *   cfg.thread_name = "io";        // workers "io-0" and "io-1"
+ *   cfg.on_thread_start = on_start;
+ *   cfg.user = "io";
+ *   return rt_new(&cfg);
+ * }
+ * @endcode
  */
 RT_EXPORT void rt_config_init(rt_config_t *cfg);
 
@@ -361,6 +403,19 @@ RT_EXPORT void rt_config_init(rt_config_t *cfg);
  * @callbacks `on_thread_start` runs on each new worker before this returns,
  *            `on_thread_stop` on each worker during the shutdown; in both
  *            rt_handle_current() is the new runtime.
+ *
+ * @par Example
+ * @code
+ * int main(void) {
+ *   rt_runtime_t *rt = rt_new(NULL);   // one worker per online CPU
+ *   if (rt == NULL)
+ *     return 1;
+ *   rt_handle_t *h = rt_handle(rt);
+ *   // ... rt_spawn(h, ...), rt_block_on(h, ...) ...
+ *   rt_handle_release(h);
+ *   return rt_shutdown(rt) == RT_OK ? 0 : 1;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD rt_runtime_t *rt_new(const rt_config_t *cfg);
 
@@ -376,6 +431,28 @@ RT_EXPORT RT_NODISCARD rt_runtime_t *rt_new(const rt_config_t *cfg);
  * @ownership The caller owns the new reference: release it with
  *            rt_handle_release(). It may outlive the runtime.
  * @threads Any thread, until `rt` was passed to rt_shutdown*.
+ *
+ * @par Example
+ * @code
+ * // A service keeps the runtime (to shut it down) and a handle (to use it).
+ * struct service {
+ *   rt_runtime_t *rt;
+ *   rt_handle_t *h;
+ * };
+ *
+ * int service_start(struct service *s) {
+ *   s->rt = rt_new(NULL);
+ *   if (s->rt == NULL)
+ *     return RT_EINVAL;
+ *   s->h = rt_handle(s->rt);           // released in service_stop()
+ *   return RT_OK;
+ * }
+ *
+ * int service_stop(struct service *s) {
+ *   rt_handle_release(s->h);
+ *   return rt_shutdown(s->rt);
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD rt_handle_t *rt_handle(rt_runtime_t *rt);
 
@@ -416,6 +493,25 @@ RT_EXPORT RT_NODISCARD rt_handle_t *rt_handle(rt_runtime_t *rt);
  *          Exactly one call per runtime.
  * @callbacks Pending timers' `drop` run on the calling thread;
  *            `on_thread_stop` runs on each worker.
+ *
+ * @par Example
+ * @code
+ * static void hello(void *arg) { puts(arg); }
+ *
+ * int main(void) {
+ *   rt_runtime_t *rt = rt_new(NULL);
+ *   if (rt == NULL)
+ *     return 1;
+ *   rt_handle_t *h = rt_handle(rt);
+ *   if (rt_spawn(h, hello, "hello from a worker") != RT_OK)
+ *     fprintf(stderr, "not queued\n");
+ *   rt_handle_release(h);
+ *   int rc = rt_shutdown(rt);          // runs hello() first: nothing is lost
+ *   if (rc != RT_OK)
+ *     fprintf(stderr, "rt_shutdown: %s\n", rt_strerror(rc));
+ *   return rc != RT_OK;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_shutdown(rt_runtime_t *rt);
 
@@ -442,6 +538,16 @@ RT_EXPORT RT_NODISCARD int rt_shutdown(rt_runtime_t *rt);
  * @threads As rt_shutdown().
  * @callbacks Dropped tasks' `drop` run on the calling thread or on a worker
  *            (whichever took the task off its queue).
+ *
+ * @par Example
+ * @code
+ * // Give the queued work one second, then drop what has not started.
+ * int rc = rt_shutdown_timeout(rt, UINT64_C(1000000000));
+ * if (rc == RT_ETIMEDOUT)
+ *   fprintf(stderr, "shutdown: tasks that had not started were dropped\n");
+ * else if (rc != RT_OK)
+ *   fprintf(stderr, "rt_shutdown_timeout: %s\n", rt_strerror(rc));
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_shutdown_timeout(rt_runtime_t *rt,
                                                uint64_t timeout_ns);
@@ -464,6 +570,17 @@ RT_EXPORT RT_NODISCARD int rt_shutdown_timeout(rt_runtime_t *rt,
  *            rt_handle_release(). Use it to keep a borrowed handle, such as
  *            the one rt_handle_current() returns.
  * @threads Any thread, also after the runtime shut down.
+ *
+ * @par Example
+ * @code
+ * static rt_handle_t *saved;   // released by whoever uses it last
+ *
+ * static void remember_runtime(void *arg) {
+ *   (void)arg;
+ *   // rt_handle_current() is borrowed: clone it to keep it past this task.
+ *   saved = rt_handle_clone(rt_handle_current());
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD rt_handle_t *rt_handle_clone(rt_handle_t *h);
 
@@ -474,6 +591,13 @@ RT_EXPORT RT_NODISCARD rt_handle_t *rt_handle_clone(rt_handle_t *h);
  * @param h a handle reference the caller owns; NULL is a no-op.
  * @ownership Consumes one reference to `h`.
  * @threads Any thread, also after the runtime shut down.
+ *
+ * @par Example
+ * @code
+ * rt_handle_t *mine = rt_handle_clone(h);   // a reference of our own
+ * // ... hand `mine` to a thread of ours, which ends with:
+ * rt_handle_release(mine);
+ * @endcode
  */
 RT_EXPORT void rt_handle_release(rt_handle_t *h);
 
@@ -489,6 +613,18 @@ RT_EXPORT void rt_handle_release(rt_handle_t *h);
  *            task returns or the matching rt_exit(); clone it with
  *            rt_handle_clone() to keep it longer.
  * @threads Any thread; the answer is about the calling thread.
+ *
+ * @par Example
+ * @code
+ * static void write_line(void *msg) { fputs(msg, stderr); }
+ *
+ * // Deep in a library: log through the runtime driving this thread, if any.
+ * void log_line(char *msg) {
+ *   rt_handle_t *h = rt_handle_current();   // borrowed: do not release
+ *   if (h == NULL || rt_spawn(h, write_line, msg) != RT_OK)
+ *     write_line(msg);
+ * }
+ * @endcode
  */
 RT_EXPORT rt_handle_t *rt_handle_current(void);
 
@@ -503,6 +639,26 @@ RT_EXPORT rt_handle_t *rt_handle_current(void);
  * @ownership The guard keeps its own reference to `h` until rt_exit(),
  *            which frees the guard. The caller keeps its reference to `h`.
  * @threads Any thread; the guard belongs to the calling thread.
+ *
+ * @par Example
+ * @code
+ * // qsort's comparator has no user-data pointer; with the handle entered
+ * // around the call, the comparator finds it with rt_handle_current().
+ * static int by_value(const void *a, const void *b) {
+ *   int x = *(const int *)a, y = *(const int *)b;
+ *   if (rt_handle_current() == NULL)
+ *     abort();                          // not reached: the handle is entered
+ *   return (x > y) - (x < y);
+ * }
+ *
+ * int sort_in_context(rt_handle_t *h, int *v, size_t n) {
+ *   rt_guard_t *g = rt_enter(h);
+ *   if (g == NULL)
+ *     return RT_EINVAL;
+ *   qsort(v, n, sizeof *v, by_value);
+ *   return rt_exit(g);
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD rt_guard_t *rt_enter(rt_handle_t *h);
 
@@ -517,6 +673,16 @@ RT_EXPORT RT_NODISCARD rt_guard_t *rt_enter(rt_handle_t *h);
  *                   entered on another thread (exit it there).
  * @ownership Consumes `g` on #RT_OK only.
  * @threads The thread that called rt_enter().
+ *
+ * @par Example
+ * @code
+ * rt_guard_t *outer = rt_enter(h);
+ * rt_guard_t *inner = rt_enter(h);
+ * // ... code that calls rt_handle_current() ...
+ * // Last in, first out, on this thread:
+ * if (rt_exit(inner) != RT_OK || rt_exit(outer) != RT_OK)
+ *   fprintf(stderr, "rt_exit: not the innermost guard of this thread\n");
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_exit(rt_guard_t *g);
 
@@ -550,6 +716,18 @@ RT_EXPORT RT_NODISCARD int rt_exit(rt_guard_t *g);
  * @threads Any thread.
  * @callbacks `fn` runs on a worker thread of the runtime, where
  *            rt_handle_current() is that runtime.
+ *
+ * @par Example
+ * @code
+ * static void print_line(void *arg) { puts(arg); }
+ *
+ * int greet(rt_handle_t *h) {
+ *   int rc = rt_spawn(h, print_line, "hello from a worker");
+ *   if (rc == RT_EAGAIN)                // bounded queue full: retry later
+ *     fprintf(stderr, "busy, try again\n");
+ *   return rc;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_spawn(rt_handle_t *h, rt_fn fn, void *arg);
 
@@ -576,6 +754,32 @@ RT_EXPORT RT_NODISCARD int rt_spawn(rt_handle_t *h, rt_fn fn, void *arg);
  * @callbacks `fn` runs on a worker thread; `drop` on the thread that drops
  *            the task (the caller of rt_task_cancel(), the thread in
  *            rt_shutdown*, or a worker during a shutdown timeout).
+ *
+ * @par Example
+ * @code
+ * struct job {
+ *   int n;
+ *   long square;
+ * };
+ *
+ * static void *square(void *arg) {
+ *   struct job *j = arg;
+ *   j->square = (long)j->n * j->n;
+ *   return j;                           // the joiner gets it, and frees it
+ * }
+ *
+ * int start_square(rt_handle_t *h, int n, rt_task_t **task) {
+ *   struct job *j = malloc(sizeof *j);
+ *   if (j == NULL)
+ *     return RT_ENOMEM;
+ *   j->n = n;
+ *   // free() is the drop: it gets j if the task never runs.
+ *   int rc = rt_spawn_full(h, square, j, free, task);
+ *   if (rc != RT_OK)
+ *     free(j);                          // nothing was queued: j is still ours
+ *   return rc;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_spawn_full(rt_handle_t *h, rt_call_fn fn,
                                          void *arg, rt_drop_fn drop,
@@ -605,6 +809,20 @@ RT_EXPORT RT_NODISCARD int rt_spawn_full(rt_handle_t *h, rt_call_fn fn,
  * @threads Any thread.
  * @callbacks As rt_spawn_full(); a timer dropped by a shutdown has its
  *            `drop` run on the thread in rt_shutdown*.
+ *
+ * @par Example
+ * @code
+ * static void *ring(void *arg) {
+ *   puts(arg);
+ *   return NULL;
+ * }
+ *
+ * // "wake up" in 250 ms; *alarm can cancel it until then.
+ * int set_alarm(rt_handle_t *h, rt_task_t **alarm) {
+ *   return rt_spawn_after(h, UINT64_C(250000000), ring, "wake up", NULL,
+ *                         alarm);
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_spawn_after(rt_handle_t *h, uint64_t delay_ns,
                                           rt_call_fn fn, void *arg,
@@ -637,6 +855,29 @@ RT_EXPORT RT_NODISCARD int rt_spawn_after(rt_handle_t *h, uint64_t delay_ns,
  * @threads Any thread.
  * @callbacks `fn` runs on a worker thread of the runtime (or inline, as
  *            above); there rt_handle_current() is that runtime.
+ *
+ * @par Example
+ * @code
+ * struct sum {
+ *   const int *v;
+ *   size_t n;
+ *   long total;
+ * };
+ *
+ * static void *add_up(void *arg) {
+ *   struct sum *s = arg;
+ *   for (size_t i = 0; i < s->n; i++)
+ *     s->total += s->v[i];
+ *   return NULL;
+ * }
+ *
+ * long sum_on_runtime(rt_handle_t *h, const int *v, size_t n) {
+ *   struct sum s = {v, n, 0};           // on our stack: rt_block_on waits
+ *   if (rt_block_on(h, add_up, &s, NULL) != RT_OK)
+ *     return -1;
+ *   return s.total;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
                                        void **result);
@@ -664,6 +905,29 @@ RT_EXPORT RT_NODISCARD int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
  * @retval RT_EINVAL    `t` is NULL.
  * @ownership Does not consume `t`: release it with rt_task_release().
  * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * static void *compute(void *arg) {
+ *   (void)arg;
+ *   return "done";
+ * }
+ *
+ * int run_and_wait(rt_handle_t *h) {
+ *   rt_task_t *t;
+ *   int rc = rt_spawn_full(h, compute, NULL, NULL, &t);
+ *   if (rc != RT_OK)
+ *     return rc;
+ *   void *result;
+ *   rc = rt_task_join(t, INT64_C(2000000000), &result);   // at most 2 s
+ *   if (rc == RT_OK)
+ *     printf("the task returned \"%s\"\n", (char *)result);
+ *   else if (rc == RT_ETIMEDOUT)
+ *     fprintf(stderr, "still running; join again later\n");
+ *   rt_task_release(t);
+ *   return rc;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_task_join(rt_task_t *t, int64_t timeout_ns,
                                         void **result);
@@ -683,6 +947,18 @@ RT_EXPORT RT_NODISCARD int rt_task_join(rt_task_t *t, int64_t timeout_ns,
  * @threads Any thread.
  * @callbacks The task's `drop` runs on the calling thread, before this
  *            returns #RT_OK.
+ *
+ * @par Example
+ * @code
+ * // The alarm set with rt_spawn_after() is no longer needed.
+ * int disarm(rt_task_t *alarm) {
+ *   int rc = rt_task_cancel(alarm);     // RT_OK: never runs; its drop ran
+ *   if (rc == RT_EBUSY)                 // too late: wait for it to finish
+ *     rc = rt_task_join(alarm, -1, NULL);
+ *   rt_task_release(alarm);
+ *   return rc;
+ * }
+ * @endcode
  */
 RT_EXPORT int rt_task_cancel(rt_task_t *t);
 
@@ -693,6 +969,20 @@ RT_EXPORT int rt_task_cancel(rt_task_t *t);
  * @return true once the task ran to the end or was dropped; false while it
  *         is pending or running, and for NULL.
  * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * // Called on each tick of an event loop: collect the result when it is there.
+ * void poll_task(rt_task_t **t) {
+ *   if (*t == NULL || !rt_task_is_finished(*t))
+ *     return;                           // pending or running
+ *   void *result;
+ *   if (rt_task_join(*t, 0, &result) == RT_OK)
+ *     printf("result %p\n", result);
+ *   rt_task_release(*t);
+ *   *t = NULL;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_BOOL rt_task_is_finished(rt_task_t *t);
 
@@ -703,6 +993,23 @@ RT_EXPORT RT_BOOL rt_task_is_finished(rt_task_t *t);
  * @param t a join handle the caller owns; NULL is a no-op.
  * @ownership Consumes `t`.
  * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * static void *refresh(void *arg) { return arg; }
+ *
+ * // Start a refresh, keeping its join handle to check it later if needed...
+ * void start_refresh(rt_handle_t *h, rt_task_t **pending) {
+ *   if (rt_spawn_full(h, refresh, NULL, NULL, pending) != RT_OK)
+ *     *pending = NULL;
+ * }
+ *
+ * // ...or lose interest: the task runs all the same.
+ * void forget_refresh(rt_task_t **pending) {
+ *   rt_task_release(*pending);          // NULL is a no-op
+ *   *pending = NULL;
+ * }
+ * @endcode
  */
 RT_EXPORT void rt_task_release(rt_task_t *t);
 
@@ -747,6 +1054,20 @@ typedef struct rt_stats {
  * @threads Any thread. The counters are read without stopping the
  *          workers: while tasks run they are a recent, not an atomic,
  *          picture.
+ *
+ * @par Example
+ * @code
+ * void print_stats(rt_handle_t *h) {
+ *   rt_stats_t s;
+ *   s.size = sizeof s;                  // set before the call
+ *   if (rt_stats_get(h, &s) != RT_OK)
+ *     return;
+ *   printf("%u workers: %llu spawned, %llu completed, %llu queued%s\n",
+ *          s.workers, (unsigned long long)s.spawned,
+ *          (unsigned long long)s.completed, (unsigned long long)s.queued,
+ *          s.shutdown ? " (shut down)" : "");
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_stats_get(rt_handle_t *h, rt_stats_t *out);
 
@@ -849,6 +1170,31 @@ typedef struct rt_callback rt_callback_t;
  *          pointer until rt_callback_free().
  * @callbacks `handler` runs on a worker thread of the runtime; a WAIT call
  *            made on a worker of that runtime runs it inline.
+ *
+ * @par Example
+ * @code
+ * // qsort's comparator takes no user pointer: a WAIT trampoline binds one.
+ * static void compare_handler(void *result, void **args, void *user) {
+ *   int x = **(const int *const *)args[0];   // args[i] points at argument i
+ *   int y = **(const int *const *)args[1];
+ *   int direction = *(const int *)user;
+ *   *(int *)result = direction * ((x > y) - (x < y));
+ * }
+ *
+ * typedef int (*comparator)(const void *, const void *);
+ *
+ * int sort_ints(rt_handle_t *h, int *v, size_t n, int direction) {
+ *   static const rt_type_t args[2] = {RT_TYPE_POINTER, RT_TYPE_POINTER};
+ *   void *code;
+ *   rt_callback_t *cb = rt_callback_new(h, RT_CALLBACK_WAIT, RT_TYPE_INT, args,
+ *                                       2, compare_handler, &direction, &code);
+ *   if (cb == NULL)
+ *     return RT_EINVAL;
+ *   qsort(v, n, sizeof *v, (comparator)code);
+ *   rt_callback_free(cb);
+ *   return RT_OK;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD rt_callback_t *rt_callback_new(
     rt_handle_t *h, rt_callback_mode_t mode, rt_type_t ret,
@@ -868,6 +1214,31 @@ RT_EXPORT RT_NODISCARD rt_callback_t *rt_callback_new(
  * @param cb the trampoline; NULL is a no-op.
  * @ownership Consumes `cb` and its reference to the handle.
  * @threads Any thread, once no thread calls the function pointer any more.
+ *
+ * @par Example
+ * @code
+ * static void on_tick(void *result, void **args, void *user) {
+ *   (void)result;
+ *   (void)user;
+ *   printf("tick %d\n", *(const int *)args[0]);
+ * }
+ *
+ * // A library that takes a plain `void (*)(int)` listener.
+ * void watch(rt_handle_t *h, void (*subscribe)(void (*)(int)),
+ *            void (*unsubscribe)(void (*)(int))) {
+ *   static const rt_type_t arg = RT_TYPE_INT;
+ *   void *code;
+ *   rt_callback_t *cb = rt_callback_new(h, RT_CALLBACK_POST, RT_TYPE_VOID, &arg,
+ *                                       1, on_tick, NULL, &code);
+ *   if (cb == NULL)
+ *     return;
+ *   void (*listener)(int) = (void (*)(int))code;
+ *   subscribe(listener);
+ *   // ... later ...
+ *   unsubscribe(listener);              // the library calls it no more
+ *   rt_callback_free(cb);               // after the queued calls have run
+ * }
+ * @endcode
  */
 RT_EXPORT void rt_callback_free(rt_callback_t *cb);
 
