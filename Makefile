@@ -5,6 +5,7 @@
 #   make check           every test: Swift, C harness, header, exports, install
 #   make static          also the static archive build/lib/librtctx.a
 #   make docs            HTML and man pages from include/rtctx.h (build/docs)
+#   make check-docs      the docs, and the header's examples compiled (mk/docs.mk)
 #   make install         PREFIX=/usr/local DESTDIR= LIBDIR= INCLUDEDIR= MANDIR=
 #                        (MAN=no: without man pages, so without doxygen)
 #   make uninstall       the same variables
@@ -152,27 +153,9 @@ ensure = command -v $(1) >/dev/null 2>&1 || { \
 
 static: $(STATICLIB)
 
-# --- Documentation ----------------------------------------------------------
-#
-# Doxygen reads include/rtctx.h (and docs/mainpage.md) and fails on any
-# warning (docs/Doxyfile). The man pages installed are the header's page,
-# rtctx.h(3), and one link per function and type (rt_spawn(3), ...).
-DOCS := $(BUILD)/docs
-MAN_SED := -e 's/^RT_EXPORT [^(]*[ *]\(rt_[a-z_]*\)(.*/\1/p' \
-           -e 's/^} \(rt_[a-z_]*_t\);/\1/p' \
-           -e 's/^typedef struct rt_[a-z_]* \(rt_[a-z_]*_t\);/\1/p' \
-           -e 's/^typedef [^(]*(\*\(rt_[a-z_]*\))(.*/\1/p'
-MAN_NAMES := $(shell sed -n $(MAN_SED) include/rtctx.h)
-MAN_PAGES := rtctx.h.3 rtctx.3 $(MAN_NAMES:%=%.3)
+# --- Documentation: make docs, make check-docs (mk/docs.mk) ----------------
 
-docs:
-	@$(call ensure,doxygen,doxygen)
-	rm -rf $(DOCS)
-	RTCTX_VERSION=$(VERSION) RTCTX_DOCS_OUT=$(CURDIR)/$(DOCS) doxygen docs/Doxyfile
-	printf '.so man3/rtctx.h.3\n' > $(DOCS)/man/man3/rtctx.3
-	@cd $(DOCS)/man/man3 && for page in $(MAN_PAGES); do \
-	  test -f $$page || { echo "docs: Doxygen made no man page $$page" >&2; exit 1; }; done
-	@echo "docs: $(DOCS)/html/index.html and $(words $(MAN_PAGES)) man pages in $(DOCS)/man/man3, no warnings"
+include mk/docs.mk
 
 # --- Install ----------------------------------------------------------------
 
