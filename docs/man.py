@@ -593,6 +593,11 @@ def overview(fileinfo, groups, ctx, names, title="rtctx"):
                 r.put("\\fB%s\\fR" % esc(m.name))
             r.flush()
             r.put(brief_line(m, doc) + ".")
+    whole = ctx.get("program")
+    if whole is not None:
+        r.macro(".SH EXAMPLE")
+        r.put("A whole program, from \\fB%s\\fR(3):" % esc(whole.name))
+        r.raw(code_roff(sections(whole.detail)[4][0]))
     r.macro(".SH SEE ALSO")
     r.put("One page per function and type, named as it is: ")
     r.put(", ".join("\\fB%s\\fR(3)" % esc(n) for n in names) + ".")
@@ -700,6 +705,9 @@ def main():
            "version": a.version, "members": members, "codes": codes,
            "example_of_type": example_of_type}
 
+    # the overview's example: the first whole program that spawns a task
+    ctx["program"] = next((f for f in exported for ex in sections(f.detail)[4][:1]
+                           if re.search(r"^int main\(", ex, re.M) and "rt_spawn(" in ex), None)
     if os.path.isdir(a.man):
         shutil.rmtree(a.man)
     os.makedirs(a.man)
