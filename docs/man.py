@@ -707,7 +707,7 @@ def main():
 
     # the overview's example: the first whole program that spawns a task
     ctx["program"] = next((f for f in exported for ex in sections(f.detail)[4][:1]
-                           if re.search(r"^int main\(", ex, re.M) and "rt_spawn(" in ex), None)
+                           if re.search(r"^int main\(", ex, re.M) and re.search(r"rt_spawn\(\w+, \w+", ex)), None)
     if os.path.isdir(a.man):
         shutil.rmtree(a.man)
     os.makedirs(a.man)
