@@ -4,6 +4,7 @@
 #   make demo            build and run examples-c/hello.c
 #   make check           every test, one line per step (logs in build/logs; V=1 shows them)
 #   make docs            HTML and man pages from include/rtctx.h (build/docs)
+#   make check-docs      the docs, and the header's examples compiled (mk/docs.mk)
 #   make install         copies what make (and make docs) built; never builds:
 #                        PREFIX=/usr/local DESTDIR= LIBDIR= INCLUDEDIR= MANDIR=
 #                        MAN=auto (pages if built) | yes (required) | no
@@ -62,9 +63,9 @@ demo: $(BUILD)/hello ## build and run examples-c/hello.c
 # build/logs/STEP.log: one line per step, and the end of the log of a step
 # that fails. `make check V=1` shows everything as it runs.
 CHECK_STEPS := check-header lib static check-exports check-abi check-size check-swift check-c \
-  check-examples check-install stress fuzz
+  check-examples check-docs check-install stress fuzz
 
-check: ## every test: header, exports, size, Swift, C harness, examples, install, stress, fuzz
+check: ## every test: header, exports, ABI, size, Swift, C harness, examples, docs, install, stress, fuzz
 	@echo "make check: $(words $(CHECK_STEPS)) steps, logs in $(BUILD)/logs"
 	@start=$$(date +%s); for step in $(CHECK_STEPS); do \
 	  LOGS=$(BUILD)/logs mk/step.sh $$step $(MAKE) --no-print-directory $$step || exit 1; \
@@ -170,27 +171,9 @@ ensure = command -v $(1) >/dev/null 2>&1 || { \
 
 static: $(STATICLIB) ## the static archive only: build/lib/librtctx.a
 
-# --- Documentation ----------------------------------------------------------
-#
-# Doxygen reads include/rtctx.h (and docs/mainpage.md) and fails on any
-# warning (docs/Doxyfile). The man pages installed are the header's page,
-# rtctx.h(3), and one link per function and type (rt_spawn(3), ...).
-DOCS := $(BUILD)/docs
-MAN_SED := -e 's/^RT_EXPORT [^(]*[ *]\(rt_[a-z_]*\)(.*/\1/p' \
-           -e 's/^} \(rt_[a-z_]*_t\);/\1/p' \
-           -e 's/^typedef struct rt_[a-z_]* \(rt_[a-z_]*_t\);/\1/p' \
-           -e 's/^typedef [^(]*(\*\(rt_[a-z_]*\))(.*/\1/p'
-MAN_NAMES := $(shell sed -n $(MAN_SED) include/rtctx.h)
-MAN_PAGES := rtctx.h.3 rtctx.3 $(MAN_NAMES:%=%.3)
+# --- Documentation: make docs, make check-docs (mk/docs.mk) ----------------
 
-docs: ## HTML and man pages from the header, in build/docs (needs doxygen)
-	@$(call ensure,doxygen,doxygen)
-	rm -rf $(DOCS)
-	RTCTX_VERSION=$(VERSION) RTCTX_DOCS_OUT=$(CURDIR)/$(DOCS) doxygen docs/Doxyfile
-	printf '.so man3/rtctx.h.3\n' > $(DOCS)/man/man3/rtctx.3
-	@cd $(DOCS)/man/man3 && for page in $(MAN_PAGES); do \
-	  test -f $$page || { echo "docs: Doxygen made no man page $$page" >&2; exit 1; }; done
-	@echo "docs: $(DOCS)/html/index.html and $(words $(MAN_PAGES)) man pages in $(DOCS)/man/man3, no warnings"
+include mk/docs.mk
 
 # --- Install ----------------------------------------------------------------
 

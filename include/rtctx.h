@@ -53,8 +53,90 @@
  *    initialises its globals when it is loaded, so a child never waits for
  *    something a parent thread left half done).
  *
+ * The API in topics (each is a page under "Modules", and a man page
+ * lists each topic's functions in SEE ALSO; rtctx(3) lists them all):
+ * @ref runtime, @ref handles, @ref tasks, @ref join, @ref timers,
+ * @ref callbacks, @ref stats, @ref errors.
+ *
  * Copyright the rtctx authors. Licensed under the Apache License 2.0.
  */
+
+/**
+ * @defgroup runtime Runtime
+ * @brief Configure, start and shut down a runtime: rt_config_init(),
+ *        rt_new(), rt_shutdown(), rt_shutdown_timeout().
+ *
+ * A runtime is a pool of worker threads. Its creator owns it
+ * (#rt_runtime_t) and hands out handles to it (rt_handle()); it ends with
+ * exactly one rt_shutdown() or rt_shutdown_timeout(), which runs or drops
+ * every task it accepted.
+ *
+ * @defgroup handles Handles and context
+ * @brief References to a runtime, and the runtime current on a thread:
+ *        rt_handle(), rt_handle_clone(), rt_handle_release(),
+ *        rt_handle_current(), rt_enter(), rt_exit().
+ *
+ * Everything that uses a runtime goes through a handle (#rt_handle_t), a
+ * reference-counted pointer that may outlive the runtime. Code with no
+ * way to receive one, such as a C library callback, finds the runtime
+ * driving its thread with rt_handle_current(): on a worker, or inside
+ * rt_enter() ... rt_exit() on any thread.
+ *
+ * @defgroup tasks Tasks
+ * @brief Run work on the runtime: rt_spawn(), rt_spawn_full(),
+ *        rt_block_on(), and the function types they take.
+ *
+ * rt_spawn() posts fire-and-forget work; rt_spawn_full() adds a drop
+ * callback and a join handle (see @ref join); rt_block_on() runs work on a
+ * worker and waits for its result. Every accepted task runs exactly once,
+ * or is dropped exactly once.
+ *
+ * @defgroup join Join handles
+ * @brief Wait for, cancel, poll and release a spawned task:
+ *        rt_task_join(), rt_task_cancel(), rt_task_is_finished(),
+ *        rt_task_release().
+ *
+ * rt_spawn_full() and rt_spawn_after() return a join handle
+ * (#rt_task_t) on request. Releasing it does not affect the task.
+ *
+ * @defgroup timers Timers
+ * @brief Run work later: rt_spawn_after().
+ *
+ * A timer is a task that becomes runnable after a delay; it has a join
+ * handle and a drop callback like any rt_spawn_full() task, and it can be
+ * cancelled until it starts.
+ *
+ * @defgroup callbacks Callbacks (trampolines)
+ * @brief Real C function pointers that forward calls to the runtime:
+ *        rt_callback_new(), rt_callback_free().
+ *
+ * For C APIs whose callbacks carry no user-data pointer (qsort, nftw,
+ * signal-style registrations): libffi builds a function pointer of the
+ * declared signature bound to a handler, a `user` pointer and a runtime.
+ *
+ * @defgroup stats Statistics
+ * @brief A runtime's counters: rt_stats_get().
+ *
+ * @defgroup strands Strands (ordered work)
+ * @brief Jobs that run one at a time, in order, on any worker:
+ *        rt_strand_new(), rt_strand_spawn(), rt_strand_spawn_full(),
+ *        rt_strand_spawn_after(), rt_strand_block_on(),
+ *        rt_strand_current(), rt_strand_release().
+ *
+ * A strand (#rt_strand_t) is a serial queue on the runtime's workers, what
+ * libdispatch calls a serial queue and asio a strand: the events of one
+ * socket, device or session handled in order and one at a time, without a
+ * lock and without a thread of their own. Strands cost no thread; any
+ * number run in parallel.
+ *
+ * @defgroup errors Errors and version
+ * @brief Result codes, rt_strerror(), and the version of the header and
+ *        of the library.
+ *
+ * Functions that can fail return #RT_OK or a negative `RT_E*` code;
+ * rt_strerror() says what went wrong and what to do about it.
+ */
+
 #ifndef RTCTX_H
 #define RTCTX_H
 
@@ -85,6 +167,9 @@ __extension__ typedef _Bool rt_c89_bool_;
 /* These three lines are the one source of the version: the Makefile, the
  * soname, rtctx.pc, the CMake package and rt_version() all read them. */
 
+/** @addtogroup errors
+ *  @{ */
+
 /** Major version. A new major version may break the ABI; the shared
  *  library's soname is `librtctx.so.MAJOR`. */
 #define RTCTX_VERSION_MAJOR 0
@@ -113,6 +198,8 @@ __extension__ typedef _Bool rt_c89_bool_;
   RTCTX_EXPAND_STRINGIFY_(RTCTX_VERSION_MAJOR)                                 \
   "." RTCTX_EXPAND_STRINGIFY_(RTCTX_VERSION_MINOR)                             \
   "." RTCTX_EXPAND_STRINGIFY_(RTCTX_VERSION_PATCH)
+
+/** @} */
 
 /** Marks the functions the shared library exports (and only those). */
 #if defined(__GNUC__) || defined(__clang__)
@@ -145,6 +232,9 @@ extern "C" {
 /* Errors                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/** @addtogroup errors
+ *  @{ */
+
 /** Result codes. Every failing call returns one of these; the values are
  *  ABI (they match the Linux errno values of the same name, negated). */
 enum {
@@ -170,6 +260,18 @@ enum {
  * @ownership The string is static: do not free it; it lives as long as the
  *            program.
  * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * static void work(void *arg) { (void)arg; }
+ *
+ * int submit(rt_handle_t *h) {
+ *   int rc = rt_spawn(h, work, NULL);
+ *   if (rc != RT_OK)
+ *     fprintf(stderr, "rt_spawn: %s\n", rt_strerror(rc));
+ *   return rc;
+ * }
+ * @endcode
  */
 RT_EXPORT const char *rt_strerror(int code);
 
@@ -179,6 +281,13 @@ RT_EXPORT const char *rt_strerror(int code);
  *
  * @return MAJOR * 10000 + MINOR * 100 + PATCH, as #RTCTX_VERSION computes it.
  * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * if (rt_version() < RTCTX_VERSION)
+ *   fprintf(stderr, "built against rtctx %s, running with the older %s\n",
+ *           RTCTX_VERSION_STRING, rt_version_string());
+ * @endcode
  */
 RT_EXPORT unsigned rt_version(void);
 
@@ -188,31 +297,48 @@ RT_EXPORT unsigned rt_version(void);
  * @return the version as "MAJOR.MINOR.PATCH", never NULL.
  * @ownership The string is static: do not free it.
  * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * printf("rtctx %s (header %s)\n", rt_version_string(), RTCTX_VERSION_STRING);
+ * @endcode
  */
 RT_EXPORT const char *rt_version_string(void);
+
+/** @} */
 
 /* ------------------------------------------------------------------------ */
 /* Types                                                                     */
 /* ------------------------------------------------------------------------ */
 
-/** A running runtime. Owned by its creator; rt_shutdown() or
+/** @ingroup runtime
+ *  A running runtime. Owned by its creator; rt_shutdown() or
  *  rt_shutdown_timeout() consumes it. */
 typedef struct rt_runtime rt_runtime_t;
-/** A reference-counted reference to a runtime; cheap to clone; may outlive
- *  the runtime (calls through it then return #RT_ESHUTDOWN). */
+/** @ingroup handles
+ *  A reference-counted reference to a runtime; cheap to clone; may outlive
+ *  the runtime (calls through it then return #RT_ESHUTDOWN). Every runtime
+ *  has one handle: rt_handle() and rt_handle_clone() return the same
+ *  pointer with one more reference, rt_handle_release() drops one. */
 typedef struct rt_handle rt_handle_t;
-/** A join handle to one spawned task; reference-counted. */
+/** @ingroup join
+ *  A join handle to one spawned task; reference-counted. rt_spawn_full()
+ *  and rt_spawn_after() return one through `task_out`. */
 typedef struct rt_task rt_task_t;
-/** An entered runtime context on one thread; see rt_enter(). */
+/** @ingroup handles
+ *  An entered runtime context on one thread; see rt_enter(). */
 typedef struct rt_guard rt_guard_t;
 
-/** Fire-and-forget work: runs once on a worker thread, given the `arg` it
+/** @ingroup tasks
+ *  Fire-and-forget work: runs once on a worker thread, given the `arg` it
  *  was spawned with. */
 typedef void (*rt_fn)(void *arg);
-/** Work with a result: runs once on a worker thread, given its `arg`; the
+/** @ingroup tasks
+ *  Work with a result: runs once on a worker thread, given its `arg`; the
  *  result is handed to joiners and to rt_block_on(). */
 typedef void *(*rt_call_fn)(void *arg);
-/** Called with `arg` instead of the task's function when the task will
+/** @ingroup tasks
+ *  Called with `arg` instead of the task's function when the task will
  *  never run (cancelled, or dropped by a shutdown), typically to free
  *  `arg`. Runs on the thread that dropped the task. */
 typedef void (*rt_drop_fn)(void *arg);
@@ -220,6 +346,9 @@ typedef void (*rt_drop_fn)(void *arg);
 /* ------------------------------------------------------------------------ */
 /* Runtime                                                                   */
 /* ------------------------------------------------------------------------ */
+
+/** @addtogroup runtime
+ *  @{ */
 
 /**
  * Runtime configuration. Versioned: `size` must be set (rt_config_init()
@@ -248,6 +377,24 @@ typedef struct rt_config {
  * @param cfg the configuration to fill; NULL is a no-op.
  * @ownership The caller owns `cfg`; nothing is kept.
  * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * static void on_start(void *user) {
+ *   printf("%s worker up\n", (const char *)user);
+ * }
+ *
+ * rt_runtime_t *start_io_runtime(void) {
+ *   rt_config_t cfg;
+ *   rt_config_init(&cfg);          // size and the defaults
+ *   cfg.workers = 2;
+ *   cfg.queue_capacity = 4096;     // beyond that, rt_spawn gives RT_EAGAIN
+ *   cfg.thread_name = "io";        // workers "io-0" and "io-1"
+ *   cfg.on_thread_start = on_start;
+ *   cfg.user = "io";
+ *   return rt_new(&cfg);
+ * }
+ * @endcode
  */
 RT_EXPORT void rt_config_init(rt_config_t *cfg);
 
@@ -269,10 +416,26 @@ RT_EXPORT void rt_config_init(rt_config_t *cfg);
  * @callbacks `on_thread_start` runs on each new worker before this returns,
  *            `on_thread_stop` on each worker during the shutdown; in both
  *            rt_handle_current() is the new runtime.
+ *
+ * @par Example
+ * @code
+ * int main(void) {
+ *   rt_runtime_t *rt = rt_new(NULL);   // one worker per online CPU
+ *   if (rt == NULL)
+ *     return 1;
+ *   rt_handle_t *h = rt_handle(rt);
+ *   // ... rt_spawn(h, ...), rt_block_on(h, ...) ...
+ *   rt_handle_release(h);
+ *   return rt_shutdown(rt) == RT_OK ? 0 : 1;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD rt_runtime_t *rt_new(const rt_config_t *cfg);
 
+/** @} */
+
 /**
+ * @ingroup handles
  * A new reference to the runtime's handle. Every call returns the same
  * pointer with one more reference.
  *
@@ -281,11 +444,36 @@ RT_EXPORT RT_NODISCARD rt_runtime_t *rt_new(const rt_config_t *cfg);
  * @ownership The caller owns the new reference: release it with
  *            rt_handle_release(). It may outlive the runtime.
  * @threads Any thread, until `rt` was passed to rt_shutdown*.
+ *
+ * @par Example
+ * @code
+ * // A service keeps the runtime (to shut it down) and a handle (to use it).
+ * struct service {
+ *   rt_runtime_t *rt;
+ *   rt_handle_t *h;
+ * };
+ *
+ * int service_start(struct service *s) {
+ *   s->rt = rt_new(NULL);
+ *   if (s->rt == NULL)
+ *     return RT_EINVAL;
+ *   s->h = rt_handle(s->rt);           // released in service_stop()
+ *   return RT_OK;
+ * }
+ *
+ * int service_stop(struct service *s) {
+ *   rt_handle_release(s->h);
+ *   return rt_shutdown(s->rt);
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD rt_handle_t *rt_handle(rt_runtime_t *rt);
 
+/** @addtogroup runtime
+ *  @{ */
+
 /**
- * Shuts the runtime down gracefully, in this order:
+ * Shuts the runtime down gracefully, losing no task. In this order:
  *  1. From now on rt_spawn*, rt_block_on() and trampoline calls made from
  *     outside this runtime's workers return #RT_ESHUTDOWN. Tasks running on
  *     this runtime may still spawn onto it, so work in flight can finish.
@@ -318,6 +506,25 @@ RT_EXPORT RT_NODISCARD rt_handle_t *rt_handle(rt_runtime_t *rt);
  *          Exactly one call per runtime.
  * @callbacks Pending timers' `drop` run on the calling thread;
  *            `on_thread_stop` runs on each worker.
+ *
+ * @par Example
+ * @code
+ * static void hello(void *arg) { puts(arg); }
+ *
+ * int main(void) {
+ *   rt_runtime_t *rt = rt_new(NULL);
+ *   if (rt == NULL)
+ *     return 1;
+ *   rt_handle_t *h = rt_handle(rt);
+ *   if (rt_spawn(h, hello, "hello from a worker") != RT_OK)
+ *     fprintf(stderr, "not queued\n");
+ *   rt_handle_release(h);
+ *   int rc = rt_shutdown(rt);          // runs hello() first: nothing is lost
+ *   if (rc != RT_OK)
+ *     fprintf(stderr, "rt_shutdown: %s\n", rt_strerror(rc));
+ *   return rc != RT_OK;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_shutdown(rt_runtime_t *rt);
 
@@ -344,13 +551,28 @@ RT_EXPORT RT_NODISCARD int rt_shutdown(rt_runtime_t *rt);
  * @threads As rt_shutdown().
  * @callbacks Dropped tasks' `drop` run on the calling thread or on a worker
  *            (whichever took the task off its queue).
+ *
+ * @par Example
+ * @code
+ * // Give the queued work one second, then drop what has not started.
+ * int rc = rt_shutdown_timeout(rt, UINT64_C(1000000000));
+ * if (rc == RT_ETIMEDOUT)
+ *   fprintf(stderr, "shutdown: tasks that had not started were dropped\n");
+ * else if (rc != RT_OK)
+ *   fprintf(stderr, "rt_shutdown_timeout: %s\n", rt_strerror(rc));
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_shutdown_timeout(rt_runtime_t *rt,
                                                uint64_t timeout_ns);
 
+/** @} */
+
 /* ------------------------------------------------------------------------ */
 /* Handles and context                                                       */
 /* ------------------------------------------------------------------------ */
+
+/** @addtogroup handles
+ *  @{ */
 
 /**
  * A new reference to the same handle.
@@ -361,6 +583,17 @@ RT_EXPORT RT_NODISCARD int rt_shutdown_timeout(rt_runtime_t *rt,
  *            rt_handle_release(). Use it to keep a borrowed handle, such as
  *            the one rt_handle_current() returns.
  * @threads Any thread, also after the runtime shut down.
+ *
+ * @par Example
+ * @code
+ * static rt_handle_t *saved;   // released by whoever uses it last
+ *
+ * static void remember_runtime(void *arg) {
+ *   (void)arg;
+ *   // rt_handle_current() is borrowed: clone it to keep it past this task.
+ *   saved = rt_handle_clone(rt_handle_current());
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD rt_handle_t *rt_handle_clone(rt_handle_t *h);
 
@@ -371,11 +604,18 @@ RT_EXPORT RT_NODISCARD rt_handle_t *rt_handle_clone(rt_handle_t *h);
  * @param h a handle reference the caller owns; NULL is a no-op.
  * @ownership Consumes one reference to `h`.
  * @threads Any thread, also after the runtime shut down.
+ *
+ * @par Example
+ * @code
+ * rt_handle_t *mine = rt_handle_clone(h);   // a reference of our own
+ * // ... hand `mine` to a thread of ours, which ends with:
+ * rt_handle_release(mine);
+ * @endcode
  */
 RT_EXPORT void rt_handle_release(rt_handle_t *h);
 
 /**
- * The handle current on this thread:
+ * The handle current on this thread, borrowed. It is:
  *  - the innermost handle entered with rt_enter() and not yet exited; else
  *  - on a worker thread (in tasks, handlers and in
  *    `on_thread_start`/`on_thread_stop`), the worker's runtime; else
@@ -386,6 +626,18 @@ RT_EXPORT void rt_handle_release(rt_handle_t *h);
  *            task returns or the matching rt_exit(); clone it with
  *            rt_handle_clone() to keep it longer.
  * @threads Any thread; the answer is about the calling thread.
+ *
+ * @par Example
+ * @code
+ * static void write_line(void *msg) { fputs(msg, stderr); }
+ *
+ * // Deep in a library: log through the runtime driving this thread, if any.
+ * void log_line(char *msg) {
+ *   rt_handle_t *h = rt_handle_current();   // borrowed: do not release
+ *   if (h == NULL || rt_spawn(h, write_line, msg) != RT_OK)
+ *     write_line(msg);
+ * }
+ * @endcode
  */
 RT_EXPORT rt_handle_t *rt_handle_current(void);
 
@@ -400,6 +652,26 @@ RT_EXPORT rt_handle_t *rt_handle_current(void);
  * @ownership The guard keeps its own reference to `h` until rt_exit(),
  *            which frees the guard. The caller keeps its reference to `h`.
  * @threads Any thread; the guard belongs to the calling thread.
+ *
+ * @par Example
+ * @code
+ * // qsort's comparator has no user-data pointer; with the handle entered
+ * // around the call, the comparator finds it with rt_handle_current().
+ * static int by_value(const void *a, const void *b) {
+ *   int x = *(const int *)a, y = *(const int *)b;
+ *   if (rt_handle_current() == NULL)
+ *     abort();                          // not reached: the handle is entered
+ *   return (x > y) - (x < y);
+ * }
+ *
+ * int sort_in_context(rt_handle_t *h, int *v, size_t n) {
+ *   rt_guard_t *g = rt_enter(h);
+ *   if (g == NULL)
+ *     return RT_EINVAL;
+ *   qsort(v, n, sizeof *v, by_value);
+ *   return rt_exit(g);
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD rt_guard_t *rt_enter(rt_handle_t *h);
 
@@ -414,12 +686,27 @@ RT_EXPORT RT_NODISCARD rt_guard_t *rt_enter(rt_handle_t *h);
  *                   entered on another thread (exit it there).
  * @ownership Consumes `g` on #RT_OK only.
  * @threads The thread that called rt_enter().
+ *
+ * @par Example
+ * @code
+ * rt_guard_t *outer = rt_enter(h);
+ * rt_guard_t *inner = rt_enter(h);
+ * // ... code that calls rt_handle_current() ...
+ * // Last in, first out, on this thread:
+ * if (rt_exit(inner) != RT_OK || rt_exit(outer) != RT_OK)
+ *   fprintf(stderr, "rt_exit: not the innermost guard of this thread\n");
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_exit(rt_guard_t *g);
+
+/** @} */
 
 /* ------------------------------------------------------------------------ */
 /* Spawning, waiting, joining                                                */
 /* ------------------------------------------------------------------------ */
+
+/** @addtogroup tasks
+ *  @{ */
 
 /**
  * Queues `fn(arg)` to run once on a worker thread and returns at once.
@@ -442,6 +729,18 @@ RT_EXPORT RT_NODISCARD int rt_exit(rt_guard_t *g);
  * @threads Any thread.
  * @callbacks `fn` runs on a worker thread of the runtime, where
  *            rt_handle_current() is that runtime.
+ *
+ * @par Example
+ * @code
+ * static void print_line(void *arg) { puts(arg); }
+ *
+ * int greet(rt_handle_t *h) {
+ *   int rc = rt_spawn(h, print_line, "hello from a worker");
+ *   if (rc == RT_EAGAIN)                // bounded queue full: retry later
+ *     fprintf(stderr, "busy, try again\n");
+ *   return rc;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_spawn(rt_handle_t *h, rt_fn fn, void *arg);
 
@@ -468,10 +767,40 @@ RT_EXPORT RT_NODISCARD int rt_spawn(rt_handle_t *h, rt_fn fn, void *arg);
  * @callbacks `fn` runs on a worker thread; `drop` on the thread that drops
  *            the task (the caller of rt_task_cancel(), the thread in
  *            rt_shutdown*, or a worker during a shutdown timeout).
+ *
+ * @par Example
+ * @code
+ * struct job {
+ *   int n;
+ *   long square;
+ * };
+ *
+ * static void *square(void *arg) {
+ *   struct job *j = arg;
+ *   j->square = (long)j->n * j->n;
+ *   return j;                           // the joiner gets it, and frees it
+ * }
+ *
+ * int start_square(rt_handle_t *h, int n, rt_task_t **task) {
+ *   struct job *j = malloc(sizeof *j);
+ *   if (j == NULL)
+ *     return RT_ENOMEM;
+ *   j->n = n;
+ *   // free() is the drop: it gets j if the task never runs.
+ *   int rc = rt_spawn_full(h, square, j, free, task);
+ *   if (rc != RT_OK)
+ *     free(j);                          // nothing was queued: j is still ours
+ *   return rc;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_spawn_full(rt_handle_t *h, rt_call_fn fn,
                                          void *arg, rt_drop_fn drop,
                                          rt_task_t **task_out);
+
+/** @} */
+/** @addtogroup timers
+ *  @{ */
 
 /**
  * Like rt_spawn_full(), but the task becomes runnable `delay_ns`
@@ -493,11 +822,29 @@ RT_EXPORT RT_NODISCARD int rt_spawn_full(rt_handle_t *h, rt_call_fn fn,
  * @threads Any thread.
  * @callbacks As rt_spawn_full(); a timer dropped by a shutdown has its
  *            `drop` run on the thread in rt_shutdown*.
+ *
+ * @par Example
+ * @code
+ * static void *ring(void *arg) {
+ *   puts(arg);
+ *   return NULL;
+ * }
+ *
+ * // "wake up" in 250 ms; *alarm can cancel it until then.
+ * int set_alarm(rt_handle_t *h, rt_task_t **alarm) {
+ *   return rt_spawn_after(h, UINT64_C(250000000), ring, "wake up", NULL,
+ *                         alarm);
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_spawn_after(rt_handle_t *h, uint64_t delay_ns,
                                           rt_call_fn fn, void *arg,
                                           rt_drop_fn drop,
                                           rt_task_t **task_out);
+
+/** @} */
+/** @addtogroup tasks
+ *  @{ */
 
 /**
  * Runs `fn(arg)` on a worker and blocks the calling thread until it
@@ -521,9 +868,36 @@ RT_EXPORT RT_NODISCARD int rt_spawn_after(rt_handle_t *h, uint64_t delay_ns,
  * @threads Any thread.
  * @callbacks `fn` runs on a worker thread of the runtime (or inline, as
  *            above); there rt_handle_current() is that runtime.
+ *
+ * @par Example
+ * @code
+ * struct sum {
+ *   const int *v;
+ *   size_t n;
+ *   long total;
+ * };
+ *
+ * static void *add_up(void *arg) {
+ *   struct sum *s = arg;
+ *   for (size_t i = 0; i < s->n; i++)
+ *     s->total += s->v[i];
+ *   return NULL;
+ * }
+ *
+ * long sum_on_runtime(rt_handle_t *h, const int *v, size_t n) {
+ *   struct sum s = {v, n, 0};           // on our stack: rt_block_on waits
+ *   if (rt_block_on(h, add_up, &s, NULL) != RT_OK)
+ *     return -1;
+ *   return s.total;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
                                        void **result);
+
+/** @} */
+/** @addtogroup join
+ *  @{ */
 
 /**
  * Waits for a task to finish. Several threads may join the same task.
@@ -544,6 +918,29 @@ RT_EXPORT RT_NODISCARD int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
  * @retval RT_EINVAL    `t` is NULL.
  * @ownership Does not consume `t`: release it with rt_task_release().
  * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * static void *compute(void *arg) {
+ *   (void)arg;
+ *   return "done";
+ * }
+ *
+ * int run_and_wait(rt_handle_t *h) {
+ *   rt_task_t *t;
+ *   int rc = rt_spawn_full(h, compute, NULL, NULL, &t);
+ *   if (rc != RT_OK)
+ *     return rc;
+ *   void *result;
+ *   rc = rt_task_join(t, INT64_C(2000000000), &result);   // at most 2 s
+ *   if (rc == RT_OK)
+ *     printf("the task returned \"%s\"\n", (char *)result);
+ *   else if (rc == RT_ETIMEDOUT)
+ *     fprintf(stderr, "still running; join again later\n");
+ *   rt_task_release(t);
+ *   return rc;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_task_join(rt_task_t *t, int64_t timeout_ns,
                                         void **result);
@@ -563,6 +960,18 @@ RT_EXPORT RT_NODISCARD int rt_task_join(rt_task_t *t, int64_t timeout_ns,
  * @threads Any thread.
  * @callbacks The task's `drop` runs on the calling thread, before this
  *            returns #RT_OK.
+ *
+ * @par Example
+ * @code
+ * // The alarm set with rt_spawn_after() is no longer needed.
+ * int disarm(rt_task_t *alarm) {
+ *   int rc = rt_task_cancel(alarm);     // RT_OK: never runs; its drop ran
+ *   if (rc == RT_EBUSY)                 // too late: wait for it to finish
+ *     rc = rt_task_join(alarm, -1, NULL);
+ *   rt_task_release(alarm);
+ *   return rc;
+ * }
+ * @endcode
  */
 RT_EXPORT int rt_task_cancel(rt_task_t *t);
 
@@ -573,6 +982,20 @@ RT_EXPORT int rt_task_cancel(rt_task_t *t);
  * @return true once the task ran to the end or was dropped; false while it
  *         is pending or running, and for NULL.
  * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * // Called on each tick of an event loop: collect the result when it is there.
+ * void poll_task(rt_task_t **t) {
+ *   if (*t == NULL || !rt_task_is_finished(*t))
+ *     return;                           // pending or running
+ *   void *result;
+ *   if (rt_task_join(*t, 0, &result) == RT_OK)
+ *     printf("result %p\n", result);
+ *   rt_task_release(*t);
+ *   *t = NULL;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_BOOL rt_task_is_finished(rt_task_t *t);
 
@@ -583,12 +1006,34 @@ RT_EXPORT RT_BOOL rt_task_is_finished(rt_task_t *t);
  * @param t a join handle the caller owns; NULL is a no-op.
  * @ownership Consumes `t`.
  * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * static void *refresh(void *arg) { return arg; }
+ *
+ * // Start a refresh, keeping its join handle to check it later if needed...
+ * void start_refresh(rt_handle_t *h, rt_task_t **pending) {
+ *   if (rt_spawn_full(h, refresh, NULL, NULL, pending) != RT_OK)
+ *     *pending = NULL;
+ * }
+ *
+ * // ...or lose interest: the task runs all the same.
+ * void forget_refresh(rt_task_t **pending) {
+ *   rt_task_release(*pending);          // NULL is a no-op
+ *   *pending = NULL;
+ * }
+ * @endcode
  */
 RT_EXPORT void rt_task_release(rt_task_t *t);
+
+/** @} */
 
 /* ------------------------------------------------------------------------ */
 /* Observability                                                             */
 /* ------------------------------------------------------------------------ */
+
+/** @addtogroup stats
+ *  @{ */
 
 /**
  * Counters of one runtime. Versioned like rt_config_t: set `size` to
@@ -622,12 +1067,31 @@ typedef struct rt_stats {
  * @threads Any thread. The counters are read without stopping the
  *          workers: while tasks run they are a recent, not an atomic,
  *          picture.
+ *
+ * @par Example
+ * @code
+ * void print_stats(rt_handle_t *h) {
+ *   rt_stats_t s;
+ *   s.size = sizeof s;                  // set before the call
+ *   if (rt_stats_get(h, &s) != RT_OK)
+ *     return;
+ *   printf("%u workers: %llu spawned, %llu completed, %llu queued%s\n",
+ *          s.workers, (unsigned long long)s.spawned,
+ *          (unsigned long long)s.completed, (unsigned long long)s.queued,
+ *          s.shutdown ? " (shut down)" : "");
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_stats_get(rt_handle_t *h, rt_stats_t *out);
+
+/** @} */
 
 /* ------------------------------------------------------------------------ */
 /* FFI callback trampolines (libffi)                                         */
 /* ------------------------------------------------------------------------ */
+
+/** @addtogroup callbacks
+ *  @{ */
 
 /** Argument and return types a trampoline can carry. Values are ABI. */
 typedef enum rt_type {
@@ -719,6 +1183,31 @@ typedef struct rt_callback rt_callback_t;
  *          pointer until rt_callback_free().
  * @callbacks `handler` runs on a worker thread of the runtime; a WAIT call
  *            made on a worker of that runtime runs it inline.
+ *
+ * @par Example
+ * @code
+ * // qsort's comparator takes no user pointer: a WAIT trampoline binds one.
+ * static void compare_handler(void *result, void **args, void *user) {
+ *   int x = **(const int *const *)args[0];   // args[i] points at argument i
+ *   int y = **(const int *const *)args[1];
+ *   int direction = *(const int *)user;
+ *   *(int *)result = direction * ((x > y) - (x < y));
+ * }
+ *
+ * typedef int (*comparator)(const void *, const void *);
+ *
+ * int sort_ints(rt_handle_t *h, int *v, size_t n, int direction) {
+ *   static const rt_type_t args[2] = {RT_TYPE_POINTER, RT_TYPE_POINTER};
+ *   void *code;
+ *   rt_callback_t *cb = rt_callback_new(h, RT_CALLBACK_WAIT, RT_TYPE_INT, args,
+ *                                       2, compare_handler, &direction, &code);
+ *   if (cb == NULL)
+ *     return RT_EINVAL;
+ *   qsort(v, n, sizeof *v, (comparator)code);
+ *   rt_callback_free(cb);
+ *   return RT_OK;
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD rt_callback_t *rt_callback_new(
     rt_handle_t *h, rt_callback_mode_t mode, rt_type_t ret,
@@ -738,12 +1227,42 @@ RT_EXPORT RT_NODISCARD rt_callback_t *rt_callback_new(
  * @param cb the trampoline; NULL is a no-op.
  * @ownership Consumes `cb` and its reference to the handle.
  * @threads Any thread, once no thread calls the function pointer any more.
+ *
+ * @par Example
+ * @code
+ * static void on_tick(void *result, void **args, void *user) {
+ *   (void)result;
+ *   (void)user;
+ *   printf("tick %d\n", *(const int *)args[0]);
+ * }
+ *
+ * // A library that takes a plain `void (*)(int)` listener.
+ * void watch(rt_handle_t *h, void (*subscribe)(void (*)(int)),
+ *            void (*unsubscribe)(void (*)(int))) {
+ *   static const rt_type_t arg = RT_TYPE_INT;
+ *   void *code;
+ *   rt_callback_t *cb = rt_callback_new(h, RT_CALLBACK_POST, RT_TYPE_VOID, &arg,
+ *                                       1, on_tick, NULL, &code);
+ *   if (cb == NULL)
+ *     return;
+ *   void (*listener)(int) = (void (*)(int))code;
+ *   subscribe(listener);
+ *   // ... later ...
+ *   unsubscribe(listener);              // the library calls it no more
+ *   rt_callback_free(cb);               // after the queued calls have run
+ * }
+ * @endcode
  */
 RT_EXPORT void rt_callback_free(rt_callback_t *cb);
+
+/** @} */
 
 /* ------------------------------------------------------------------------ */
 /* Strands: ordered work                                                      */
 /* ------------------------------------------------------------------------ */
+
+/** @addtogroup strands
+ *  @{ */
 
 /** A strand: a serial queue of jobs on the runtime's workers. */
 typedef struct rt_strand rt_strand_t;
@@ -773,10 +1292,15 @@ typedef struct rt_strand rt_strand_t;
  *
  * @par Example
  * @code
- * rt_strand_t *s = rt_strand_new(h);
- * for (int i = 0; i < 3; i++)
- *   if (rt_strand_spawn(s, on_event, &events[i]) != RT_OK) break;
- * rt_strand_release(s);   // the queued jobs still run, in order
+ * static void on_event(void *ev) { printf("event %d\n", *(int *)ev); }
+ * static int events[3] = {1, 2, 3};
+ *
+ * void post_in_order(rt_handle_t *h) {
+ *   rt_strand_t *s = rt_strand_new(h);
+ *   for (int i = 0; s != NULL && i < 3; i++)
+ *     if (rt_strand_spawn(s, on_event, &events[i]) != RT_OK) break;
+ *   rt_strand_release(s);  // the queued jobs still run: 1, 2, 3
+ * }
  * @endcode
  */
 RT_EXPORT RT_NODISCARD rt_strand_t *rt_strand_new(rt_handle_t *h);
@@ -788,6 +1312,15 @@ RT_EXPORT RT_NODISCARD rt_strand_t *rt_strand_new(rt_handle_t *h);
  * @param s a strand the caller owns; NULL is a no-op.
  * @ownership Consumes `s`.
  * @threads Any thread, including the strand's own jobs.
+ *
+ * @par Example
+ * @code
+ * rt_strand_t *s = rt_strand_new(h);
+ * if (s != NULL) {
+ *   (void)rt_strand_spawn(s, free, malloc(16));  // runs even after the release
+ *   rt_strand_release(s);
+ * }
+ * @endcode
  */
 RT_EXPORT void rt_strand_release(rt_strand_t *s);
 
@@ -797,6 +1330,17 @@ RT_EXPORT void rt_strand_release(rt_strand_t *s);
  * @return the strand, borrowed: valid while the job runs; NULL outside a
  *         strand job.
  * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * // A long job in steps, each re-queued on its own strand: behind whatever
+ * // was posted to the strand meanwhile.
+ * void step(void *arg) {
+ *   int *left = arg;
+ *   if (--*left > 0 && rt_strand_spawn(rt_strand_current(), step, left) != RT_OK)
+ *     fprintf(stderr, "refused\n");
+ * }
+ * @endcode
  */
 RT_EXPORT rt_strand_t *rt_strand_current(void);
 
@@ -817,6 +1361,19 @@ RT_EXPORT rt_strand_t *rt_strand_current(void);
  * @threads Any thread.
  * @callbacks `fn` runs on a worker of the strand's runtime, where
  *            rt_strand_current() is `s` and rt_handle_current() the runtime.
+ *
+ * @par Example
+ * @code
+ * struct conn { rt_strand_t *strand; int fd; };
+ *
+ * static void handle_input(void *conn) { (void)conn; }  // in order, one at a time
+ *
+ * // A C library's callback for one connection: it only posts.
+ * void on_readable(struct conn *c) {
+ *   if (rt_strand_spawn(c->strand, handle_input, c) != RT_OK)
+ *     fprintf(stderr, "connection %d: event refused\n", c->fd);
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_strand_spawn(rt_strand_t *s, rt_fn fn, void *arg);
 
@@ -839,6 +1396,23 @@ RT_EXPORT RT_NODISCARD int rt_strand_spawn(rt_strand_t *s, rt_fn fn, void *arg);
  * @callbacks As rt_strand_spawn(); `drop` as rt_spawn_full(). A job
  *            cancelled with rt_task_cancel() is skipped in the strand's
  *            order.
+ *
+ * @par Example
+ * @code
+ * static void *parse(void *buf) { return buf; }
+ *
+ * void parse_in_order(rt_strand_t *s) {
+ *   rt_task_t *t;
+ *   void *buf = malloc(64), *parsed;
+ *   if (rt_strand_spawn_full(s, parse, buf, free, &t) != RT_OK) {
+ *     free(buf);  // refused: still ours
+ *     return;
+ *   }
+ *   if (rt_task_join(t, -1, &parsed) == RT_OK)  // RT_ECANCELED: free() got it
+ *     free(parsed);
+ *   rt_task_release(t);
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_strand_spawn_full(rt_strand_t *s, rt_call_fn fn,
                                                 void *arg, rt_drop_fn drop,
@@ -860,6 +1434,19 @@ RT_EXPORT RT_NODISCARD int rt_strand_spawn_full(rt_strand_t *s, rt_call_fn fn,
  * @ownership As rt_spawn_full().
  * @threads Any thread.
  * @callbacks As rt_spawn_after().
+ *
+ * @par Example
+ * @code
+ * // A session's idle timeout, in order with the session's other events.
+ * static void *expire(void *session) { return session; }
+ *
+ * rt_task_t *arm_idle_timeout(rt_strand_t *session_strand, void *session) {
+ *   rt_task_t *t = NULL;
+ *   if (rt_strand_spawn_after(session_strand, 30 * 1000000000ull, expire, session, NULL, &t) != RT_OK)
+ *     return NULL;
+ *   return t;  // on activity: rt_task_cancel(t), then rt_task_release(t)
+ * }
+ * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_strand_spawn_after(rt_strand_t *s, uint64_t delay_ns,
                                                  rt_call_fn fn, void *arg,
@@ -892,14 +1479,20 @@ RT_EXPORT RT_NODISCARD int rt_strand_spawn_after(rt_strand_t *s, uint64_t delay_
  *
  * @par Example
  * @code
- * static void *read_count(void *conn) { return (void *)(intptr_t)((struct conn *)conn)->count; }
- * void *n;
- * if (rt_strand_block_on(conn->strand, read_count, conn, &n) == RT_OK)
- *   printf("%ld events so far\n", (long)(intptr_t)n);
+ * struct conn { rt_strand_t *strand; long count; };  // count: the strand's jobs only
+ *
+ * static void *read_count(void *c) { return (void *)(intptr_t)((struct conn *)c)->count; }
+ *
+ * long events_so_far(struct conn *c) {
+ *   void *n;
+ *   return rt_strand_block_on(c->strand, read_count, c, &n) == RT_OK ? (long)(intptr_t)n : -1;
+ * }
  * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_strand_block_on(rt_strand_t *s, rt_call_fn fn,
                                               void *arg, void **result);
+
+/** @} */
 
 #ifdef __cplusplus
 } /* extern "C" */
