@@ -15,6 +15,8 @@
 #   make fuzz            libFuzzer over the API (FUZZ_SECONDS=30)
 #   make valgrind        valgrind --leak-check=full over the C harness
 #                        (these five: mk/reliability.mk)
+#   make check-repro     two clean builds at other paths give the same bytes
+#                        (mk/repro.mk)
 
 # The version lives in include/rtctx.h only.
 version_part = $(shell sed -n 's/^\#define RTCTX_VERSION_$(1) \([0-9]*\)$$/\1/p' include/rtctx.h)
@@ -274,3 +276,4 @@ clean:
 	rm -rf $(BUILD) .build
 
 include mk/reliability.mk
+include mk/repro.mk
