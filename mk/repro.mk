@@ -34,8 +34,10 @@ repro_copy = if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
 repro_sections = \
   elf_diff() { \
     for sec in $$(readelf -SW "$$1" | sed -n 's/^ *\[ *[0-9]*\] \([^ ]*\) .*/\1/p'); do \
-      objcopy -O binary --only-section="$$sec" "$$1" $(3)/s1 2>/dev/null; \
-      objcopy -O binary --only-section="$$sec" "$$2" $(3)/s2 2>/dev/null; \
+      rm -f $(3)/s1 $(3)/s2; \
+      objcopy --dump-section "$$sec=$(3)/s1" "$$1" $(3)/junk 2>/dev/null; \
+      objcopy --dump-section "$$sec=$(3)/s2" "$$2" $(3)/junk 2>/dev/null; \
+      [ -e $(3)/s1 ] || [ -e $(3)/s2 ] || continue; \
       cmp -s $(3)/s1 $(3)/s2 || echo "    section $$sec differs ($$(cmp -l $(3)/s1 $(3)/s2 2>/dev/null | wc -l) bytes)"; \
     done; \
   }; \
