@@ -4,7 +4,7 @@
 # The tracked source tree (`git ls-files`; outside a git checkout, the tree
 # without build/ and .build*) is copied into two directories under
 # $(REPRO) at different absolute paths and depths, and each copy gets a
-# clean `make lib static`, one after the other (so at different times),
+# clean `make lib static`, the second started two seconds after the first,
 # with settings that must not matter: the path, the umask, the time zone,
 # the locale and the number of jobs. SOURCE_DATE_EPOCH is the same in both
 # (the last commit's time, as a distribution's build would set it; nothing
@@ -35,10 +35,13 @@ repro_sections = \
   elf_diff() { \
     for sec in $$(readelf -SW "$$1" | sed -n 's/^ *\[ *[0-9]*\] \([^ ]*\) .*/\1/p'); do \
       rm -f $(3)/s1 $(3)/s2; \
-      objcopy --dump-section "$$sec=$(3)/s1" "$$1" $(3)/junk 2>/dev/null; \
-      objcopy --dump-section "$$sec=$(3)/s2" "$$2" $(3)/junk 2>/dev/null; \
+      $(OBJCOPY) --dump-section "$$sec=$(3)/s1" "$$1" $(3)/junk 2>/dev/null; \
+      $(OBJCOPY) --dump-section "$$sec=$(3)/s2" "$$2" $(3)/junk 2>/dev/null; \
       [ -e $(3)/s1 ] || [ -e $(3)/s2 ] || continue; \
-      cmp -s $(3)/s1 $(3)/s2 || echo "    section $$sec differs ($$(cmp -l $(3)/s1 $(3)/s2 2>/dev/null | wc -l) bytes)"; \
+      cmp -s $(3)/s1 $(3)/s2 && continue; \
+      n1=$$(stat -c %s $(3)/s1 2>/dev/null || echo 0); n2=$$(stat -c %s $(3)/s2 2>/dev/null || echo 0); \
+      if [ "$$n1" = "$$n2" ]; then echo "    section $$sec differs ($$(cmp -l $(3)/s1 $(3)/s2 | wc -l) of $$n1 bytes)"; \
+      else echo "    section $$sec differs ($$n1 and $$n2 bytes)"; fi; \
     done; \
   }; \
   case "$(1)" in \
@@ -53,22 +56,27 @@ repro_sections = \
     *) elf_diff "$(1)" "$(2)";; \
   esac
 
+# $(call repro_build,N,DIR,SETTINGS,JOBS): one clean build, logged in $(REPRO)/N.log
+repro_build = ( $(3); export SOURCE_DATE_EPOCH=$$epoch; \
+  $(MAKE) --no-print-directory -C $(2) -j$(4) BUILD=build lib static ) > $(REPRO)/$(1).log 2>&1
+
+# Build 2 starts two seconds after build 1 and they run side by side (one
+# swiftc each on 2 cores), so a date or time embedded anywhere would differ.
 check-repro:
 	@rm -rf $(REPRO) && mkdir -p $(REPRO_A) $(REPRO_B) $(REPRO)/tmp
 	@$(call repro_copy,$(REPRO_A))
 	@$(call repro_copy,$(REPRO_B))
 	@epoch=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 1)}; \
-	echo "repro: clean build 1 in $(REPRO_A) (log $(REPRO)/a.log)"; \
-	( umask 022; export SOURCE_DATE_EPOCH=$$epoch TZ=UTC LC_ALL=C; \
-	  $(MAKE) --no-print-directory -C $(REPRO_A) -j2 lib static ) > $(REPRO)/a.log 2>&1 || \
-	  { echo "repro: build 1 failed, see $(REPRO)/a.log"; tail -20 $(REPRO)/a.log; exit 1; }; \
-	echo "repro: clean build 2 in $(REPRO_B) (log $(REPRO)/b.log)"; \
-	( umask 077; export SOURCE_DATE_EPOCH=$$epoch TZ=Pacific/Kiritimati LC_ALL=C.UTF-8; \
-	  $(MAKE) --no-print-directory -C $(REPRO_B) -j1 lib static ) > $(REPRO)/b.log 2>&1 || \
-	  { echo "repro: build 2 failed, see $(REPRO)/b.log"; tail -20 $(REPRO)/b.log; exit 1; }
-	@for d in $(REPRO_A) $(REPRO_B); do strip -o $$d/$(BUILD)/librtctx-stripped.so $$d/$(BUILD)/lib/librtctx.so.$(VERSION); done
+	echo "repro: clean builds in $(REPRO_A) and $(REPRO_B) (logs $(REPRO)/1.log, 2.log)"; \
+	failed=; \
+	( sleep 2; $(call repro_build,2,$(REPRO_B),umask 077; export TZ=Pacific/Kiritimati LC_ALL=C.UTF-8,1) ) & b=$$!; \
+	$(call repro_build,1,$(REPRO_A),umask 022; export TZ=UTC LC_ALL=C,2) || failed="$$failed 1"; \
+	wait $$b || failed="$$failed 2"; \
+	for n in $$failed; do echo "repro: build $$n failed, see $(REPRO)/$$n.log:"; tail -20 $(REPRO)/$$n.log; done; \
+	[ -z "$$failed" ]
+	@for d in $(REPRO_A) $(REPRO_B); do strip -o $$d/build/librtctx-stripped.so $$d/build/lib/librtctx.so.$(VERSION); done
 	@bad=; for f in $(REPRO_FILES); do \
-	  a=$(CURDIR)/$(REPRO_A)/$(BUILD)/$$f; b=$(CURDIR)/$(REPRO_B)/$(BUILD)/$$f; \
+	  a=$(abspath $(REPRO_A))/build/$$f; b=$(abspath $(REPRO_B))/build/$$f; \
 	  if ! cmp -s $$a $$b; then \
 	    bad=1; echo "repro: $$f differs:"; sha256sum $$a $$b | sed 's/^/  /'; \
 	    $(call repro_sections,$$a,$$b,$(REPRO)/tmp); \
@@ -77,4 +85,4 @@ check-repro:
 	done; \
 	if [ -n "$$bad" ]; then echo "repro: FAILED, two clean builds of the same tree differ"; exit 1; fi; \
 	echo "repro: librtctx.so.$(VERSION), librtctx.a and the stripped .so identical in two clean builds" \
-	  "(sha256 $$(sha256sum $(REPRO_A)/$(BUILD)/lib/librtctx.so.$(VERSION) | cut -c1-16)..., $$(sha256sum $(REPRO_A)/$(BUILD)/lib/librtctx.a | cut -c1-16)...)"
+	  "(sha256 $$(sha256sum $(REPRO_A)/build/lib/librtctx.so.$(VERSION) | cut -c1-16)..., $$(sha256sum $(REPRO_A)/build/lib/librtctx.a | cut -c1-16)...)"
