@@ -47,12 +47,30 @@ MODULES   := $(BUILD)/modules
 # it, and shows Swift frames without file and line; without the index it
 # reads the DWARF itself). objcopy also leaves a fresh file: swiftc does not
 # touch an object whose contents did not change.
+#
+# Reproducible: the tree's absolute path appears in no output, so two
+# clean builds of the same tree in different directories give the same
+# bytes (make check-repro, mk/repro.mk). Debug info names the compilation
+# directory "." and every file relative to it (gdb run from the source tree
+# finds the sources; elsewhere, `directory /path/to/rtctx` in gdb): the
+# Swift files, the -I module directories (DIModule include paths), and the
+# C declarations imported through the module maps (the generated one names
+# include/rtctx.h by its absolute path): swiftc maps the debug info clang
+# emits into the Swift object too, so -Xcc -ffile-prefix-map changes
+# nothing in it today. That also makes the 16-byte .swift_modhash section
+# the same: it is swiftc's MD5 of the module's LLVM bitcode, which holds
+# that debug info (plus the compiler version and code-generation options),
+# kept in the object so that swiftc can leave an unchanged object alone; it
+# is deterministic, so it stays.
+PATH_MAP := -file-prefix-map $(CURDIR)=.
 EMBEDDED := -target $(TRIPLE) -enable-experimental-feature Embedded -wmo -parse-as-library \
   -package-name rtctx -module-name RtctxExports -g -Xfrontend -no-clang-module-breadcrumbs \
-  -Xcc -fPIC -module-cache-path $(MODULES)/cache $(SWIFTC_WERROR) \
+  -Xcc -fPIC -module-cache-path $(MODULES)/cache $(SWIFTC_WERROR) $(PATH_MAP) \
   -I Sources/CRtctxShim/include -I Sources/CFFI -I $(MODULES)/CRtctx
 # DWARF 4 like swiftc's: valgrind 3.19 gives up on a library that mixes in DWARF 5.
-SHIM_CFLAGS := -std=c11 -O2 -g -gdwarf-4 -fPIC $(WARN) -Iinclude -ISources/CRtctxShim/include
+# The same path map as the Swift object's (DW_AT_comp_dir ".").
+SHIM_CFLAGS := -std=c11 -O2 -g -gdwarf-4 -fPIC $(WARN) -ffile-prefix-map=$(CURDIR)=. \
+  -Iinclude -ISources/CRtctxShim/include
 
 # Only the header's rt_* functions are exported (exports.map); the library
 # must not leave any symbol undefined but libc's and libffi's (-z defs:
@@ -105,6 +123,8 @@ $(eval $(call embedded_variant,$(BUILD)/asan/lib,-O $(ASAN_FLAGS),-O1 -fsanitize
 # runtime to fold in), then every symbol but the header's rt_* functions
 # made local, so a program linking it sees no Swift symbols and two
 # libraries built this way never clash. It needs libc and libffi only.
+# `ar D`: member dates, owners and modes are zero, not the build's (the
+# default of many binutils builds, not of all).
 STATICLIB := $(BUILD)/lib/librtctx.a
 
 $(BUILD)/static-exports.txt: include/rtctx.h
@@ -115,5 +135,5 @@ $(STATICLIB): $(BUILD)/lib/rtctx-swift.o $(BUILD)/lib/shim.o $(BUILD)/static-exp
 	$(LD) -r -o $(BUILD)/lib/rtctx-prelink.o $(BUILD)/lib/rtctx-swift.o $(BUILD)/lib/shim.o
 	$(OBJCOPY) --keep-global-symbols=$(BUILD)/static-exports.txt $(BUILD)/lib/rtctx-prelink.o $(BUILD)/lib/rtctx.o
 	nm -g --defined-only $(BUILD)/lib/rtctx.o | awk '{print $$3}' | sort | diff -u $(BUILD)/static-exports.txt -
-	rm -f $@.tmp && $(AR) rcs $@.tmp $(BUILD)/lib/rtctx.o && mv -f $@.tmp $@
+	rm -f $@.tmp && $(AR) rcsD $@.tmp $(BUILD)/lib/rtctx.o && mv -f $@.tmp $@
 	rm -f $(BUILD)/lib/rtctx-prelink.o $(BUILD)/lib/rtctx.o
