@@ -1051,6 +1051,11 @@ typedef struct rt_stats {
   uint64_t timers;    /**< timers not yet due */
   uint64_t rejected;  /**< spawns, block_on and trampoline calls refused (RT_ESHUTDOWN, RT_EAGAIN) */
   RT_BOOL shutdown;   /**< shutdown started */
+  /* Since 0.2 (callers built against 0.1 pass a smaller size): */
+  uint64_t strands;      /**< strands alive: made by rt_strand_new() and not yet freed (the last
+                              release, and the last of its queued jobs, free one) */
+  uint64_t strand_turns; /**< times a strand got a worker; a turn runs its queued jobs in order,
+                              up to 64 while other work waits */
 } rt_stats_t;
 
 /**

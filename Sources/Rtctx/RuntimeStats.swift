@@ -26,6 +26,11 @@ public struct RuntimeStats: Sendable, Equatable {
   /// concurrent executor instead of being lost. Swift only: C's
   /// `rt_stats_t` has no such field.
   public var executorFallbacks: UInt64
+  /// Strands alive (made and not yet freed).
+  public var strands: UInt64
+  /// Times a strand got a worker (a turn runs up to 64 of its jobs while
+  /// other work waits).
+  public var strandTurns: UInt64
 
   init(_ stats: RuntimeCore.Stats, executorFallbacks: UInt64) {
     workers = stats.workers
@@ -37,5 +42,7 @@ public struct RuntimeStats: Sendable, Equatable {
     rejected = stats.rejected
     isShutdown = stats.shutdown
     self.executorFallbacks = executorFallbacks
+    strands = stats.strands
+    strandTurns = stats.strandTurns
   }
 }

@@ -510,3 +510,35 @@ TEST(strand_release_with_jobs_queued) {
   CHECK_EQ(atomic_load(&rec.out_of_order), 0);
   rt_handle_release(h);
 }
+
+/* rt_stats_t counts the strands alive and the turns they got. */
+TEST(strand_stats_strands_and_turns) {
+  rt_runtime_t *rt = make_rt(2, 0);
+  rt_handle_t *h = rt_handle(rt);
+  uint64_t before = get_stats(h).strands;
+  rt_strand_t *a = rt_strand_new(h), *b = rt_strand_new(h);
+  CHECK_EQ(get_stats(h).strands, before + 2);
+  CHECK_EQ(get_stats(h).strand_turns, 0);
+  counter_t c;
+  counter_init(&c);
+  for (int i = 0; i < 10; i++)
+    CHECK_RC(rt_strand_spawn(a, counter_fn, &c), RT_OK);
+  CHECK_RC(rt_strand_block_on(a, counter_call, &c, NULL), RT_OK);
+  CHECK_EQ(atomic_load(&c.ran), 11);
+  CHECK_GE(get_stats(h).strand_turns, 1);
+  rt_strand_release(a);
+  rt_strand_release(b);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_stats_t st = get_stats(h);
+  CHECK_EQ(st.strands, before);
+  CHECK_EQ(st.spawned, 11);
+  CHECK_EQ(st.completed, 11);
+  /* A caller built against 0.1 passes the older size: accepted. */
+  rt_stats_t old;
+  memset(&old, 0xA5, sizeof old);
+  old.size = offsetof(rt_stats_t, strands);
+  CHECK_RC(rt_stats_get(h, &old), RT_OK);
+  CHECK_EQ(old.spawned, 11);
+  CHECK_EQ(old.strands, 0xA5A5A5A5A5A5A5A5ull);
+  rt_handle_release(h);
+}

@@ -40,6 +40,10 @@ final class Ledger: Sendable {
   private let droppedByTimeout = Atomic<UInt64>(0)
   /// Swift executor jobs run on the fallback executor (Runtime+Executor.swift).
   let executorFallbacks = Atomic<UInt64>(0)
+  /// Strands made and freed, and the turns they were given (Strand.swift).
+  private let strandsMade = Atomic<UInt64>(0)
+  private let strandsFreed = Atomic<UInt64>(0)
+  private let strandTurns = Atomic<UInt64>(0)
 
   init(capacity: Int) { bound = QueueBound(capacity: capacity) }
 
@@ -119,6 +123,13 @@ final class Ledger: Sendable {
   /// A pending timer was cancelled, or dropped at shutdown.
   func timerGone() { timersGone.add(1, ordering: .relaxed) }
 
+  // MARK: Strands
+
+  func strandMade() { strandsMade.add(1, ordering: .relaxed) }
+  func strandFreed() { strandsFreed.add(1, ordering: .releasing) }
+  /// Once per turn, not per job: a turn runs up to a batch.
+  func strandTurn() { strandTurns.add(1, ordering: .relaxed) }
+
   // MARK: Reading
 
   var anyDroppedByTimeout: Bool { droppedByTimeout.load(ordering: .relaxed) > 0 }
@@ -148,6 +159,9 @@ final class Ledger: Sendable {
     // Counters move independently while tasks run; a passing negative
     // reads as zero.
     func nonNegative(_ value: UInt64) -> UInt64 { value > UInt64(Int64.max) ? 0 : value }
+    // Freed first, made second: a strand is freed only after it was made,
+    // so the difference cannot go below zero.
+    let freed = strandsFreed.load(ordering: .acquiring)
     return RuntimeCore.Stats(
       workers: workers.count,
       spawned: accepted &- timersFired &+ timersAccepted,
@@ -156,7 +170,9 @@ final class Ledger: Sendable {
       queued: nonNegative(accepted &- claimed),
       timers: nonNegative(timersAccepted &- timersFired &- timersGone),
       rejected: rejected.load(ordering: .relaxed),
-      shutdown: shutdown)
+      shutdown: shutdown,
+      strands: strandsMade.load(ordering: .relaxed) &- freed,
+      strandTurns: strandTurns.load(ordering: .relaxed))
   }
 }
 

@@ -60,9 +60,15 @@ public final class StrandCore: @unchecked Sendable {
   private var taken: [Job] = []
   private var takenNext = 0
 
-  public init(runtime: RuntimeCore) { self.runtime = runtime }
+  public init(runtime: RuntimeCore) {
+    self.runtime = runtime
+    runtime.ledger.strandMade()
+  }
 
-  deinit { tag.clear() }
+  deinit {
+    runtime.ledger.strandFreed()
+    tag.clear()
+  }
 
   /// The strand whose job runs on the calling thread, borrowed.
   public static var current: StrandCore? {
@@ -169,7 +175,10 @@ public final class StrandCore: @unchecked Sendable {
       shared.state = .running
       return true
     }
-    if mine { runTurn(on: worker, limit: Self.batch, until: nil) }
+    if mine {
+      runtime.ledger.strandTurn()
+      runTurn(on: worker, limit: Self.batch, until: nil)
+    }
   }
 
   /// `blockOn` on a worker: takes the strand over unless another thread
@@ -180,7 +189,10 @@ public final class StrandCore: @unchecked Sendable {
       shared.state = .running
       return true
     }
-    if mine { runTurn(on: worker, limit: .max, until: cell) }
+    if mine {
+      runtime.ledger.strandTurn()
+      runTurn(on: worker, limit: .max, until: cell)
+    }
   }
 
   /// Runs jobs in order, or drops them once a shutdown timeout says so,
