@@ -30,4 +30,5 @@ private func sameAsHeader() {
   var f21 = CRtctx.rt_stats_get; f21 = RtctxExports.rt_stats_get; _ = f21
   var f22 = CRtctx.rt_callback_new; f22 = RtctxExports.rt_callback_new; _ = f22
   var f23 = CRtctx.rt_callback_free; f23 = RtctxExports.rt_callback_free; _ = f23
+  var f24 = CRtctx.rt_apply; f24 = RtctxExports.rt_apply; _ = f24
 }
