@@ -112,9 +112,12 @@ TEST(apply_ten_million_trivial) {
   rt_handle_release(h);
 }
 
-/* Slow calls, so that idle workers surely take some: the apply is spread. */
-static void slow_count(void *ctx, size_t i) {
-  sleep_us(500);
+/* The caller's calls wait until a worker made one: the apply is spread
+ * (and the test does not depend on how fast a loaded machine wakes one). */
+static void count_after_a_worker(void *ctx, size_t i) {
+  struct counts *c = ctx;
+  if (pthread_equal(pthread_self(), c->caller))
+    WAIT_UNTIL(atomic_load(&c->on_workers) > 0);
   count_index(ctx, i);
 }
 
@@ -127,7 +130,7 @@ struct foreign {
 static void *apply_on_thread(void *arg) {
   struct foreign *f = arg;
   counts_init(&f->c, 64);
-  f->rc = rt_apply(f->h, 64, slow_count, &f->c);
+  f->rc = rt_apply(f->h, 64, count_after_a_worker, &f->c);
   return NULL;
 }
 
