@@ -117,6 +117,10 @@
  * @defgroup stats Statistics
  * @brief A runtime's counters: rt_stats_get().
  *
+ * @defgroup apply Parallel loops
+ * @brief A parallel for over the workers, the caller taking part:
+ *        rt_apply().
+ *
  * @defgroup strands Strands (ordered work)
  * @brief Jobs that run one at a time, in order, on any worker:
  *        rt_strand_new(), rt_strand_spawn(), rt_strand_spawn_full(),
@@ -1496,6 +1500,80 @@ RT_EXPORT RT_NODISCARD int rt_strand_spawn_after(rt_strand_t *s, uint64_t delay_
  */
 RT_EXPORT RT_NODISCARD int rt_strand_block_on(rt_strand_t *s, rt_call_fn fn,
                                               void *arg, void **result);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/* Parallel loops                                                            */
+/* ------------------------------------------------------------------------ */
+
+/** @addtogroup apply
+ *  @{ */
+
+/** The function rt_apply() calls: `fn(ctx, i)` for one index i. */
+typedef void (*rt_apply_fn)(void *ctx, size_t index);
+
+/**
+ * Calls `fn(ctx, i)` exactly once for every `i` in `[0, n)`, spread over
+ * the runtime's workers with the calling thread taking part, and returns
+ * once every call returned: libdispatch's dispatch_apply_f(). Everything
+ * the calls did is visible to the caller when it returns (they happen
+ * before the return). The calls run in no particular order, several at a
+ * time.
+ *
+ * Indices are handed out in chunks of consecutive indices, so a trivial
+ * `fn` costs about what a plain loop split over the workers costs. The
+ * apply keeps at most as many threads busy as the runtime has workers
+ * (the caller counts as one): on a runtime of one worker, or when `n` is
+ * one chunk, every call runs on the calling thread.
+ *
+ * It never waits on itself: the calling thread runs indices until none is
+ * left, then waits only for those that workers already started. So it may
+ * be called from one of the runtime's own tasks, even with one worker, and
+ * from inside an apply's `fn` (a nested apply).
+ *
+ * @param h   the runtime whose workers help.
+ * @param n   the number of indices; 0 returns #RT_OK at once, without
+ *            calling `fn` (even on a runtime that is shut down).
+ * @param fn  called once per index.
+ * @param ctx passed to every call of `fn`.
+ * @retval RT_OK        every `fn(ctx, i)` ran and returned.
+ * @retval RT_EINVAL    `h` or `fn` is NULL; `fn` was not called.
+ * @retval RT_ESHUTDOWN as rt_spawn(), checked once when the call begins:
+ *                      `fn` was not called. Once begun, a shutdown (even
+ *                      one whose timeout drops the helper jobs) changes
+ *                      nothing: every index still runs exactly once, the
+ *                      calling thread running what the workers could not.
+ * @ownership `ctx` stays the caller's; it may point at the caller's stack,
+ *            since the call waits, and it is never used after the call
+ *            returned. The caller keeps its reference to `h`.
+ * @threads Any thread. Not refused for a full queue: the helper jobs it
+ *          posts (at most one fewer than the workers) are not bounded by
+ *          `queue_capacity`, and count in rt_stats_t like tasks.
+ * @callbacks `fn` runs on the calling thread and on worker threads of the
+ *            runtime (there rt_handle_current() is that runtime), several
+ *            calls at once: what it touches must be safe to share. `fn`
+ *            must not wait for another index's call (they may run one
+ *            after the other on one thread).
+ *
+ * @par Example
+ * Squares a million numbers on every worker:
+ * @code
+ * static void square(void *ctx, size_t i) {
+ *   double *v = ctx;
+ *   v[i] = v[i] * v[i];
+ * }
+ *
+ * int square_all(rt_handle_t *h, double *values, size_t n) {
+ *   int rc = rt_apply(h, n, square, values);
+ *   if (rc != RT_OK)
+ *     fprintf(stderr, "rt_apply: %s\n", rt_strerror(rc));
+ *   return rc;
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_apply(rt_handle_t *h, size_t n, rt_apply_fn fn,
+                                    void *ctx);
 
 /** @} */
 

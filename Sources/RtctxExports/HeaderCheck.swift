@@ -37,4 +37,5 @@ private func sameAsHeader() {
   var s4 = CRtctx.rt_strand_spawn_full; s4 = RtctxExports.rt_strand_spawn_full; _ = s4
   var s5 = CRtctx.rt_strand_spawn_after; s5 = RtctxExports.rt_strand_spawn_after; _ = s5
   var s6 = CRtctx.rt_strand_block_on; s6 = RtctxExports.rt_strand_block_on; _ = s6
+  var f24 = CRtctx.rt_apply; f24 = RtctxExports.rt_apply; _ = f24
 }

@@ -305,3 +305,8 @@ void *never_call(void *arg) {
   (void)arg;
   FAIL("the fn of a refused call ran");
 }
+
+void never_apply(void *ctx, size_t index) {
+  (void)ctx;
+  FAIL("the fn of a refused rt_apply ran (index %zu)", index);
+}

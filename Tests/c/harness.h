@@ -229,6 +229,8 @@ uint64_t test_seed(void);
  * if it ever runs. */
 void never_fn(void *arg);
 void *never_call(void *arg);
+/* The same for rt_apply(): fails the test if any index is ever called. */
+void never_apply(void *ctx, size_t index);
 
 /* ------------------------------------------------------------------------ */
 /* The build the tests run under, and forked children                        */

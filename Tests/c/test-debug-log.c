@@ -56,6 +56,7 @@ static void case_null_arguments(void) {
   CHECK_RC(rt_spawn_full(NULL, never_call, NULL, NULL, &t), RT_EINVAL);
   CHECK_RC(rt_spawn_after(NULL, MS, never_call, NULL, NULL, &t), RT_EINVAL);
   CHECK_RC(rt_block_on(NULL, never_call, NULL, NULL), RT_EINVAL);
+  CHECK_RC(rt_apply(NULL, 3, never_apply, NULL), RT_EINVAL);
   CHECK_RC(rt_task_join(NULL, 0, NULL), RT_EINVAL);
   CHECK_RC(rt_task_cancel(NULL), RT_EINVAL);
   CHECK_FALSE(rt_task_is_finished(NULL));
@@ -78,6 +79,7 @@ static void case_null_fn(void) {
   CHECK_RC(rt_spawn_after(h, 0, NULL, NULL, NULL, &t), RT_EINVAL);
   CHECK_RC(rt_spawn_after(h, MS, NULL, NULL, NULL, &t), RT_EINVAL);
   CHECK_RC(rt_block_on(h, NULL, NULL, NULL), RT_EINVAL);
+  CHECK_RC(rt_apply(h, 3, NULL, NULL), RT_EINVAL);
   CHECK_NULL(t);
   CHECK_RC(rt_shutdown(rt), RT_OK);
   rt_handle_release(h);
@@ -106,6 +108,7 @@ static void case_after_shutdown(void) {
   CHECK_RC(rt_spawn_full(h, never_call, NULL, NULL, &t), RT_ESHUTDOWN);
   CHECK_RC(rt_spawn_after(h, MS, never_call, NULL, NULL, &t), RT_ESHUTDOWN);
   CHECK_RC(rt_block_on(h, never_call, NULL, NULL), RT_ESHUTDOWN);
+  CHECK_RC(rt_apply(h, 3, never_apply, NULL), RT_ESHUTDOWN);
   CHECK_NULL(t);
   rt_handle_release(h);
 }
@@ -241,7 +244,8 @@ static void case_fork_inherited(void) {
   pid_t pid = fork();
   CHECK_GE(pid, 0);
   if (pid == 0) {
-    int ok = rt_spawn(h, never_fn, NULL) == RT_ESHUTDOWN && rt_task_join(t, 0, NULL) == RT_ESHUTDOWN &&
+    int ok = rt_spawn(h, never_fn, NULL) == RT_ESHUTDOWN &&
+             rt_apply(h, 3, never_apply, NULL) == RT_ESHUTDOWN && rt_task_join(t, 0, NULL) == RT_ESHUTDOWN &&
              rt_task_cancel(t) == RT_ESHUTDOWN && rt_shutdown(rt) == RT_ESHUTDOWN;
     child_exit(ok ? 0 : 1);
   }
@@ -363,6 +367,7 @@ static const struct log_case cases[] = {
      "rtctx: rt_spawn_full: RT_EINVAL: h is NULL\n"
      "rtctx: rt_spawn_after: RT_EINVAL: h is NULL\n"
      "rtctx: rt_block_on: RT_EINVAL: h is NULL\n"
+     "rtctx: rt_apply: RT_EINVAL: h is NULL\n"
      "rtctx: rt_task_join: RT_EINVAL: t is NULL\n"
      "rtctx: rt_task_cancel: RT_EINVAL: t is NULL\n"
      "rtctx: rt_task_is_finished: returns false: t is NULL\n"
@@ -374,14 +379,16 @@ static const struct log_case cases[] = {
      "rtctx: rt_spawn_full: RT_EINVAL: fn is NULL\n"
      "rtctx: rt_spawn_after: RT_EINVAL: fn is NULL\n"
      "rtctx: rt_spawn_after: RT_EINVAL: fn is NULL\n"
-     "rtctx: rt_block_on: RT_EINVAL: fn is NULL\n",
+     "rtctx: rt_block_on: RT_EINVAL: fn is NULL\n"
+     "rtctx: rt_apply: RT_EINVAL: fn is NULL\n",
      NULL, NULL},
     {"stats", case_stats, NULL, expect_stats, NULL},
     {"after_shutdown", case_after_shutdown,
      "rtctx: rt_spawn: RT_ESHUTDOWN: " SHUT_DOWN "\n"
      "rtctx: rt_spawn_full: RT_ESHUTDOWN: " SHUT_DOWN "\n"
      "rtctx: rt_spawn_after: RT_ESHUTDOWN: " SHUT_DOWN "\n"
-     "rtctx: rt_block_on: RT_ESHUTDOWN: " SHUT_DOWN "\n",
+     "rtctx: rt_block_on: RT_ESHUTDOWN: " SHUT_DOWN "\n"
+     "rtctx: rt_apply: RT_ESHUTDOWN: " SHUT_DOWN "\n",
      NULL, NULL},
     {"second_shutdown", case_second_shutdown,
      "rtctx: rt_shutdown: RT_EINVAL: a shutdown of this runtime already began: rt_shutdown* "
@@ -417,6 +424,7 @@ static const struct log_case cases[] = {
      NULL, can_use_after_free},
     {"fork_inherited", case_fork_inherited,
      "rtctx: rt_spawn: RT_ESHUTDOWN: " FORKED "; create a new runtime in the child\n"
+     "rtctx: rt_apply: RT_ESHUTDOWN: " FORKED "; create a new runtime in the child\n"
      "rtctx: rt_task_join: RT_ESHUTDOWN: the task's runtime was inherited by fork(): its workers "
      "stayed in the parent process, so the task never runs here\n"
      "rtctx: rt_task_cancel: RT_ESHUTDOWN: the task's runtime was inherited by fork(): its "

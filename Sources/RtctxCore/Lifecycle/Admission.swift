@@ -35,6 +35,15 @@ final class Admission: Sendable {
     }
   }
 
+  /// Whether `enter` would refuse this caller now, without counting a job
+  /// in: for `apply`, which decides once, up front, whether it may begin.
+  func refuses(fromWorker: Bool) -> Bool {
+    // Relaxed, as in `enter`: a caller ordered after a close (it returned
+    // from the shutdown, or heard of it) reads it by coherence.
+    let current = word.word.pointee.load(ordering: .relaxed)
+    return current & Self.sealedBit != 0 || (current & Self.closedBit != 0 && !fromWorker)
+  }
+
   /// Counts in a job the runtime already owes: a timer falling due.
   func force() {
     word.word.pointee.add(1, ordering: .relaxed)
