@@ -5,7 +5,8 @@
  * arguments, with NULLs, zero and huge sizes, bad enumerators, out-of-order
  * exits, cancels after joins, repeated shutdowns, calls through handles
  * whose runtime is gone, trampolines of arbitrary signatures, and strands
- * (spawns of every kind, block_on, one from inside its own strand). Up to
+ * (spawns of every kind, block_on, one from inside its own strand), and
+ * rt_apply over sizes from 0 to a few thousand. Up to
  * three runtimes live in one input, one at a time.
  *
  * The program never does what the contract calls undefined (a pointer used
@@ -690,6 +691,36 @@ static void op_strand(void) {
   }
 }
 
+/* Per runtime: rt_apply calls that began (each may post up to workers - 1
+ * helper jobs, which count in the stats like tasks). */
+static uint64_t applies[MAX_RT];
+
+static void apply_count(void *ctx, size_t i) {
+  atomic_fetch_add_explicit(&((atomic_uchar *)ctx)[i], 1, memory_order_relaxed);
+}
+
+static void op_apply(void) {
+  int rt;
+  rt_handle_t *h = pick_handle(&rt);
+  static atomic_uchar hits[4096];
+  size_t n = (size_t)u8() * 16 % 4097;
+  bool null_fn = u8() % 16 == 0;
+  for (size_t i = 0; i < n; i++)
+    atomic_store(&hits[i], 0);
+  if (h != NULL && !null_fn && n > 0)
+    applies[rt]++;
+  int rc = rt_apply(h, n, null_fn ? NULL : apply_count, hits);
+  if (h == NULL || null_fn)
+    CHECK(rc == RT_EINVAL, "rt_apply with NULL gave %d", rc);
+  else if (n == 0)
+    CHECK(rc == RT_OK, "rt_apply(0) gave %d", rc);
+  else
+    CHECK(rc == (live(rt) ? RT_OK : RT_ESHUTDOWN), "rt_apply gave %d", rc);
+  for (size_t i = 0; i < n; i++)
+    CHECK(atomic_load(&hits[i]) == (rc == RT_OK), "rt_apply index %zu ran %d times", i,
+          (int)atomic_load(&hits[i]));
+}
+
 static void op_stats(void) {
   int rt;
   rt_handle_t *h = pick_handle(&rt);
@@ -898,11 +929,13 @@ static void finish(void) {
     /* A trampoline call's refusal is invisible to its caller: its
      * handler ran or not, that is all the ledger knows. */
     uint64_t calls = atomic_load(&tramp_calls[i]), runs = atomic_load(&tramp_runs[i]);
-    CHECK(s.completed == ran[i] + posts_ran[i] + runs,
-          "completed %" PRIu64 ", ledger ran %" PRIu64, s.completed,
-          ran[i] + posts_ran[i] + runs);
+    uint64_t helpers = applies[i] * (s.workers - 1);
+    CHECK(s.completed >= ran[i] + posts_ran[i] + runs &&
+              s.completed <= ran[i] + posts_ran[i] + runs + helpers,
+          "completed %" PRIu64 ", ledger ran %" PRIu64 " + up to %" PRIu64 " apply helpers",
+          s.completed, ran[i] + posts_ran[i] + runs, helpers);
     CHECK(s.spawned >= spawned[i] + posts_ran[i] + runs &&
-              s.spawned <= spawned[i] + posts[i] + calls,
+              s.spawned <= spawned[i] + posts[i] + calls + helpers,
           "spawned %" PRIu64 ", ledger %" PRIu64 " + up to %" PRIu64 " trampoline calls",
           s.spawned, spawned[i], posts[i] + calls);
     CHECK(s.spawned + s.rejected >= spawned[i], "rejected %" PRIu64, s.rejected);
@@ -922,6 +955,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cur = -1;
   memset(rts, 0, sizeof rts);
   for (int i = 0; i < MAX_RT; i++) {
+    applies[i] = 0;
     atomic_store(&tramp_calls[i], 0);
     atomic_store(&tramp_runs[i], 0);
   }
@@ -936,7 +970,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cur = 0;
   int ops = 0;
   while (in_n > 0 && ops++ < 400) {
-    switch (u8() % 18) {
+    switch (u8() % 19) {
     case 0: op_new(); break;
     case 1: op_shutdown(); break;
     case 2: op_handle(); break;
@@ -951,6 +985,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 13: op_callback_new(); break;
     case 14: op_callback_call(); break;
     case 15: case 16: op_strand(); break;
+    case 17: op_apply(); break;
     default:
       if (u8() % 2) op_callback_free(); else op_misc();
       break;

@@ -7,7 +7,8 @@
  * 0 to forever, cancels, is_finished, enter/exit with out-of-order exits,
  * handle clones and releases, trampolines in both modes, stats with every
  * size, strand spawns of every kind and strand block_on, with each strand
- * job checking it runs alone on its strand), while one thread shuts the
+ * job checking it runs alone on its strand, rt_apply with each index
+ * checked once), while one thread shuts the
  * runtime down at a random instant,
  * gracefully or with a timeout from 0 to ample. The threads go on calling
  * after the shutdown returned.
@@ -83,7 +84,7 @@ enum call {
   C_IS_FINISHED, C_TASK_RELEASE, C_ENTER, C_EXIT, C_CURRENT, C_CLONE,
   C_RELEASE, C_HANDLE, C_CALLBACK_NEW, C_CALLBACK_CALL, C_CALLBACK_FREE,
   C_STATS, C_SHUTDOWN, C_STRERROR, C_STRAND_NEW, C_STRAND_SPAWN, C_STRAND_BLOCK_ON,
-  C_STRAND_CURRENT, C_STRAND_RELEASE, C_COUNT
+  C_STRAND_CURRENT, C_STRAND_RELEASE, C_APPLY, C_COUNT
 };
 
 /* A join handle shared by every thread and task of the round: a thread
@@ -117,6 +118,9 @@ static struct round {
   rt_strand_t *strands[MAX_STRANDS];
   int nstrands;
   atomic_int strand_busy[MAX_STRANDS]; /* a job of that strand is running */
+  /* rt_apply calls that began: each may post up to workers - 1 helper
+   * jobs, which count in the stats like tasks (the header says so). */
+  atomic_uint_least64_t applies;
 } R;
 
 /* Totals over every round, for the summary line. */
@@ -574,12 +578,40 @@ static void do_enter_exit(rt_handle_t *h, uint64_t *rng) {
   CHECK_PTR_EQ(rt_handle_current(), before);
 }
 
+/* rt_apply over a small range: every index exactly once, or RT_ESHUTDOWN
+ * (only once a shutdown began) with none. */
+struct apply_ctx {
+  atomic_int hits[256];
+};
+
+static void apply_fn(void *ctx, size_t i) {
+  struct apply_ctx *a = ctx;
+  atomic_fetch_add_explicit(&a->hits[i], 1, memory_order_relaxed);
+}
+
+static void do_apply(rt_handle_t *h, uint64_t *rng) {
+  struct apply_ctx a;
+  size_t n = (size_t)(rng_next(rng) % 257);
+  for (size_t i = 0; i < n; i++)
+    atomic_init(&a.hits[i], 0);
+  bool before = atomic_load(&R.shutdown_started) == 0;
+  atomic_fetch_add(&R.applies, 1);
+  count_call(C_APPLY);
+  int rc = rt_apply(h, n, apply_fn, &a);
+  if (rc != RT_OK && (rc != RT_ESHUTDOWN || before))
+    FAIL("rt_apply(n %zu) returned %s", n, rt_code_name(rc));
+  for (size_t i = 0; i < n; i++)
+    if (atomic_load(&a.hits[i]) != (rc == RT_OK ? 1 : 0))
+      FAIL("rt_apply(n %zu) returned %s, index %zu ran %d times", n, rt_code_name(rc), i,
+           atomic_load(&a.hits[i]));
+}
+
 /* What a task does when it runs: nothing, mostly; else one or two calls. */
 static void task_ops(struct item *self) {
   uint64_t rng = self->rng;
   int n = self->depth >= 3 ? 0 : (int)(rng_next(&rng) % 3);
   for (int i = 0; i < n; i++) {
-    switch (rng_next(&rng) % 16) {
+    switch (rng_next(&rng) % 17) {
     case 0: do_spawn(K_SPAWN, true, self->depth + 1, &rng); break;
     case 1: case 2: do_spawn(K_FULL, true, self->depth + 1, &rng); break;
     case 3: do_spawn(K_AFTER, true, self->depth + 1, &rng); break;
@@ -609,6 +641,7 @@ static void task_ops(struct item *self) {
       if (rt_strand_current() == NULL)
         do_spawn(K_STRAND_BLOCK, true, self->depth + 1, &rng);
       break;
+    case 16: do_apply(rt_handle_current(), &rng); break;
     default:
       /* Shutdown from a worker of this runtime: refused, changes nothing.
        * R.rt is valid: the shutdown waits for this task. */
@@ -671,7 +704,7 @@ static void *foreign_main(void *arg) {
   struct foreign *f = arg;
   uint64_t *rng = &f->rng;
   while (!atomic_load(&R.stop)) {
-    switch (rng_next(rng) % 24) {
+    switch (rng_next(rng) % 25) {
     case 0: case 1: do_spawn(K_SPAWN, false, 0, rng); break;
     case 2: case 3: case 4: do_spawn(K_FULL, false, 0, rng); break;
     case 5: case 6: do_spawn(K_AFTER, false, 0, rng); break;
@@ -707,6 +740,7 @@ static void *foreign_main(void *arg) {
     case 20: do_spawn(K_STRAND_FULL, false, 0, rng); break;
     case 21: do_spawn(K_STRAND_AFTER, false, 0, rng); break;
     case 22: do_spawn(K_STRAND_BLOCK, false, 0, rng); break;
+    case 23: do_apply(R.h, rng); break;
     default:
       count_call(C_CURRENT);
       CHECK_NULL(rt_handle_current());
@@ -820,10 +854,15 @@ static void check_ledger(int round, bool graceful, int shutdown_rc) {
 
   rt_stats_t s = get_stats(R.h);
   /* Trampoline calls from outside: the ledger knows whether they ran, not
-   * whether an unrun one was refused or dropped; the sums still close. */
+   * whether an unrun one was refused or dropped; the sums still close.
+   * rt_apply's helper jobs (up to workers - 1 per call) count too, as
+   * accepted (then ran or dropped) or refused. */
+  uint64_t helpers = atomic_load(&R.applies) * (R.workers - 1);
   bool ok = s.shutdown && s.queued == 0 && s.timers == 0 && s.workers == R.workers &&
-            s.spawned == s.completed + s.dropped && s.completed == ran + unknown_ran &&
-            s.spawned + s.rejected == known + unknown_calls &&
+            s.spawned == s.completed + s.dropped && s.completed >= ran + unknown_ran &&
+            s.completed <= ran + unknown_ran + helpers &&
+            s.spawned + s.rejected >= known + unknown_calls &&
+            s.spawned + s.rejected <= known + unknown_calls + helpers &&
             s.rejected >= refused_known && s.spawned >= accepted_known &&
             s.dropped >= drops + silent;
   if (!ok)
@@ -831,10 +870,10 @@ static void check_ledger(int round, bool graceful, int shutdown_rc) {
          " rejected %" PRIu64 " queued %" PRIu64 " timers %" PRIu64 " shutdown %d; ledger: "
          "%" PRIu64 " known calls (%" PRIu64 " accepted, %" PRIu64 " refused, %" PRIu64
          " ran, %" PRIu64 " dropped, %" PRIu64 " dropped silently), %" PRIu64
-         " trampoline calls (%" PRIu64 " ran)",
+         " trampoline calls (%" PRIu64 " ran), up to %" PRIu64 " apply helpers",
          round, s.spawned, s.completed, s.dropped, s.rejected, s.queued, s.timers,
          (int)s.shutdown, known, accepted_known, refused_known, ran, drops, silent,
-         unknown_calls, unknown_ran);
+         unknown_calls, unknown_ran, helpers);
   if (shutdown_rc == RT_ETIMEDOUT && s.dropped == 0)
     FAIL("round %d: RT_ETIMEDOUT, yet nothing was dropped", round);
 
