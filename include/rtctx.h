@@ -741,6 +741,199 @@ RT_EXPORT RT_NODISCARD rt_callback_t *rt_callback_new(
  */
 RT_EXPORT void rt_callback_free(rt_callback_t *cb);
 
+/* ------------------------------------------------------------------------ */
+/* Groups                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A group of jobs to wait for together: "until these 1,000 tasks are done"
+ * without 1,000 join handles (libdispatch's `dispatch_group_t`).
+ * Reference-counted like a handle: it may outlive its runtime, and then
+ * refuses spawns with #RT_ESHUTDOWN; every job it accepted has then run or
+ * been dropped, so it is empty.
+ *
+ * A group is empty when no job of it is pending: accepted by
+ * rt_group_spawn() and not yet finished or dropped. It may empty and fill
+ * again any number of times. A job must not wait for its own group: it
+ * would wait for itself.
+ *
+ * @par Example
+ * @code
+ * rt_group_t *g = rt_group_new(h);
+ * for (int i = 0; i < 1000; i++)
+ *   if (rt_group_spawn(g, work, &items[i], NULL) != RT_OK) break;
+ * if (rt_group_wait(g, -1) == RT_OK) puts("all done");
+ * rt_group_release(g);
+ * @endcode
+ */
+typedef struct rt_group rt_group_t;
+
+/**
+ * Creates an empty group of jobs on the runtime of `h`.
+ *
+ * @param h the runtime the group's jobs run on.
+ * @return the group; NULL if `h` is NULL or its runtime refuses the caller
+ *         work: shut down or shutting down (unless called from one of its
+ *         tasks while it drains), or inherited by fork().
+ * @ownership The caller owns the group: release it with rt_group_release().
+ *            The group keeps its own reference to the runtime (as a handle
+ *            does); the caller keeps its reference to `h`.
+ * @threads Any thread.
+ */
+RT_EXPORT RT_NODISCARD rt_group_t *rt_group_new(rt_handle_t *h);
+
+/**
+ * Drops the caller's reference to a group. Jobs and notifications already
+ * in it are not cancelled: they still run (or are dropped by a shutdown),
+ * and the group's memory is freed after the last of them.
+ *
+ * @param g the group; NULL is a no-op.
+ * @ownership Consumes `g`.
+ * @threads Any thread, also after the runtime shut down.
+ */
+RT_EXPORT void rt_group_release(rt_group_t *g);
+
+/**
+ * Queues `fn(arg)` as a job of the group and returns at once: rt_spawn_full()
+ * without a join handle. Bounded by `queue_capacity` like rt_spawn_full().
+ *
+ * @param g    the group.
+ * @param fn   the work; its result is discarded.
+ * @param arg  passed to `fn`, or to `drop` if the job never runs.
+ * @param drop called with `arg` instead of `fn` if the job never runs
+ *             (rt_group_cancel(), or dropped by a shutdown); may be NULL.
+ * @retval RT_OK        queued, and pending in the group until exactly one
+ *                      of `fn` and `drop` returned.
+ * @retval RT_EINVAL    `g` or `fn` is NULL.
+ * @retval RT_EAGAIN    the bounded queue is full (as rt_spawn()).
+ * @retval RT_ESHUTDOWN as rt_spawn(): the runtime shuts down or is gone, or
+ *                      was inherited by fork().
+ * @ownership On #RT_OK `arg` passes to the job: `fn` or `drop` gets it. On
+ *            an error the caller still owns it and neither is called; the
+ *            group is as before.
+ * @threads Any thread.
+ * @callbacks `fn` runs on a worker thread of the runtime (or inline in a
+ *            rt_group_wait() on one); `drop` on the thread that drops the
+ *            job (the caller of rt_group_cancel(), the thread in
+ *            rt_shutdown_timeout(), or a worker during a shutdown timeout).
+ */
+RT_EXPORT RT_NODISCARD int rt_group_spawn(rt_group_t *g, rt_call_fn fn,
+                                          void *arg, rt_drop_fn drop);
+
+/**
+ * Waits until the group is empty. Returns #RT_OK once the group was empty
+ * at some moment since the call began, even if jobs were added again
+ * since; so a group that keeps filling does not starve its waiters.
+ *
+ * On a worker thread of the group's runtime, the call does not just
+ * block the worker: it claims the group's jobs still queued and runs them
+ * inline, one after another, and sleeps only while the rest run elsewhere
+ * (jobs added meanwhile wake it to help again). So a task may wait for a
+ * group it filled, even on a runtime with one worker. It helps only with
+ * a timeout other than 0, and not after a shutdown timeout (the queued
+ * jobs are being dropped then); a job run inline is run whole, so the call
+ * may return later than its timeout by that job's length.
+ *
+ * @param g          the group.
+ * @param timeout_ns how long to wait in nanoseconds; <0 waits forever, 0
+ *                   only polls.
+ * @retval RT_OK        the group is (or was, during the call) empty; at
+ *                      once for an empty group, also after the runtime
+ *                      shut down.
+ * @retval RT_ETIMEDOUT the timeout elapsed first; the jobs go on.
+ * @retval RT_ESHUTDOWN the group's runtime was inherited by fork() and the
+ *                      group was not empty: its jobs never end in this
+ *                      process.
+ * @retval RT_EINVAL    `g` is NULL.
+ * @ownership Does not consume `g`.
+ * @threads Any thread. Every effect of the jobs is visible to the caller
+ *          once it returns #RT_OK.
+ * @callbacks On a worker of the group's runtime, queued jobs of the group
+ *            run inline on the calling thread, as above.
+ */
+RT_EXPORT RT_NODISCARD int rt_group_wait(rt_group_t *g, int64_t timeout_ns);
+
+/**
+ * Queues `fn(arg)` to run once on a worker when the group next becomes
+ * empty; at once (queued) if it is empty now. rt_group_notify_full() with
+ * no drop callback.
+ *
+ * Each registered notification runs once, after the emptying that follows
+ * its registration, and notifications of a group run one at a time, in
+ * registration order (the next is queued when the previous returned).
+ * Each counts in rt_stats_t as a task. The runtime owes an accepted
+ * notification its run: it is queued even while the runtime drains, from
+ * whatever thread emptied the group. Only when a shutdown timeout has
+ * sealed the runtime can it not run; it is then dropped, on the thread
+ * that emptied the group (for this function: simply not run). Accepted
+ * notifications of a group that never empties again (its jobs never end)
+ * never run: with rt_shutdown*(), every group empties.
+ *
+ * @param g   the group.
+ * @param fn  the notification.
+ * @param arg passed to `fn`.
+ * @retval RT_OK        registered: `fn` runs once, or (after a shutdown
+ *                      timeout) never.
+ * @retval RT_EINVAL    `g` or `fn` is NULL.
+ * @retval RT_ESHUTDOWN the runtime refuses the caller work, as rt_spawn()
+ *                      (shutting down and the caller is not one of its
+ *                      tasks, shut down, inherited by fork()): nothing was
+ *                      registered.
+ * @ownership `arg` stays the caller's business; on an error nothing is kept.
+ * @threads Any thread.
+ * @callbacks `fn` runs on a worker thread of the runtime.
+ */
+RT_EXPORT RT_NODISCARD int rt_group_notify(rt_group_t *g, rt_fn fn, void *arg);
+
+/**
+ * rt_group_notify() with a drop callback: exactly one of `fn` and `drop`
+ * runs, once, for a notification registered with #RT_OK.
+ *
+ * @param g    the group.
+ * @param fn   the notification.
+ * @param arg  passed to `fn`, or to `drop`.
+ * @param drop called with `arg` instead of `fn` if the runtime can no longer
+ *             run it (sealed by a shutdown timeout when the group empties,
+ *             or a queued notification dropped by it); may be NULL.
+ * @retval RT_OK        registered.
+ * @retval RT_EINVAL    `g` or `fn` is NULL.
+ * @retval RT_ESHUTDOWN as rt_group_notify(); `drop` is not called.
+ * @ownership On #RT_OK `arg` passes to the notification: `fn` or `drop`
+ *            gets it. On an error the caller still owns it.
+ * @threads Any thread.
+ * @callbacks `fn` runs on a worker thread; `drop` on the thread that
+ *            emptied the group, or that dropped the queued notification.
+ */
+RT_EXPORT RT_NODISCARD int rt_group_notify_full(rt_group_t *g, rt_fn fn,
+                                                void *arg, rt_drop_fn drop);
+
+/**
+ * Cancels every job of the group that has not started: each will never
+ * run, and its `drop` runs exactly once, on the calling thread, before this
+ * returns. Jobs already running are not touched (wait for them with
+ * rt_group_wait()); jobs added while it runs may or may not be cancelled.
+ * Notifications stay registered: if this empties the group, they are due.
+ *
+ * @param g the group.
+ * @return how many jobs were cancelled (>= 0); #RT_EINVAL if `g` is NULL;
+ *         #RT_ESHUTDOWN if the group's runtime was inherited by fork()
+ *         (nothing changed).
+ * @ownership Does not consume `g`.
+ * @threads Any thread.
+ * @callbacks The cancelled jobs' `drop` run on the calling thread.
+ */
+RT_EXPORT int rt_group_cancel(rt_group_t *g);
+
+/**
+ * The jobs pending in the group: accepted by rt_group_spawn() and not yet
+ * finished or dropped.
+ *
+ * @param g the group.
+ * @return the count (a recent value while jobs run); 0 for NULL.
+ * @threads Any thread.
+ */
+RT_EXPORT size_t rt_group_pending(rt_group_t *g);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

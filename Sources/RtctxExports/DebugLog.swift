@@ -40,6 +40,8 @@ enum DebugLog {
     case `false`
     /// Nothing done by a void function.
     case nothing
+    /// Zero from a function that returns a count.
+    case zero
   }
 
   /// Reports that the C function `function` refused a call, giving back
@@ -75,6 +77,7 @@ enum DebugLog {
     case .null: result = "returns NULL"
     case .false: result = "returns false"
     case .nothing: result = "does nothing"
+    case .zero: result = "returns 0"
     }
     emit(line: "rtctx: \(function): \(result): \(reason)\n")
   }

@@ -30,4 +30,12 @@ private func sameAsHeader() {
   var f21 = CRtctx.rt_stats_get; f21 = RtctxExports.rt_stats_get; _ = f21
   var f22 = CRtctx.rt_callback_new; f22 = RtctxExports.rt_callback_new; _ = f22
   var f23 = CRtctx.rt_callback_free; f23 = RtctxExports.rt_callback_free; _ = f23
+  var f24 = CRtctx.rt_group_new; f24 = RtctxExports.rt_group_new; _ = f24
+  var f25 = CRtctx.rt_group_release; f25 = RtctxExports.rt_group_release; _ = f25
+  var f26 = CRtctx.rt_group_spawn; f26 = RtctxExports.rt_group_spawn; _ = f26
+  var f27 = CRtctx.rt_group_wait; f27 = RtctxExports.rt_group_wait; _ = f27
+  var f28 = CRtctx.rt_group_notify; f28 = RtctxExports.rt_group_notify; _ = f28
+  var f29 = CRtctx.rt_group_notify_full; f29 = RtctxExports.rt_group_notify_full; _ = f29
+  var f30 = CRtctx.rt_group_cancel; f30 = RtctxExports.rt_group_cancel; _ = f30
+  var f31 = CRtctx.rt_group_pending; f31 = RtctxExports.rt_group_pending; _ = f31
 }

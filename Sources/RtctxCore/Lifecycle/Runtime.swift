@@ -303,18 +303,20 @@ public final class RuntimeCore: @unchecked Sendable {
 
   // MARK: Accepting work
 
-  /// Queues a job. `bounded` applies the configured queue capacity. A job
-  /// refused is consumed here (its cell or box released, never run), so
-  /// the caller only reports the error.
+  /// Queues a job. `bounded` applies the configured queue capacity; `owed`
+  /// admits it while draining whoever calls (work the runtime already
+  /// accepted, like a group's notification), refusing it only once sealed.
+  /// A job refused is consumed here (its cell or box released, never run),
+  /// so the caller only reports the error.
   @inline(__always)
-  func submit(_ job: Job, bounded: Bool) -> RuntimeError? {
+  func submit(_ job: Job, bounded: Bool, owed: Bool = false) -> RuntimeError? {
     if bounded {
       if !ledger.bound.reserve() { return refuse(job, .queueFull) }
     } else {
       ledger.bound.reserveAlways()
     }
     let worker = currentWorkerUnretained
-    guard admission.enter(fromWorker: worker != nil) else {
+    guard admission.enter(fromWorker: owed || worker != nil) else {
       ledger.bound.release()
       return refuse(job, .shutDown)
     }
