@@ -75,16 +75,16 @@ extension TaskCell {
   }
 }
 
-extension Group {
+extension GroupCore {
   /// Runs `body` with the group behind a C `rt_group_t`, borrowed;
   /// `invalid` if the pointer is not a live group, reported as the C
   /// function `function` giving back `outcome`.
   @inline(__always)
   static func with<R>(
     _ pointer: OpaquePointer, _ function: StaticString, orElse invalid: R,
-    reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (Group) -> R
+    reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (GroupCore) -> R
   ) -> R {
-    Unmanaged<Group>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef { group in
+    Unmanaged<GroupCore>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef { group in
       guard group.tag.holds(.group) else {
         misuse(function, outcome, "rt_group_t", pointer)
         return invalid

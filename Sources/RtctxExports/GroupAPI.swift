@@ -15,8 +15,8 @@ public func rt_group_new(_ h: OpaquePointer?) -> OpaquePointer? {
 
 @_cdecl("rt_group_release")
 public func rt_group_release(_ g: OpaquePointer?) {
-  guard let g, Group.isLive(g, "rt_group_release") else { return }
-  Unmanaged<Group>.fromOpaque(UnsafeRawPointer(g)).release()
+  guard let g, GroupCore.isLive(g, "rt_group_release") else { return }
+  Unmanaged<GroupCore>.fromOpaque(UnsafeRawPointer(g)).release()
 }
 
 @_cdecl("rt_group_spawn")
@@ -25,7 +25,7 @@ public func rt_group_spawn(
 ) -> Int32 {
   guard let g else { return RuntimeError.fail(.invalidArgument, in: "rt_group_spawn", "g is NULL") }
   guard let fn else { return RuntimeError.fail(.invalidArgument, in: "rt_group_spawn", "fn is NULL") }
-  return Group.with(g, "rt_group_spawn", orElse: Int32(RT_EINVAL)) { group in
+  return GroupCore.with(g, "rt_group_spawn", orElse: Int32(RT_EINVAL)) { group in
     RuntimeError.code(group.spawn(.c(fn, arg, drop)), in: "rt_group_spawn") { group.runtime.whyRefused($0) }
   }
 }
@@ -35,7 +35,7 @@ public func rt_group_wait(_ g: OpaquePointer?, _ timeoutNs: Int64) -> Int32 {
   guard let g else { return RuntimeError.fail(.invalidArgument, in: "rt_group_wait", "g is NULL") }
   // Deadline.after is nil for a timeout too far to represent: forever.
   let deadline = timeoutNs < 0 ? nil : Deadline.after(nanoseconds: UInt64(timeoutNs))
-  return Group.with(g, "rt_group_wait", orElse: Int32(RT_EINVAL)) { group in
+  return GroupCore.with(g, "rt_group_wait", orElse: Int32(RT_EINVAL)) { group in
     RuntimeError.code(group.wait(deadline: deadline), in: "rt_group_wait") { group.whyRefused($0) }
   }
 }
@@ -58,7 +58,7 @@ private func notify(
 ) -> Int32 {
   guard let g else { return RuntimeError.fail(.invalidArgument, in: function, "g is NULL") }
   guard let fn else { return RuntimeError.fail(.invalidArgument, in: function, "fn is NULL") }
-  return Group.with(g, function, orElse: Int32(RT_EINVAL)) { group in
+  return GroupCore.with(g, function, orElse: Int32(RT_EINVAL)) { group in
     RuntimeError.code(group.notify(.c(fn, arg, drop)), in: function) { group.runtime.whyRefused($0) }
   }
 }
@@ -66,7 +66,7 @@ private func notify(
 @_cdecl("rt_group_cancel")
 public func rt_group_cancel(_ g: OpaquePointer?) -> Int32 {
   guard let g else { return RuntimeError.fail(.invalidArgument, in: "rt_group_cancel", "g is NULL") }
-  return Group.with(g, "rt_group_cancel", orElse: Int32(RT_EINVAL)) { group in
+  return GroupCore.with(g, "rt_group_cancel", orElse: Int32(RT_EINVAL)) { group in
     switch group.cancel() {
     case .success(let n): return Int32(clamping: n)
     case .failure(let error): return RuntimeError.fail(error, in: "rt_group_cancel", group.whyRefused(error))
@@ -80,10 +80,10 @@ public func rt_group_pending(_ g: OpaquePointer?) -> Int {
     DebugLog.report("rt_group_pending", .zero, "g is NULL")
     return 0
   }
-  return Group.with(g, "rt_group_pending", orElse: 0, reporting: .zero) { $0.pending }
+  return GroupCore.with(g, "rt_group_pending", orElse: 0, reporting: .zero) { $0.pending }
 }
 
-extension Group {
+extension GroupCore {
   /// Why a wait or cancel of this group was refused with `error`, for the
   /// debug log.
   func whyRefused(_ error: RuntimeError) -> String {

@@ -24,7 +24,7 @@ import Synchronization
 /// owes them as it owes a timer that fell due: posted while it drains,
 /// whoever empties the group; once sealed (a shutdown timeout), they are
 /// dropped on the thread that emptied the group.
-public final class Group: TaskDoneHook, @unchecked Sendable {
+public final class GroupCore: TaskDoneHook, @unchecked Sendable {
   /// What the C API checks a group against (see ObjectTag.swift).
   package let tag = ObjectTag(.group)
   public let runtime: RuntimeCore
@@ -301,11 +301,11 @@ public final class Group: TaskDoneHook, @unchecked Sendable {
 /// One notification: the posted job itself, which lets the group post the
 /// next once it is done.
 private final class Notification: PostedWork, @unchecked Sendable {
-  let body: Group.NotifyBody
+  let body: GroupCore.NotifyBody
   /// Until it ran or was dropped; the group lets go of it first.
-  private var group: Group?
+  private var group: GroupCore?
 
-  init(_ body: Group.NotifyBody, group: Group) {
+  init(_ body: GroupCore.NotifyBody, group: GroupCore) {
     self.body = body
     self.group = group
   }
@@ -327,7 +327,7 @@ private final class Notification: PostedWork, @unchecked Sendable {
   }
 }
 
-extension Group.NotifyBody {
+extension GroupCore.NotifyBody {
   func run() {
     switch self {
     case .c(let fn, let arg, _): fn(arg)
@@ -349,8 +349,8 @@ extension RuntimeCore {
   var refusesCaller: Bool { admission.isSealed || (admission.isClosed && !isCurrentWorker) }
 
   /// `rt_group_new`: nil when the runtime refuses the caller.
-  public func makeGroup() -> Group? {
+  public func makeGroup() -> GroupCore? {
     if refusesCaller || isInheritedByFork { return nil }
-    return Group(runtime: self)
+    return GroupCore(runtime: self)
   }
 }
