@@ -38,9 +38,9 @@
  *    function and what was wrong:
  *    `rtctx: rt_spawn: RT_EINVAL: fn is NULL`. Codes of normal operation
  *    (#RT_EAGAIN, #RT_ETIMEDOUT, #RT_EBUSY, #RT_ECANCELED) print nothing.
- *  - Handles, runtimes, join handles and trampolines carry a tag word that
- *    the library checks on entry: a pointer already released for the last
- *    time gets #RT_EINVAL (or NULL, or a no-op release) as long as its
+ *  - Handles, runtimes, join handles, groups and trampolines carry a tag
+ *    word that the library checks on entry: a pointer already released for
+ *    the last time gets #RT_EINVAL (or NULL, or a no-op release) as long as its
  *    memory was not reused for another object of the same kind.
  *  - After fork(), a runtime inherited by the child (its worker threads did
  *    not come along) refuses everything with #RT_ESHUTDOWN: spawns,
@@ -861,7 +861,8 @@ RT_EXPORT RT_NODISCARD int rt_group_wait(rt_group_t *g, int64_t timeout_ns);
  * Each registered notification runs once, after the emptying that follows
  * its registration, and notifications of a group run one at a time, in
  * registration order (the next is queued when the previous returned).
- * Each counts in rt_stats_t as a task. The runtime owes an accepted
+ * Each counts in rt_stats_t as a task (one refused because the runtime
+ * was sealed counts in `rejected`). The runtime owes an accepted
  * notification its run: it is queued even while the runtime drains, from
  * whatever thread emptied the group. Only when a shutdown timeout has
  * sealed the runtime can it not run; it is then dropped, on the thread

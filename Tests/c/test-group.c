@@ -4,6 +4,8 @@
 #include "harness.h"
 
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* A foreign thread waits for 1000 jobs: each ran once, pending is 0, and
  * the wait sees every job's effect. */
@@ -559,5 +561,42 @@ TEST(group_many_threads) {
   CHECK_EQ(s.spawned, T * N);
   CHECK_EQ(s.completed, atomic_load(&ran));
   CHECK_EQ(s.dropped, cancelled);
+  rt_handle_release(h);
+}
+
+/* A forked child's view of a group whose runtime runs in the parent: every
+ * call that would need a worker refuses with RT_ESHUTDOWN, none hangs, no
+ * job or drop runs in the child; the parent is untouched. */
+TEST(group_fork_child_refuses) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  blocker_t b;
+  blocker_init(&b);
+  blocker_start(h, &b);
+  rt_group_t *g = rt_group_new(h);
+  CHECK_NOT_NULL(g);
+  counter_t c;
+  counter_init(&c);
+  CHECK_RC(rt_group_spawn(g, counter_call, &c, counter_drop), RT_OK);
+  fflush(NULL);
+  pid_t pid = fork();
+  CHECK_GE(pid, 0);
+  if (pid == 0) {
+    int ok = rt_group_spawn(g, never_call, NULL, NULL) == RT_ESHUTDOWN &&
+             rt_group_wait(g, -1) == RT_ESHUTDOWN && rt_group_wait(g, 0) == RT_ETIMEDOUT &&
+             rt_group_cancel(g) == RT_ESHUTDOWN && rt_group_notify(g, never_fn, NULL) == RT_ESHUTDOWN &&
+             rt_group_pending(g) == 1 && rt_group_new(h) == NULL && atomic_load(&c.ran) == 0 &&
+             atomic_load(&c.dropped) == 0;
+    if (!ok) fprintf(stderr, "group_fork_child_refuses: a group call in the child did not refuse\n");
+    child_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  CHECK_EQ(waitpid(pid, &status, 0), pid);
+  CHECK_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  gate_open(&b.gate);
+  CHECK_RC(rt_group_wait(g, -1), RT_OK);
+  CHECK_EQ(atomic_load(&c.ran), 1);
+  rt_group_release(g);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
   rt_handle_release(h);
 }

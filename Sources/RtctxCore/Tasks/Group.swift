@@ -207,12 +207,15 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
       let n = s.cells.count
       if n == 0 { return nil }
       let first = min(cursor, n)
-      for i in Array(first..<n) + Array(0..<first) {
-        let cell = s.cells[i]
-        if cell.transition(from: .queued, to: .claimed) {
-          cursor = i + 1
-          return cell
-        }
+      // From the cursor on, then from the start: a helper that claims job
+      // after job passes over each done cell once.
+      for i in first..<n where s.cells[i].transition(from: .queued, to: .claimed) {
+        cursor = i + 1
+        return s.cells[i]
+      }
+      for i in 0..<first where s.cells[i].transition(from: .queued, to: .claimed) {
+        cursor = i + 1
+        return s.cells[i]
       }
       cursor = 0
       return nil
