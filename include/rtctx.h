@@ -599,7 +599,8 @@ RT_EXPORT void rt_task_release(rt_task_t *t);
 typedef struct rt_stats {
   size_t size;        /**< set by the caller to sizeof(rt_stats_t) */
   unsigned workers;   /**< configured worker count */
-  uint64_t spawned;   /**< tasks accepted: spawns, timers, block_on, trampoline calls */
+  uint64_t spawned;   /**< tasks accepted: spawns, timers, block_on, trampoline calls,
+                           group jobs and notifications */
   uint64_t completed; /**< ran to the end */
   uint64_t dropped;   /**< never ran */
   uint64_t queued;    /**< accepted, not yet started, timers excluded (approximate while running) */
