@@ -79,13 +79,11 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
       leave()
       return error
     }
-    state.withLock { s in
+    let compacted: [TaskCell]? = state.withLock { s in
       s.cells.append(cell)
-      if s.cells.count >= s.compactAt {
-        s.cells.removeAll { $0.isDone }
-        s.compactAt = max(64, s.cells.count * 2)
-      }
+      return s.cells.count >= s.compactAt ? Self.compact(&s) : nil
     }
+    _ = compacted  // released here, outside the lock
     // Sequentially consistent, against a helping worker's registration.
     if workerSleepers.load(ordering: .sequentiallyConsistent) > 0 { ring() }
     return nil
@@ -113,14 +111,24 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
 
   /// The group just emptied: due notifications become ready, done cells go.
   private func emptied() {
-    state.withLock { s in
+    let old: [TaskCell]? = state.withLock { s in
       let now = count.load(ordering: .acquiring)
       promote(&s, now)
-      if Self.pending(now) == 0 { s.cells.removeAll { $0.isDone } }
-      s.compactAt = max(64, s.cells.count * 2)
+      return Self.pending(now) == 0 ? Self.compact(&s) : nil
     }
+    _ = old
     pump()
     ring()
+  }
+
+  /// Keeps the cells not done; returns the old list, for the caller to
+  /// let go of after the lock: the last release of a cell frees its body,
+  /// whose Swift closures may hold objects with a `deinit` of their own.
+  private static func compact(_ s: inout State) -> [TaskCell] {
+    let old = s.cells
+    s.cells = old.filter { !$0.isDone }
+    s.compactAt = max(64, s.cells.count * 2)
+    return old
   }
 
   private func ring() {
@@ -134,17 +142,21 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
   /// started; how many.
   public func cancel() -> Result<Int, RuntimeError> {
     if runtime.isInheritedByFork { return .failure(.shutDown) }
-    let claimed: [TaskCell] = state.withLock { s in
-      var claimed: [TaskCell] = []
-      s.cells.removeAll { cell in
+    let (claimed, old): ([TaskCell], [TaskCell]) = state.withLock { s in
+      var claimed: [TaskCell] = [], kept: [TaskCell] = []
+      for cell in s.cells {
         if cell.transition(from: .queued, to: .claimed) {
           claimed.append(cell)
-          return true
+        } else if !cell.isDone {
+          kept.append(cell)
         }
-        return cell.isDone
       }
-      return claimed
+      let old = s.cells
+      s.cells = kept
+      s.compactAt = max(64, kept.count * 2)
+      return (claimed, old)
     }
+    _ = old  // released outside the lock (see `compact`)
     // Outside the lock: drop callbacks may use the group.
     for cell in claimed {
       runtime.ledger.claimedElsewhere()
