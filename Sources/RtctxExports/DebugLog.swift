@@ -8,9 +8,9 @@
 // For a C programmer an error code alone often does not say which call of
 // many went wrong; this line does, without a debugger. Reported: every
 // NULL a function returns on failure, the codes that mean the program did
-// something wrong (RT_EINVAL, RT_EDEADLK, RT_ESHUTDOWN), and a void or
-// bool function ignoring a pointer that is not a live object ("does
-// nothing", "returns false"). Not reported: the codes a correct program
+// something wrong (RT_EINVAL, RT_EDEADLK, RT_ESHUTDOWN), and a void, bool
+// or count function ignoring a pointer that is not a live object ("does
+// nothing", "returns false", "returns 0"). Not reported: the codes a correct program
 // meets in normal operation (a full queue, a timeout, a lost cancel race,
 // a dropped task), and NULL given to a release function, which is a no-op
 // as free(NULL) is.
