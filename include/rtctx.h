@@ -38,9 +38,9 @@
  *    function and what was wrong:
  *    `rtctx: rt_spawn: RT_EINVAL: fn is NULL`. Codes of normal operation
  *    (#RT_EAGAIN, #RT_ETIMEDOUT, #RT_EBUSY, #RT_ECANCELED) print nothing.
- *  - Handles, runtimes, join handles and trampolines carry a tag word that
- *    the library checks on entry: a pointer already released for the last
- *    time gets #RT_EINVAL (or NULL, or a no-op release) as long as its
+ *  - Handles, runtimes, join handles, groups and trampolines carry a tag
+ *    word that the library checks on entry: a pointer already released for
+ *    the last time gets #RT_EINVAL (or NULL, or a no-op release) as long as its
  *    memory was not reused for another object of the same kind.
  *  - After fork(), a runtime inherited by the child (its worker threads did
  *    not come along) refuses everything with #RT_ESHUTDOWN: spawns,
@@ -120,6 +120,15 @@
  * @defgroup apply Parallel loops
  * @brief A parallel for over the workers, the caller taking part:
  *        rt_apply().
+ *
+ * @defgroup groups Groups
+ * @brief Jobs to wait for together: rt_group_new(), rt_group_spawn(),
+ *        rt_group_wait(), rt_group_notify(), rt_group_notify_full(),
+ *        rt_group_cancel(), rt_group_pending(), rt_group_release().
+ *
+ * A group (#rt_group_t) counts its pending jobs: wait until it is empty,
+ * have a function run when it empties, or cancel every job of it that
+ * has not started (libdispatch's dispatch_group).
  *
  * @defgroup strands Strands (ordered work)
  * @brief Jobs that run one at a time, in order, on any worker:
@@ -1048,7 +1057,8 @@ RT_EXPORT void rt_task_release(rt_task_t *t);
 typedef struct rt_stats {
   size_t size;        /**< set by the caller to sizeof(rt_stats_t) */
   unsigned workers;   /**< configured worker count */
-  uint64_t spawned;   /**< tasks accepted: spawns, timers, block_on, trampoline calls */
+  uint64_t spawned;   /**< tasks accepted: spawns, timers, block_on, trampoline calls,
+                           group jobs and notifications */
   uint64_t completed; /**< ran to the end */
   uint64_t dropped;   /**< never ran */
   uint64_t queued;    /**< accepted, not yet started, timers excluded (approximate while running) */
@@ -1574,6 +1584,314 @@ typedef void (*rt_apply_fn)(void *ctx, size_t index);
  */
 RT_EXPORT RT_NODISCARD int rt_apply(rt_handle_t *h, size_t n, rt_apply_fn fn,
                                     void *ctx);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/* Groups                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/** @addtogroup groups
+ *  @{ */
+
+/**
+ * A group of jobs to wait for together: "until these 1,000 tasks are done"
+ * without 1,000 join handles (libdispatch's `dispatch_group_t`).
+ * Reference-counted like a handle: it may outlive its runtime, and then
+ * refuses spawns with #RT_ESHUTDOWN; every job it accepted has then run or
+ * been dropped, so it is empty.
+ *
+ * A group is empty when no job of it is pending: accepted by
+ * rt_group_spawn() and not yet finished or dropped. It may empty and fill
+ * again any number of times. A job must not wait for its own group: it
+ * would wait for itself.
+ *
+ * @par Example
+ * @code
+ * static void *work(void *item) { return item; }
+ * static int items[1000];
+ *
+ * int run_batch(rt_handle_t *h) {
+ *   rt_group_t *g = rt_group_new(h);
+ *   if (g == NULL)
+ *     return RT_ESHUTDOWN;
+ *   for (int i = 0; i < 1000; i++)
+ *     if (rt_group_spawn(g, work, &items[i], NULL) != RT_OK)
+ *       break;
+ *   int rc = rt_group_wait(g, -1);  // every job ran (or was dropped)
+ *   rt_group_release(g);
+ *   return rc;
+ * }
+ * @endcode
+ */
+typedef struct rt_group rt_group_t;
+
+/**
+ * Creates an empty group of jobs on the runtime of `h`.
+ *
+ * @param h the runtime the group's jobs run on.
+ * @return the group; NULL if `h` is NULL or its runtime refuses the caller
+ *         work: shut down or shutting down (unless called from one of its
+ *         tasks while it drains), or inherited by fork().
+ * @ownership The caller owns the group: release it with rt_group_release().
+ *            The group keeps its own reference to the runtime (as a handle
+ *            does); the caller keeps its reference to `h`.
+ * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * static void *work(void *item) { return item; }
+ * static int items[1000];
+ *
+ * int run_batch(rt_handle_t *h) {
+ *   rt_group_t *g = rt_group_new(h);
+ *   if (g == NULL)
+ *     return RT_ESHUTDOWN;
+ *   for (int i = 0; i < 1000; i++)
+ *     if (rt_group_spawn(g, work, &items[i], NULL) != RT_OK)
+ *       break;
+ *   int rc = rt_group_wait(g, -1);  // every job ran (or was dropped)
+ *   rt_group_release(g);
+ *   return rc;
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD rt_group_t *rt_group_new(rt_handle_t *h);
+
+/**
+ * Drops the caller's reference to a group. Jobs and notifications already
+ * in it are not cancelled: they still run (or are dropped by a shutdown),
+ * and the group's memory is freed after the last of them.
+ *
+ * @param g the group; NULL is a no-op.
+ * @ownership Consumes `g`.
+ * @threads Any thread, also after the runtime shut down.
+ *
+ * @par Example
+ * @code
+ * static void *work(void *arg) { return arg; }
+ *
+ * void fire_and_forget(rt_handle_t *h, void *arg) {
+ *   rt_group_t *g = rt_group_new(h);
+ *   if (g != NULL && rt_group_spawn(g, work, arg, NULL) != RT_OK)
+ *     fprintf(stderr, "refused\n");
+ *   rt_group_release(g);  // NULL is fine; a spawned job still runs
+ * }
+ * @endcode
+ */
+RT_EXPORT void rt_group_release(rt_group_t *g);
+
+/**
+ * Queues `fn(arg)` as a job of the group and returns at once: rt_spawn_full()
+ * without a join handle. Bounded by `queue_capacity` like rt_spawn_full().
+ *
+ * @param g    the group.
+ * @param fn   the work; its result is discarded.
+ * @param arg  passed to `fn`, or to `drop` if the job never runs.
+ * @param drop called with `arg` instead of `fn` if the job never runs
+ *             (rt_group_cancel(), or dropped by a shutdown); may be NULL.
+ * @retval RT_OK        queued, and pending in the group until exactly one
+ *                      of `fn` and `drop` returned.
+ * @retval RT_EINVAL    `g` or `fn` is NULL.
+ * @retval RT_EAGAIN    the bounded queue is full (as rt_spawn()).
+ * @retval RT_ESHUTDOWN as rt_spawn(): the runtime shuts down or is gone, or
+ *                      was inherited by fork().
+ * @ownership On #RT_OK `arg` passes to the job: `fn` or `drop` gets it. On
+ *            an error the caller still owns it and neither is called; the
+ *            group is as before.
+ * @threads Any thread.
+ * @callbacks `fn` runs on a worker thread of the runtime (or inline in a
+ *            rt_group_wait() on one); `drop` on the thread that drops the
+ *            job (the caller of rt_group_cancel(), the thread in
+ *            rt_shutdown_timeout(), or a worker during a shutdown timeout).
+ *
+ * @par Example
+ * @code
+ * static void *compress(void *file) { return file; }
+ *
+ * int compress_all(rt_group_t *g, char **files, int n) {
+ *   for (int i = 0; i < n; i++) {
+ *     int rc = rt_group_spawn(g, compress, files[i], NULL);
+ *     if (rc != RT_OK)
+ *       return rc;  // files[i] is still ours
+ *   }
+ *   return rt_group_wait(g, -1);
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_group_spawn(rt_group_t *g, rt_call_fn fn,
+                                          void *arg, rt_drop_fn drop);
+
+/**
+ * Waits until the group is empty. Returns #RT_OK once the group was empty
+ * at some moment since the call began, even if jobs were added again
+ * since; so a group that keeps filling does not starve its waiters.
+ *
+ * On a worker thread of the group's runtime, the call does not just
+ * block the worker: it claims the group's jobs still queued and runs them
+ * inline, one after another, and sleeps only while the rest run elsewhere
+ * (jobs added meanwhile wake it to help again). So a task may wait for a
+ * group it filled, even on a runtime with one worker. It helps only with
+ * a timeout other than 0, and not after a shutdown timeout (the queued
+ * jobs are being dropped then); a job run inline is run whole, so the call
+ * may return later than its timeout by that job's length.
+ *
+ * @param g          the group.
+ * @param timeout_ns how long to wait in nanoseconds; <0 waits forever, 0
+ *                   only polls.
+ * @retval RT_OK        the group is (or was, during the call) empty; at
+ *                      once for an empty group, also after the runtime
+ *                      shut down.
+ * @retval RT_ETIMEDOUT the timeout elapsed first; the jobs go on.
+ * @retval RT_ESHUTDOWN the group's runtime was inherited by fork() and the
+ *                      group was not empty: its jobs never end in this
+ *                      process.
+ * @retval RT_EINVAL    `g` is NULL.
+ * @ownership Does not consume `g`.
+ * @threads Any thread. Every effect of the jobs is visible to the caller
+ *          once it returns #RT_OK.
+ * @callbacks On a worker of the group's runtime, queued jobs of the group
+ *            run inline on the calling thread, as above.
+ *
+ * @par Example
+ * @code
+ * int wait_a_second(rt_group_t *g) {
+ *   int rc = rt_group_wait(g, 1000000000);  // 1 s
+ *   if (rc == RT_ETIMEDOUT)
+ *     fprintf(stderr, "%zu jobs still pending\n", rt_group_pending(g));
+ *   return rc;
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_group_wait(rt_group_t *g, int64_t timeout_ns);
+
+/**
+ * Queues `fn(arg)` to run once on a worker when the group next becomes
+ * empty; at once (queued) if it is empty now. rt_group_notify_full() with
+ * no drop callback.
+ *
+ * Each registered notification runs once, after the emptying that follows
+ * its registration, and notifications of a group run one at a time, in
+ * registration order (the next is queued when the previous returned).
+ * Each counts in rt_stats_t as a task (one refused because the runtime
+ * was sealed counts in `rejected`). The runtime owes an accepted
+ * notification its run: it is queued even while the runtime drains, from
+ * whatever thread emptied the group. Only when a shutdown timeout has
+ * sealed the runtime can it not run; it is then dropped, on the thread
+ * that emptied the group (for this function: simply not run). Accepted
+ * notifications of a group that never empties again (its jobs never end)
+ * never run: with rt_shutdown*(), every group empties.
+ *
+ * @param g   the group.
+ * @param fn  the notification.
+ * @param arg passed to `fn`.
+ * @retval RT_OK        registered: `fn` runs once, or (after a shutdown
+ *                      timeout) never.
+ * @retval RT_EINVAL    `g` or `fn` is NULL.
+ * @retval RT_ESHUTDOWN the runtime refuses the caller work, as rt_spawn()
+ *                      (shutting down and the caller is not one of its
+ *                      tasks, shut down, inherited by fork()): nothing was
+ *                      registered.
+ * @ownership `arg` stays the caller's business; on an error nothing is kept.
+ * @threads Any thread.
+ * @callbacks `fn` runs on a worker thread of the runtime.
+ *
+ * @par Example
+ * @code
+ * static void all_done(void *name) { printf("%s: done\n", (const char *)name); }
+ *
+ * int report_when_done(rt_group_t *g) {
+ *   static char name[] = "batch";
+ *   return rt_group_notify(g, all_done, name);  // runs once, when g empties
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_group_notify(rt_group_t *g, rt_fn fn, void *arg);
+
+/**
+ * rt_group_notify() with a drop callback: exactly one of `fn` and `drop`
+ * runs, once, for a notification registered with #RT_OK.
+ *
+ * @param g    the group.
+ * @param fn   the notification.
+ * @param arg  passed to `fn`, or to `drop`.
+ * @param drop called with `arg` instead of `fn` if the runtime can no longer
+ *             run it (sealed by a shutdown timeout when the group empties,
+ *             or a queued notification dropped by it); may be NULL.
+ * @retval RT_OK        registered.
+ * @retval RT_EINVAL    `g` or `fn` is NULL.
+ * @retval RT_ESHUTDOWN as rt_group_notify(); `drop` is not called.
+ * @ownership On #RT_OK `arg` passes to the notification: `fn` or `drop`
+ *            gets it. On an error the caller still owns it.
+ * @threads Any thread.
+ * @callbacks `fn` runs on a worker thread; `drop` on the thread that
+ *            emptied the group, or that dropped the queued notification.
+ *
+ * @par Example
+ * @code
+ * static void report(void *msg) {
+ *   puts(msg);
+ *   free(msg);
+ * }
+ *
+ * int report_when_done(rt_group_t *g) {
+ *   char *msg = malloc(16);
+ *   if (msg == NULL)
+ *     return RT_ENOMEM;
+ *   memcpy(msg, "batch done", 11);
+ *   int rc = rt_group_notify_full(g, report, msg, free);  // report or free, once
+ *   if (rc != RT_OK)
+ *     free(msg);  // refused: still ours
+ *   return rc;
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_group_notify_full(rt_group_t *g, rt_fn fn,
+                                                void *arg, rt_drop_fn drop);
+
+/**
+ * Cancels every job of the group that has not started: each will never
+ * run, and its `drop` runs exactly once, on the calling thread, before this
+ * returns. Jobs already running are not touched (wait for them with
+ * rt_group_wait()); jobs added while it runs may or may not be cancelled.
+ * Notifications stay registered: if this empties the group, they are due.
+ *
+ * @param g the group.
+ * @return how many jobs were cancelled (>= 0); #RT_EINVAL if `g` is NULL;
+ *         #RT_ESHUTDOWN if the group's runtime was inherited by fork()
+ *         (nothing changed).
+ * @ownership Does not consume `g`.
+ * @threads Any thread.
+ * @callbacks The cancelled jobs' `drop` run on the calling thread.
+ *
+ * @par Example
+ * @code
+ * void abandon(rt_group_t *g) {
+ *   int dropped = rt_group_cancel(g);  // each one's drop ran here
+ *   if (dropped > 0)
+ *     printf("%d jobs dropped\n", dropped);
+ *   (void)rt_group_wait(g, -1);  // the ones already running finish
+ * }
+ * @endcode
+ */
+RT_EXPORT int rt_group_cancel(rt_group_t *g);
+
+/**
+ * The jobs pending in the group: accepted by rt_group_spawn() and not yet
+ * finished or dropped.
+ *
+ * @param g the group.
+ * @return the count (a recent value while jobs run); 0 for NULL.
+ * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * void show_progress(rt_group_t *g, size_t total) {
+ *   printf("%zu of %zu done\n", total - rt_group_pending(g), total);
+ * }
+ * @endcode
+ */
+RT_EXPORT size_t rt_group_pending(rt_group_t *g);
 
 /** @} */
 

@@ -75,6 +75,31 @@ extension TaskCell {
   }
 }
 
+extension GroupCore {
+  /// Runs `body` with the group behind a C `rt_group_t`, borrowed;
+  /// `invalid` if the pointer is not a live group, reported as the C
+  /// function `function` giving back `outcome`.
+  @inline(__always)
+  static func with<R>(
+    _ pointer: OpaquePointer, _ function: StaticString, orElse invalid: R,
+    reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (GroupCore) -> R
+  ) -> R {
+    Unmanaged<GroupCore>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef { group in
+      guard group.tag.holds(.group) else {
+        misuse(function, outcome, "rt_group_t", pointer)
+        return invalid
+      }
+      return body(group)
+    }
+  }
+
+  /// Whether `pointer` is a live group; if not, reports that the void
+  /// function `function` did nothing.
+  static func isLive(_ pointer: OpaquePointer, _ function: StaticString) -> Bool {
+    with(pointer, function, orElse: false, reporting: .nothing) { _ in true }
+  }
+}
+
 extension Trampoline {
   /// Whether `pointer` is a live callback; if not, reports that the void
   /// function `function` did nothing.
@@ -91,7 +116,7 @@ extension Trampoline {
   /// Debug builds only, not part of the API (not in rtctx.h, not exported
   /// by the release library): live objects of one kind, 0 runtimes, 1 task
   /// cells (join handles and the internal ones of block_on and posted
-  /// calls), 2 guards, 3 callbacks, 4 strands; -1 for another kind. The C stress test
+  /// calls, group jobs), 2 guards, 3 callbacks, 4 strands, 5 groups; -1 for another kind. The C stress test
   /// looks it up with dlsym to check that nothing leaked.
   @_cdecl("rtctx_debug_live_objects")
   public func rtctx_debug_live_objects(_ kind: Int32) -> Int {

@@ -8,9 +8,9 @@
 // For a C programmer an error code alone often does not say which call of
 // many went wrong; this line does, without a debugger. Reported: every
 // NULL a function returns on failure, the codes that mean the program did
-// something wrong (RT_EINVAL, RT_EDEADLK, RT_ESHUTDOWN), and a void or
-// bool function ignoring a pointer that is not a live object ("does
-// nothing", "returns false"). Not reported: the codes a correct program
+// something wrong (RT_EINVAL, RT_EDEADLK, RT_ESHUTDOWN), and a void, bool
+// or count function ignoring a pointer that is not a live object ("does
+// nothing", "returns false", "returns 0"). Not reported: the codes a correct program
 // meets in normal operation (a full queue, a timeout, a lost cancel race,
 // a dropped task), and NULL given to a release function, which is a no-op
 // as free(NULL) is.
@@ -40,6 +40,8 @@ enum DebugLog {
     case `false`
     /// Nothing done by a void function.
     case nothing
+    /// Zero from a function that returns a count.
+    case zero
   }
 
   /// Reports that the C function `function` refused a call, giving back
@@ -75,6 +77,7 @@ enum DebugLog {
     case .null: result = "returns NULL"
     case .false: result = "returns false"
     case .nothing: result = "does nothing"
+    case .zero: result = "returns 0"
     }
     emit(line: "rtctx: \(function): \(result): \(reason)\n")
   }

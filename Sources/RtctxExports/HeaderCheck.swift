@@ -38,4 +38,12 @@ private func sameAsHeader() {
   var s5 = CRtctx.rt_strand_spawn_after; s5 = RtctxExports.rt_strand_spawn_after; _ = s5
   var s6 = CRtctx.rt_strand_block_on; s6 = RtctxExports.rt_strand_block_on; _ = s6
   var f24 = CRtctx.rt_apply; f24 = RtctxExports.rt_apply; _ = f24
+  var g0 = CRtctx.rt_group_new; g0 = RtctxExports.rt_group_new; _ = g0
+  var g1 = CRtctx.rt_group_release; g1 = RtctxExports.rt_group_release; _ = g1
+  var g2 = CRtctx.rt_group_spawn; g2 = RtctxExports.rt_group_spawn; _ = g2
+  var g3 = CRtctx.rt_group_wait; g3 = RtctxExports.rt_group_wait; _ = g3
+  var g4 = CRtctx.rt_group_notify; g4 = RtctxExports.rt_group_notify; _ = g4
+  var g5 = CRtctx.rt_group_notify_full; g5 = RtctxExports.rt_group_notify_full; _ = g5
+  var g6 = CRtctx.rt_group_cancel; g6 = RtctxExports.rt_group_cancel; _ = g6
+  var g7 = CRtctx.rt_group_pending; g7 = RtctxExports.rt_group_pending; _ = g7
 }

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// A word in each object the C API hands out (runtime/handle, task,
-/// guard, callback, strand) that says what the object is while it lives, and is
+/// guard, callback, strand, group) that says what the object is while it lives, and is
 /// cleared when it dies.
 ///
 /// What it buys, honestly: the export layer compares it on entry, so a
@@ -23,7 +23,7 @@ import Synchronization
 /// check that nothing leaked (`rtctx_debug_live_objects`).
 public struct ObjectTag: ~Copyable, Sendable {
   public enum Kind: Int, CaseIterable, Sendable {
-    case runtime = 0, task, contextGuard, callback, strand
+    case runtime = 0, task, contextGuard, callback, strand, group
 
     /// Eight ASCII letters per kind; nothing else writes such a word there.
     @usableFromInline @inline(__always) var magic: UInt64 {
@@ -33,6 +33,7 @@ public struct ObjectTag: ~Copyable, Sendable {
       case .contextGuard: 0x7274_2D67_7561_7264  // "rt-guard"
       case .callback: 0x7274_2D63_616C_6C62  // "rt-callb"
       case .strand: 0x7274_2D73_7472_616E  // "rt-stran"
+      case .group: 0x7274_2D67_726F_7570  // "rt-group"
       }
     }
   }
@@ -76,6 +77,7 @@ public struct ObjectTag: ~Copyable, Sendable {
     private static let guards = Atomic<Int>(0)
     private static let callbacks = Atomic<Int>(0)
     private static let strands = Atomic<Int>(0)
+    private static let groups = Atomic<Int>(0)
 
     private static func counter<R>(_ kind: ObjectTag.Kind, _ body: (borrowing Atomic<Int>) -> R) -> R {
       switch kind {
@@ -84,6 +86,7 @@ public struct ObjectTag: ~Copyable, Sendable {
       case .contextGuard: body(guards)
       case .callback: body(callbacks)
       case .strand: body(strands)
+      case .group: body(groups)
       }
     }
 

@@ -324,13 +324,15 @@ public final class RuntimeCore: @unchecked Sendable {
 
   // MARK: Accepting work
 
-  /// Queues a job. `bounded` applies the configured queue capacity. A job
-  /// refused is consumed here (its cell or box released, never run), so
-  /// the caller only reports the error.
+  /// Queues a job. `bounded` applies the configured queue capacity; `owed`
+  /// admits it while draining whoever calls (work the runtime already
+  /// accepted, like a group's notification), refusing it only once sealed.
+  /// A job refused is consumed here (its cell or box released, never run),
+  /// so the caller only reports the error.
   @inline(__always)
-  func submit(_ job: Job, bounded: Bool) -> RuntimeError? {
+  func submit(_ job: Job, bounded: Bool, owed: Bool = false) -> RuntimeError? {
     let worker = currentWorkerUnretained
-    if let error = admit(job, bounded: bounded, fromWorker: worker != nil) { return error }
+    if let error = admit(job, bounded: bounded, fromWorker: owed || worker != nil) { return error }
     enqueue(job, worker: worker)
     return nil
   }

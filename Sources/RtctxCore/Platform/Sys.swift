@@ -111,6 +111,8 @@ package struct FutexWord: ~Copyable, @unchecked Sendable {
 /// lock, onto the inject queue, which may spill into its overflow). The
 /// lifecycle lock and the fork registry's lock are never held while
 /// another is taken; the fork registry's is held across `fork()` only.
+/// A group's lock (Group.swift) is a leaf too: nothing is taken, queued or
+/// called back while it is held.
 struct Lock<State: ~Copyable>: ~Copyable, @unchecked Sendable {
   private let mutex: UnsafeMutablePointer<pthread_mutex_t>
   private let state: UnsafeMutablePointer<State>

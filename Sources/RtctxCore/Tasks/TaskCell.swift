@@ -14,6 +14,10 @@ import Synchronization
 /// joiners running it inline, `rt_task_cancel` and shutdown. The word is
 /// also the futex joiners sleep on; `waitersBit` tells the finisher that
 /// someone sleeps, so an unjoined task never makes a wake syscall.
+///
+/// `onDone`, if set, is told once, by the thread that ran or dropped the
+/// task, right after it published the final state (groups count their
+/// jobs with it, Group.swift).
 public final class TaskCell: @unchecked Sendable {
   enum State: UInt32 {
     case timer = 0, queued = 1, claimed = 2, finished = 3, dropped = 4
@@ -33,12 +37,19 @@ public final class TaskCell: @unchecked Sendable {
   /// Written once by the finisher before its releasing store of `finished`;
   /// read only after an acquiring load saw `finished`.
   private var result: UnsafeMutableRawPointer?
+  /// Set at creation, read and let go by the one thread that claimed the
+  /// task (so the hook's object is not kept alive by a done cell).
+  private var onDone: TaskDoneHook?
 
-  init(_ body: TaskBody, runtime: RuntimeCore, state: State, strand: StrandCore? = nil) {
+  init(
+    _ body: TaskBody, runtime: RuntimeCore, state: State, strand: StrandCore? = nil,
+    onDone: TaskDoneHook? = nil
+  ) {
     self.body = body
     self.runtime = runtime
     self.strand = strand
     self.status = FutexWord(state.rawValue)
+    self.onDone = onDone
   }
 
   deinit { tag.clear() }
@@ -89,6 +100,10 @@ public final class TaskCell: @unchecked Sendable {
     // every effect of the body or the drop callback.
     let old = status.atomic.pointee.exchange(final.rawValue, ordering: .releasing)
     if old & Self.waitersBit != 0 { status.wakeAll() }
+    if let hook = onDone {
+      onDone = nil
+      hook.taskDone(self, ran: final == .finished)
+    }
   }
 
   /// Waits until the task finished or was dropped, or `deadline` passed.
@@ -157,4 +172,12 @@ public final class TaskCell: @unchecked Sendable {
     runtime.ledger.droppedElsewhere()
     return .success(())
   }
+}
+
+/// What a task tells, once, when it is done: it ran, or it was dropped
+/// (`ran` false). Called on the thread that ran or dropped it, after its
+/// joiners can see the outcome; must not block.
+open class TaskDoneHook: @unchecked Sendable {
+  public init() {}
+  open func taskDone(_ cell: TaskCell, ran: Bool) {}
 }
