@@ -123,7 +123,7 @@
  *
  * @defgroup groups Groups
  * @brief Jobs to wait for together: rt_group_new(), rt_group_spawn(),
- *        rt_group_wait(), rt_group_notify(), rt_group_notify_full(),
+ *        rt_group_strand_spawn(), rt_group_wait(), rt_group_notify(), rt_group_notify_full(),
  *        rt_group_cancel(), rt_group_pending(), rt_group_release().
  *
  * A group (#rt_group_t) counts its pending jobs: wait until it is empty,
@@ -1721,6 +1721,45 @@ RT_EXPORT void rt_group_release(rt_group_t *g);
  */
 RT_EXPORT RT_NODISCARD int rt_group_spawn(rt_group_t *g, rt_call_fn fn,
                                           void *arg, rt_drop_fn drop);
+
+/**
+ * rt_group_spawn() onto a strand: the job belongs to the group (it counts
+ * in rt_group_pending(), rt_group_wait() waits for it, rt_group_cancel()
+ * drops it if it has not started) and runs on the strand, in the strand's
+ * order. A wait on a worker never runs it out of that order: it drains the
+ * strand itself if no other thread is running the strand's jobs.
+ *
+ * @param g    the group.
+ * @param s    a strand of the group's runtime.
+ * @param fn   the work.
+ * @param arg  passed to `fn`, or to `drop` if the job never runs.
+ * @param drop called with `arg` if the job never runs; may be NULL.
+ * @retval RT_OK        accepted: exactly one of `fn` and `drop` will run, once.
+ * @retval RT_EINVAL    `g`, `s` or `fn` is NULL, or `s` is a strand of
+ *                      another runtime.
+ * @retval RT_EAGAIN    the bounded queue is full.
+ * @retval RT_ESHUTDOWN as rt_group_spawn().
+ * @ownership As rt_group_spawn().
+ * @threads Any thread.
+ * @callbacks `fn` runs on a worker, in the strand's order, where
+ *            rt_strand_current() is `s`; `drop` as rt_group_spawn().
+ *
+ * @par Example
+ * @code
+ * static void *apply_update(void *update) { return update; }
+ *
+ * // Updates of one account in order, all of them waited for together.
+ * int apply_all(rt_group_t *g, rt_strand_t *account, void **updates, int n) {
+ *   for (int i = 0; i < n; i++)
+ *     if (rt_group_strand_spawn(g, account, apply_update, updates[i], NULL) != RT_OK)
+ *       break;
+ *   return rt_group_wait(g, -1);
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_group_strand_spawn(rt_group_t *g, rt_strand_t *s,
+                                                 rt_call_fn fn, void *arg,
+                                                 rt_drop_fn drop);
 
 /**
  * Waits until the group is empty. Returns #RT_OK once the group was empty

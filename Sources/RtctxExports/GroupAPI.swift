@@ -30,6 +30,24 @@ public func rt_group_spawn(
   }
 }
 
+@_cdecl("rt_group_strand_spawn")
+public func rt_group_strand_spawn(
+  _ g: OpaquePointer?, _ s: OpaquePointer?, _ fn: rt_call_fn?, _ arg: UnsafeMutableRawPointer?,
+  _ drop: rt_drop_fn?
+) -> Int32 {
+  guard let g else { return RuntimeError.fail(.invalidArgument, in: "rt_group_strand_spawn", "g is NULL") }
+  guard let s else { return RuntimeError.fail(.invalidArgument, in: "rt_group_strand_spawn", "s is NULL") }
+  guard let fn else { return RuntimeError.fail(.invalidArgument, in: "rt_group_strand_spawn", "fn is NULL") }
+  return GroupCore.with(g, "rt_group_strand_spawn", orElse: Int32(RT_EINVAL)) { group in
+    StrandCore.with(s, "rt_group_strand_spawn", orElse: Int32(RT_EINVAL)) { strand in
+      RuntimeError.code(group.spawn(.c(fn, arg, drop), on: strand), in: "rt_group_strand_spawn") { error in
+        error == .invalidArgument
+          ? "s is a strand of another runtime than g's" : group.runtime.whyRefused(error)
+      }
+    }
+  }
+}
+
 @_cdecl("rt_group_wait")
 public func rt_group_wait(_ g: OpaquePointer?, _ timeoutNs: Int64) -> Int32 {
   guard let g else { return RuntimeError.fail(.invalidArgument, in: "rt_group_wait", "g is NULL") }

@@ -46,4 +46,5 @@ private func sameAsHeader() {
   var g5 = CRtctx.rt_group_notify_full; g5 = RtctxExports.rt_group_notify_full; _ = g5
   var g6 = CRtctx.rt_group_cancel; g6 = RtctxExports.rt_group_cancel; _ = g6
   var g7 = CRtctx.rt_group_pending; g7 = RtctxExports.rt_group_pending; _ = g7
+  var g8 = CRtctx.rt_group_strand_spawn; g8 = RtctxExports.rt_group_strand_spawn; _ = g8
 }

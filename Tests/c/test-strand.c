@@ -542,3 +542,94 @@ TEST(strand_stats_strands_and_turns) {
   CHECK_EQ(old.strands, 0xA5A5A5A5A5A5A5A5ull);
   rt_handle_release(h);
 }
+
+/* Strand jobs in a group: in the strand's order; a wait from a task of a
+ * one-worker runtime drains the strand (its wake-up sits behind the
+ * waiter on the only worker); cancel drops the queued ones once. */
+typedef struct grouped {
+  rt_group_t *group;
+  rt_strand_t *strand;
+  strand_rec_t rec;
+  strand_job_t jobs[200];
+  int wait_rc;
+} grouped_t;
+
+static void *ordered_call(void *arg) {
+  ordered_job(arg);
+  return NULL;
+}
+
+static void *wait_group_from_task(void *arg) {
+  grouped_t *gr = arg;
+  for (long i = 0; i < 200; i++) {
+    gr->jobs[i] = (strand_job_t){&gr->rec, 0, i};
+    if (rt_group_strand_spawn(gr->group, gr->strand, ordered_call, &gr->jobs[i], NULL) != RT_OK)
+      FAIL("rt_group_strand_spawn from a task refused");
+  }
+  gr->wait_rc = rt_group_wait(gr->group, -1);
+  return NULL;
+}
+
+TEST(strand_in_group_order_and_wait_on_one_worker) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  grouped_t *gr = calloc(1, sizeof *gr);
+  gr->group = rt_group_new(h);
+  gr->strand = rt_strand_new(h);
+  rec_init(&gr->rec, gr->strand);
+  gr->wait_rc = 1;
+  CHECK_RC(rt_block_on(h, wait_group_from_task, gr, NULL), RT_OK);
+  CHECK_RC(gr->wait_rc, RT_OK);
+  CHECK_EQ(atomic_load(&gr->rec.ran), 200);
+  CHECK_EQ(atomic_load(&gr->rec.out_of_order), 0);
+  CHECK_EQ(rt_group_pending(gr->group), 0);
+  /* Bad arguments. */
+  CHECK_RC(rt_group_strand_spawn(NULL, gr->strand, ordered_call, NULL, NULL), RT_EINVAL);
+  CHECK_RC(rt_group_strand_spawn(gr->group, NULL, ordered_call, NULL, NULL), RT_EINVAL);
+  CHECK_RC(rt_group_strand_spawn(gr->group, gr->strand, NULL, NULL, NULL), RT_EINVAL);
+  rt_runtime_t *other = make_rt(1, 0);
+  rt_handle_t *oh = rt_handle(other);
+  rt_strand_t *foreign = rt_strand_new(oh);
+  CHECK_RC(rt_group_strand_spawn(gr->group, foreign, never_call, NULL, NULL), RT_EINVAL);
+  rt_strand_release(foreign);
+  CHECK_RC(rt_shutdown(other), RT_OK);
+  rt_handle_release(oh);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_group_release(gr->group);
+  rt_strand_release(gr->strand);
+  rt_handle_release(h);
+  free(gr);
+}
+
+TEST(strand_in_group_cancel_drops_queued_once) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  rt_group_t *g = rt_group_new(h);
+  rt_strand_t *s = rt_strand_new(h);
+  blocker_t b;
+  blocker_init(&b);
+  CHECK_RC(rt_strand_spawn(s, blocker_fn, &b), RT_OK);
+  WAIT_UNTIL(atomic_load(&b.started) == 1);
+  counter_t c[10];
+  for (int i = 0; i < 10; i++) {
+    counter_init(&c[i]);
+    CHECK_RC(rt_group_strand_spawn(g, s, counter_call, &c[i], counter_drop), RT_OK);
+  }
+  CHECK_EQ(rt_group_pending(g), 10);
+  CHECK_EQ(rt_group_cancel(g), 10);
+  CHECK_EQ(rt_group_pending(g), 0);
+  CHECK_RC(rt_group_wait(g, 0), RT_OK);
+  gate_open(&b.gate);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  for (int i = 0; i < 10; i++) {
+    CHECK_EQ(atomic_load(&c[i].ran), 0);
+    CHECK_EQ(atomic_load(&c[i].dropped), 1);
+  }
+  rt_stats_t st = get_stats(h);
+  CHECK_EQ(st.spawned, 11);
+  CHECK_EQ(st.completed, 1);
+  CHECK_EQ(st.dropped, 10);
+  rt_group_release(g);
+  rt_strand_release(s);
+  rt_handle_release(h);
+}

@@ -69,13 +69,18 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
   /// `rt_group_spawn`: like `rt_spawn_full` without a join handle, bounded
   /// by the queue capacity. A job refused was not queued and its body is
   /// not called.
-  public func spawn(_ body: TaskBody) -> RuntimeError? {
+  /// With `strand`, the job runs on that strand, in its order
+  /// (`rt_group_strand_spawn`); the strand must be on the group's runtime.
+  public func spawn(_ body: TaskBody, on strand: StrandCore? = nil) -> RuntimeError? {
+    if let strand, strand.runtime !== runtime { return .invalidArgument }
     if runtime.isInheritedByFork { return .shutDown }
     // Counted before it can run, so that its leaving never passes zero.
     let (old, _) = count.add(1, ordering: .relaxed)
     precondition(Self.pending(old) < Self.pendingMask, "rtctx: a group holds 2^32 - 1 pending jobs")
-    let cell = TaskCell(body, runtime: runtime, state: .queued, onDone: self)
-    if let error = runtime.submit(.task(cell), bounded: true) {
+    let cell = TaskCell(body, runtime: runtime, state: .queued, strand: strand, onDone: self)
+    let refused =
+      if let strand { strand.submit(.task(cell), bounded: true) } else { runtime.submit(.task(cell), bounded: true) }
+    if let error = refused {
       leave()
       return error
     }
@@ -195,6 +200,14 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
         runInline(cell)
         continue
       }
+      // A strand job is never run out of its strand's order: the waiter
+      // drains the strand instead, if no other thread holds it.
+      if helping, let cell = queuedStrandCell(), let strand = cell.strand,
+        let worker = runtime.currentWorkerUnretained,
+        worker._withUnsafeGuaranteedRef({ strand.helpDrain(on: $0, until: cell) })
+      {
+        continue
+      }
       // Registered before the bell is read, and the bell read before the
       // last look: a ring after that look wakes the futex (see `ring`).
       sleepers.add(1, ordering: .sequentiallyConsistent)
@@ -221,17 +234,22 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
       let first = min(cursor, n)
       // From the cursor on, then from the start: a helper that claims job
       // after job passes over each done cell once.
-      for i in first..<n where s.cells[i].transition(from: .queued, to: .claimed) {
+      for i in first..<n where s.cells[i].strand == nil && s.cells[i].transition(from: .queued, to: .claimed) {
         cursor = i + 1
         return s.cells[i]
       }
-      for i in 0..<first where s.cells[i].transition(from: .queued, to: .claimed) {
+      for i in 0..<first where s.cells[i].strand == nil && s.cells[i].transition(from: .queued, to: .claimed) {
         cursor = i + 1
         return s.cells[i]
       }
       cursor = 0
       return nil
     }
+  }
+
+  /// A strand job of the group still queued, not claimed.
+  private func queuedStrandCell() -> TaskCell? {
+    state.withLock { s in s.cells.first { $0.strand != nil && $0.state == .queued } }
   }
 
   /// As a join on a worker runs a queued task: its queue entry, popped

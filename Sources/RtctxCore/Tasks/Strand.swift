@@ -161,7 +161,7 @@ public final class StrandCore: @unchecked Sendable {
     let cell = TaskCell(body, runtime: runtime, state: .queued, strand: self)
     if let error = submit(.task(cell), bounded: false) { return .failure(error) }
     if let worker = runtime.currentWorkerUnretained {
-      worker._withUnsafeGuaranteedRef { drainInline(on: $0, until: cell) }
+      worker._withUnsafeGuaranteedRef { _ = helpDrain(on: $0, until: cell) }
     }
     return cell.join(deadline: nil)
   }
@@ -181,9 +181,10 @@ public final class StrandCore: @unchecked Sendable {
     }
   }
 
-  /// `blockOn` on a worker: takes the strand over unless another thread
-  /// is draining it, and drains until `cell` is done.
-  private func drainInline(on worker: WorkerState, until cell: TaskCell) {
+  /// A worker waiting for `cell` (`blockOn`, a group's wait): takes the
+  /// strand over unless another thread is draining it, and drains until
+  /// `cell` is done. False if another thread holds the strand.
+  func helpDrain(on worker: WorkerState, until cell: TaskCell) -> Bool {
     let mine = shared.withLock { shared -> Bool in
       guard shared.state != .running else { return false }
       shared.state = .running
@@ -193,6 +194,7 @@ public final class StrandCore: @unchecked Sendable {
       runtime.ledger.strandTurn()
       runTurn(on: worker, limit: .max, until: cell)
     }
+    return mine
   }
 
   /// Runs jobs in order, or drops them once a shutdown timeout says so,
