@@ -48,12 +48,15 @@ enum kind {
   K_STRAND_FULL,  /* rt_strand_spawn_full */
   K_STRAND_AFTER, /* rt_strand_spawn_after */
   K_STRAND_BLOCK, /* rt_strand_block_on (counted: it is a strand job) */
+  K_GROUP,        /* rt_group_spawn */
+  K_GROUP_STRAND, /* rt_group_strand_spawn */
   K_COUNT
 };
 static const char *const kind_name[K_COUNT] = {
     "rt_spawn", "rt_spawn_full", "rt_spawn_after", "rt_block_on",
     "rt_block_on (inline)", "POST call", "WAIT call", "WAIT call (inline)",
-    "rt_strand_spawn", "rt_strand_spawn_full", "rt_strand_spawn_after", "rt_strand_block_on"};
+    "rt_strand_spawn", "rt_strand_spawn_full", "rt_strand_spawn_after", "rt_strand_block_on",
+    "rt_group_spawn", "rt_group_strand_spawn"};
 
 static bool is_timer(enum kind k) { return k == K_AFTER || k == K_STRAND_AFTER; }
 
@@ -84,7 +87,8 @@ enum call {
   C_IS_FINISHED, C_TASK_RELEASE, C_ENTER, C_EXIT, C_CURRENT, C_CLONE,
   C_RELEASE, C_HANDLE, C_CALLBACK_NEW, C_CALLBACK_CALL, C_CALLBACK_FREE,
   C_STATS, C_SHUTDOWN, C_STRERROR, C_STRAND_NEW, C_STRAND_SPAWN, C_STRAND_BLOCK_ON,
-  C_STRAND_CURRENT, C_STRAND_RELEASE, C_APPLY, C_COUNT
+  C_STRAND_CURRENT, C_STRAND_RELEASE, C_APPLY, C_GROUP_NEW, C_GROUP_SPAWN, C_GROUP_WAIT,
+  C_GROUP_CANCEL, C_GROUP_PENDING, C_GROUP_RELEASE, C_COUNT
 };
 
 /* A join handle shared by every thread and task of the round: a thread
@@ -121,6 +125,7 @@ static struct round {
   /* rt_apply calls that began: each may post up to workers - 1 helper
    * jobs, which count in the stats like tasks (the header says so). */
   atomic_uint_least64_t applies;
+  rt_group_t *groups[2];
 } R;
 
 /* Totals over every round, for the summary line. */
@@ -331,7 +336,8 @@ static void check_spawn_rc(struct item *it, int rc, bool before_shutdown, bool a
     break;
   case RT_EAGAIN:
     if (R.capacity == 0 || (it->kind != K_SPAWN && it->kind != K_FULL && it->kind != K_STRAND &&
-                            it->kind != K_STRAND_FULL))
+                            it->kind != K_STRAND_FULL && it->kind != K_GROUP &&
+                            it->kind != K_GROUP_STRAND))
       FAIL("%s returned RT_EAGAIN (capacity %zu)", kind_name[it->kind], R.capacity);
     break;
   case RT_ECANCELED:
@@ -374,6 +380,21 @@ static void do_spawn(enum kind k, bool from_task, int depth, uint64_t *rng) {
     rc = rt_spawn_after(h, it->delay, item_call, it, it->has_drop ? item_drop : NULL,
                         want_task ? &t : NULL);
     break;
+  case K_GROUP:
+  case K_GROUP_STRAND: {
+    rt_group_t *g = R.groups[rng_next(rng) % 2];
+    it->has_drop = rng_next(rng) % 4 != 0;
+    count_call(C_GROUP_SPAWN);
+    if (k == K_GROUP) {
+      rc = rt_group_spawn(g, item_call, it, it->has_drop ? item_drop : NULL);
+    } else {
+      it->strand = (int)(rng_next(rng) % (uint64_t)R.nstrands);
+      rc = rt_group_strand_spawn(g, R.strands[it->strand], item_call, it,
+                                 it->has_drop ? item_drop : NULL);
+    }
+    want_task = false;
+    break;
+  }
   case K_STRAND:
   case K_STRAND_FULL:
   case K_STRAND_AFTER:
@@ -606,12 +627,45 @@ static void do_apply(rt_handle_t *h, uint64_t *rng) {
            atomic_load(&a.hits[i]));
 }
 
+/* From a foreign thread: wait for a group (briefly or not), cancel what
+ * of it has not started, or read its pending count. A job that was
+ * cancelled had its drop run (if it had one) and never runs. */
+static void do_group_op(uint64_t *rng) {
+  rt_group_t *g = R.groups[rng_next(rng) % 2];
+  switch (rng_next(rng) % 4) {
+  case 0:
+  case 1: {
+    static const int64_t timeouts[] = {0, 100000, (int64_t)MS, -1};
+    int64_t timeout = timeouts[rng_next(rng) % 4];
+    count_call(C_GROUP_WAIT);
+    int rc = rt_group_wait(g, timeout);
+    if (rc != RT_OK && !(rc == RT_ETIMEDOUT && timeout >= 0))
+      FAIL("rt_group_wait(%" PRId64 ") returned %s", timeout, rt_code_name(rc));
+    /* (Even after rt_shutdown returned, a spawn still in progress on
+     * another thread counts until it is refused: only the end of the
+     * round checks that the group is empty.) */
+    break;
+  }
+  case 2: {
+    count_call(C_GROUP_CANCEL);
+    int n = rt_group_cancel(g);
+    if (n < 0)
+      FAIL("rt_group_cancel returned %d", n);
+    break;
+  }
+  default:
+    count_call(C_GROUP_PENDING);
+    (void)rt_group_pending(g);
+    break;
+  }
+}
+
 /* What a task does when it runs: nothing, mostly; else one or two calls. */
 static void task_ops(struct item *self) {
   uint64_t rng = self->rng;
   int n = self->depth >= 3 ? 0 : (int)(rng_next(&rng) % 3);
   for (int i = 0; i < n; i++) {
-    switch (rng_next(&rng) % 17) {
+    switch (rng_next(&rng) % 19) {
     case 0: do_spawn(K_SPAWN, true, self->depth + 1, &rng); break;
     case 1: case 2: do_spawn(K_FULL, true, self->depth + 1, &rng); break;
     case 3: do_spawn(K_AFTER, true, self->depth + 1, &rng); break;
@@ -642,6 +696,8 @@ static void task_ops(struct item *self) {
         do_spawn(K_STRAND_BLOCK, true, self->depth + 1, &rng);
       break;
     case 16: do_apply(rt_handle_current(), &rng); break;
+    case 17: do_spawn(K_GROUP, true, self->depth + 1, &rng); break;
+    case 18: do_spawn(K_GROUP_STRAND, true, self->depth + 1, &rng); break;
     default:
       /* Shutdown from a worker of this runtime: refused, changes nothing.
        * R.rt is valid: the shutdown waits for this task. */
@@ -704,7 +760,7 @@ static void *foreign_main(void *arg) {
   struct foreign *f = arg;
   uint64_t *rng = &f->rng;
   while (!atomic_load(&R.stop)) {
-    switch (rng_next(rng) % 25) {
+    switch (rng_next(rng) % 29) {
     case 0: case 1: do_spawn(K_SPAWN, false, 0, rng); break;
     case 2: case 3: case 4: do_spawn(K_FULL, false, 0, rng); break;
     case 5: case 6: do_spawn(K_AFTER, false, 0, rng); break;
@@ -741,6 +797,9 @@ static void *foreign_main(void *arg) {
     case 21: do_spawn(K_STRAND_AFTER, false, 0, rng); break;
     case 22: do_spawn(K_STRAND_BLOCK, false, 0, rng); break;
     case 23: do_apply(R.h, rng); break;
+    case 24: do_spawn(K_GROUP, false, 0, rng); break;
+    case 25: do_spawn(K_GROUP_STRAND, false, 0, rng); break;
+    case 26: case 27: do_group_op(rng); break;
     default:
       count_call(C_CURRENT);
       CHECK_NULL(rt_handle_current());
@@ -781,8 +840,9 @@ static void hook_stop(void *u) {
 static void check_live(const char *when) {
   if (live_objects == NULL)
     return;
-  static const char *const names[] = {"runtimes", "task cells", "guards", "callbacks", "strands"};
-  for (int k = 0; k < 5; k++) {
+  static const char *const names[] = {"runtimes", "task cells", "guards", "callbacks", "strands",
+                                      "groups"};
+  for (int k = 0; k < 6; k++) {
     long n = live_objects(k);
     if (n != 0)
       FAIL("%s: %ld %s still alive (debug library count)", when, n, names[k]);
@@ -842,7 +902,9 @@ static void check_ledger(int round, bool graceful, int shutdown_rc) {
            i, kn, it->delay, r, d);
     if (!it->has_drop && r == 0)
       silent++;
-    if (r == 0 && (!is_timer(it->kind) || it->delay == 0) && !atomic_load(&it->cancel_ok))
+    /* (A group job may have been dropped by rt_group_cancel.) */
+    if (r == 0 && (!is_timer(it->kind) || it->delay == 0) && !atomic_load(&it->cancel_ok) &&
+        it->kind != K_GROUP && it->kind != K_GROUP_STRAND)
       nontimer_dropped++;
   }
   if (graceful && nontimer_dropped > 0)
@@ -913,6 +975,11 @@ static void run_round(int round, uint64_t *master) {
                               NULL, &R.wait_code);
   CHECK_NOT_NULL(R.post_cb);
   CHECK_NOT_NULL(R.wait_cb);
+  for (int i = 0; i < 2; i++) {
+    count_call(C_GROUP_NEW);
+    R.groups[i] = rt_group_new(R.h);
+    CHECK_NOT_NULL(R.groups[i]);
+  }
   R.nstrands = 1 + (int)(rng_next(&rng) % MAX_STRANDS);
   for (int i = 0; i < R.nstrands; i++) {
     count_call(C_STRAND_NEW);
@@ -957,6 +1024,12 @@ static void run_round(int round, uint64_t *master) {
   for (int i = 0; i < R.nstrands; i++) {
     count_call(C_STRAND_RELEASE);
     rt_strand_release(R.strands[i]);
+  }
+  for (int i = 0; i < 2; i++) {
+    CHECK_EQ(rt_group_pending(R.groups[i]), 0);
+    CHECK_RC(rt_group_wait(R.groups[i], 0), RT_OK);
+    count_call(C_GROUP_RELEASE);
+    rt_group_release(R.groups[i]);
   }
   WAIT_UNTIL(count_threads("sx-") == 0); /* joined threads leave /proc soon after */
   rt_handle_release(R.h);
