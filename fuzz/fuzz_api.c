@@ -6,7 +6,8 @@
  * exits, cancels after joins, repeated shutdowns, calls through handles
  * whose runtime is gone, trampolines of arbitrary signatures, and strands
  * (spawns of every kind, block_on, one from inside its own strand), and
- * rt_apply over sizes from 0 to a few thousand. Up to
+ * rt_apply over sizes from 0 to a few thousand, and groups (spawns, strand
+ * spawns, waits, cancels). Up to
  * three runtimes live in one input, one at a time.
  *
  * The program never does what the contract calls undefined (a pointer used
@@ -721,6 +722,86 @@ static void op_apply(void) {
           (int)atomic_load(&hits[i]));
 }
 
+static struct {
+  rt_group_t *g;
+  int rt;
+} groups[2];
+static int ngroups;
+
+static void op_group(void) {
+  uint8_t b = u8();
+  if (b % 16 == 0) {
+    CHECK(rt_group_new(NULL) == NULL, "rt_group_new(NULL)");
+    CHECK(rt_group_spawn(NULL, f_count, NULL, NULL) == RT_EINVAL, "rt_group_spawn(NULL)");
+    CHECK(rt_group_wait(NULL, 0) == RT_EINVAL, "rt_group_wait(NULL)");
+    CHECK(rt_group_cancel(NULL) == RT_EINVAL, "rt_group_cancel(NULL)");
+    CHECK(rt_group_pending(NULL) == 0, "rt_group_pending(NULL)");
+    rt_group_release(NULL);
+    return;
+  }
+  if (b % 8 == 1 || ngroups == 0) {
+    int rt;
+    rt_handle_t *h = pick_handle(&rt);
+    if (ngroups == 2)
+      return;
+    rt_group_t *g = rt_group_new(h);
+    CHECK((g != NULL) == (rt >= 0 && live(rt)), "rt_group_new gave %p", (void *)g);
+    if (g != NULL) {
+      groups[ngroups].g = g;
+      groups[ngroups].rt = rt;
+      ngroups++;
+    }
+    return;
+  }
+  int i = b / 8 % ngroups;
+  rt_group_t *g = groups[i].g;
+  int rt = groups[i].rt;
+  switch (b % 8) {
+  case 2:
+    rt_group_release(g);
+    groups[i] = groups[--ngroups];
+    break;
+  case 3: case 4: {
+    struct cell *c = new_cell(rt);
+    if (c == NULL)
+      return;
+    bool null_fn = u8() % 16 == 0;
+    c->has_drop = u8() % 2;
+    rt_call_fn fn = null_fn ? NULL : call_fns[u8() % 4];
+    int rc;
+    if (b % 8 == 4 && ns > 0) {
+      int k = u8() % ns;
+      rc = rt_group_strand_spawn(g, strands[k].s, fn, c, c->has_drop ? cell_drop : NULL);
+      if (strands[k].rt != rt && !null_fn) {
+        CHECK(rc == RT_EINVAL, "a strand of another runtime gave %d", rc);
+        c->rc = rc;
+        c->rt = -1;
+        return;
+      }
+    } else {
+      rc = rt_group_spawn(g, fn, c, c->has_drop ? cell_drop : NULL);
+    }
+    c->rc = expect_spawn(rt, null_fn, true, rc);
+    break;
+  }
+  case 5: {
+    static const int64_t timeouts[] = {0, 1000, (int64_t)MS, -1};
+    int64_t timeout = timeouts[u8() % 4];
+    int rc = rt_group_wait(g, timeout);
+    CHECK(rc == RT_OK || (rc == RT_ETIMEDOUT && timeout >= 0), "rt_group_wait gave %d", rc);
+    if (!live(rt))
+      CHECK(rc == RT_OK && rt_group_pending(g) == 0, "a group of a shut-down runtime is not empty");
+    break;
+  }
+  case 6:
+    CHECK(rt_group_cancel(g) >= 0, "rt_group_cancel failed");
+    break;
+  default:
+    (void)rt_group_pending(g);
+    break;
+  }
+}
+
 static void op_stats(void) {
   int rt;
   rt_handle_t *h = pick_handle(&rt);
@@ -876,6 +957,11 @@ static void finish(void) {
     check_join(tk, rc, res, true);
     rt_task_release(tk->t);
   }
+  while (ngroups > 0) {
+    rt_group_t *g = groups[--ngroups].g;
+    CHECK(rt_group_wait(g, 0) == RT_OK && rt_group_pending(g) == 0, "a group not empty at the end");
+    rt_group_release(g);
+  }
   while (ns > 0)
     rt_strand_release(strands[--ns].s);
   while (nh > 0)
@@ -951,7 +1037,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   in_p = data;
   in_n = size;
   atomic_store(&ncells, 0);
-  nrt = nh = nt = ng = ncb = ns = 0;
+  nrt = nh = nt = ng = ncb = ns = ngroups = 0;
   cur = -1;
   memset(rts, 0, sizeof rts);
   for (int i = 0; i < MAX_RT; i++) {
@@ -970,7 +1056,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cur = 0;
   int ops = 0;
   while (in_n > 0 && ops++ < 400) {
-    switch (u8() % 19) {
+    switch (u8() % 21) {
     case 0: op_new(); break;
     case 1: op_shutdown(); break;
     case 2: op_handle(); break;
@@ -986,6 +1072,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 14: op_callback_call(); break;
     case 15: case 16: op_strand(); break;
     case 17: op_apply(); break;
+    case 18: case 19: op_group(); break;
     default:
       if (u8() % 2) op_callback_free(); else op_misc();
       break;
