@@ -6,6 +6,9 @@
  *          a mutex + queue "strand" on rt_spawn, as a user would write it),
  *          until the last ran: ns/job
  *   S1000  the same jobs spread round-robin over 1000 serial queues
+ *   G      1,000,000 jobs into one group, then a wait for the group
+ *          (rt_group_spawn + rt_group_wait / dispatch_group_async_f +
+ *          dispatch_group_wait): ns/job
  *
  * Each row is the median of 5 runs; every job bumps one counter, and the
  * job that brings it to N posts a semaphore the poster waits on.
@@ -81,6 +84,47 @@ static double run_dispatch(int queues) {
   for (int i = 0; i < queues; i++)
     dispatch_release(q[i]);
   free(q);
+  return t;
+}
+
+/* --- groups --------------------------------------------------------------- */
+
+static void *gjob(void *arg) {
+  (void)arg;
+  atomic_fetch_add_explicit(&done, 1, memory_order_relaxed);
+  return NULL;
+}
+
+static void gjob_void(void *arg) { (void)gjob(arg); }
+
+static double run_rtctx_group(int unused) {
+  (void)unused;
+  rt_group_t *g = rt_group_new(H);
+  reset();
+  double t0 = now_ns();
+  for (long i = 0; i < N; i++)
+    while (rt_group_spawn(g, gjob, NULL, NULL) != RT_OK) {
+    }
+  if (rt_group_wait(g, -1) != RT_OK || atomic_load(&done) != N)
+    abort();
+  double t = (now_ns() - t0) / (double)N;
+  rt_group_release(g);
+  return t;
+}
+
+static double run_dispatch_group(int unused) {
+  (void)unused;
+  dispatch_queue_t q = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_DEFAULT, 0);
+  dispatch_group_t g = dispatch_group_create();
+  reset();
+  double t0 = now_ns();
+  for (long i = 0; i < N; i++)
+    dispatch_group_async_f(g, q, NULL, gjob_void);
+  dispatch_group_wait(g, DISPATCH_TIME_FOREVER);
+  if (atomic_load(&done) != N)
+    abort();
+  double t = (now_ns() - t0) / (double)N;
+  dispatch_release(g);
   return t;
 }
 
@@ -195,6 +239,10 @@ int main(int argc, char **argv) {
            " | rtctx/libdispatch %.2f\n",
            q, strand, disp, hand, strand / disp);
   }
+  double group = median5(run_rtctx_group, 0);
+  double dgroup = median5(run_dispatch_group, 0);
+  printf("G      rtctx group    %7.1f ns/job | libdispatch group        %7.1f | rtctx/libdispatch %.2f\n",
+         group, dgroup, group / dgroup);
   if (rt_shutdown(rt) != RT_OK)
     return 1;
   rt_handle_release(H);
