@@ -187,11 +187,11 @@ __extension__ typedef _Bool rt_c89_bool_;
  *  library's soname is `librtctx.so.MAJOR`. */
 #define RTCTX_VERSION_MAJOR 0
 /** Minor version: new functions, same ABI (below 100). */
-#define RTCTX_VERSION_MINOR 1
+#define RTCTX_VERSION_MINOR 2
 /** Patch version: fixes only (below 100). */
 #define RTCTX_VERSION_PATCH 0
 
-/** The header's version as one comparable number (100 for 0.1.0):
+/** The header's version as one comparable number (200 for 0.2.0):
  *  MAJOR * 10000 + MINOR * 100 + PATCH. */
 #define RTCTX_VERSION                                                          \
   (RTCTX_VERSION_MAJOR * 10000 + RTCTX_VERSION_MINOR * 100 + RTCTX_VERSION_PATCH)
