@@ -26,7 +26,7 @@ public final class Strand: SerialExecutor, Sendable {
   /// - Throws: `RuntimeError.shutDown` if the runtime refuses work from the
   ///   caller (shutdown began, and it is not one of the runtime's tasks).
   public init(on handle: Handle) throws(RuntimeError) {
-    if let error = handle.core.refusal(fromWorker: handle.core.isCurrentWorker) { throw error }
+    if handle.core.refusesCaller { throw .shutDown }
     core = StrandCore(runtime: handle.core)
   }
 

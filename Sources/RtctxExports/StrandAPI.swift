@@ -24,9 +24,7 @@ extension StrandCore {
 public func rt_strand_new(_ h: OpaquePointer?) -> OpaquePointer? {
   guard let h else { return DebugLog.null("rt_strand_new", "h is NULL") }
   return RuntimeCore.with(h, "rt_strand_new", orElse: nil, reporting: .null) { core in
-    if let error = core.refusal(fromWorker: core.isCurrentWorker) {
-      return DebugLog.null("rt_strand_new", core.whyRefused(error))
-    }
+    if core.refusesCaller { return DebugLog.null("rt_strand_new", core.whyRefused(.shutDown)) }
     return OpaquePointer(Unmanaged.passRetained(StrandCore(runtime: core)).toOpaque())
   }
 }

@@ -353,12 +353,11 @@ public final class RuntimeCore: @unchecked Sendable {
     return nil
   }
 
-  /// Why admission would refuse a caller now, without counting anything
-  /// in (`rt_strand_new` refuses what a spawn would).
-  package func refusal(fromWorker: Bool) -> RuntimeError? {
-    if isInheritedByFork || admission.isSealed || (admission.isClosed && !fromWorker) { return .shutDown }
-    return nil
-  }
+  /// Whether a spawn by the calling thread would be refused now (shut down,
+  /// or shutting down and the caller is not one of the runtime's tasks, or
+  /// inherited by fork()), without counting anything in: what
+  /// `rt_strand_new`, `rt_group_new` and `rt_apply` check up front.
+  package var refusesCaller: Bool { isInheritedByFork || admission.refuses(fromWorker: isCurrentWorker) }
 
   /// Puts an admitted job (or a strand's wake-up) in a run queue and wakes
   /// a worker for it.

@@ -150,7 +150,7 @@ extension RuntimeCore {
   /// begun, every index runs, whatever a shutdown does meanwhile.
   public func apply(_ count: UInt, _ fn: CApplyFn, _ ctx: UnsafeMutableRawPointer?) -> RuntimeError? {
     if count == 0 { return nil }
-    if admission.refuses(fromWorker: isCurrentWorker) { return .shutDown }
+    if refusesCaller { return .shutDown }
     let plan = ApplyPlan(count: count, workers: workerCount)
     guard plan.helpers > 0 else {
       // One participant: nothing to share, nothing to allocate.

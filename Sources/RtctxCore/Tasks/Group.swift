@@ -377,13 +377,9 @@ extension GroupCore.NotifyBody {
 }
 
 extension RuntimeCore {
-  /// Whether a spawn by the calling thread would be refused because of a
-  /// shutdown (or, in a forked child, the seal).
-  var refusesCaller: Bool { admission.isSealed || (admission.isClosed && !isCurrentWorker) }
-
   /// `rt_group_new`: nil when the runtime refuses the caller.
   public func makeGroup() -> GroupCore? {
-    if refusesCaller || isInheritedByFork { return nil }
+    if refusesCaller { return nil }
     return GroupCore(runtime: self)
   }
 }
