@@ -23,91 +23,90 @@ func misuse(
   #endif
 }
 
+/// Runs `body` with the object of class `T` behind a C pointer, borrowed
+/// from the caller's reference: no reference counting, which on a handle
+/// shared by many threads would make each call write the same cache line.
+/// `invalid` if `isLive` says the pointer is not a live object of its kind
+/// (`kindName`, the C type), reported as the C function `function` giving
+/// back `outcome`.
+@inline(__always)
+private func withLive<T: AnyObject, R>(
+  _ pointer: OpaquePointer, _ isLive: (T) -> Bool, _ kindName: StaticString, _ function: StaticString,
+  _ invalid: R, _ outcome: DebugLog.Outcome, _ body: (T) -> R
+) -> R {
+  Unmanaged<T>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef { object in
+    guard isLive(object) else {
+      misuse(function, outcome, kindName, pointer)
+      return invalid
+    }
+    return body(object)
+  }
+}
+
+// Each kind of C object: `with` runs `body` with the live object behind a
+// C pointer (see `withLive`); `isLive` says whether the pointer is one,
+// and if not reports that the void function `function` did nothing.
+
 extension RuntimeCore {
-  /// Runs `body` with the runtime behind a C handle or runtime pointer,
-  /// borrowed from the caller's reference: no reference counting, which on
-  /// a handle shared by many threads would make each call write the same
-  /// cache line. `invalid` if the pointer is not a live runtime, which is
-  /// reported as the C function `function` giving back `outcome`.
   @inline(__always)
   static func with<R>(
     _ pointer: OpaquePointer, _ function: StaticString, orElse invalid: R,
     reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (RuntimeCore) -> R
   ) -> R {
-    Unmanaged<RuntimeCore>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef { core in
-      guard core.tag.holds(.runtime) else {
-        misuse(function, outcome, "rt_handle_t or rt_runtime_t", pointer)
-        return invalid
-      }
-      return body(core)
-    }
+    withLive(pointer, { $0.tag.holds(.runtime) }, "rt_handle_t or rt_runtime_t", function, invalid, outcome, body)
   }
 
-  /// Whether `pointer` is a live runtime; if not, reports that the void
-  /// function `function` did nothing.
   static func isLive(_ pointer: OpaquePointer, _ function: StaticString) -> Bool {
     with(pointer, function, orElse: false, reporting: .nothing) { _ in true }
   }
 }
 
 extension TaskCell {
-  /// Runs `body` with the cell behind a C join handle, borrowed;
-  /// `invalid` if the pointer is not a live task, reported as the C
-  /// function `function` giving back `outcome`.
   @inline(__always)
   static func with<R>(
     _ pointer: OpaquePointer, _ function: StaticString, orElse invalid: R,
     reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (TaskCell) -> R
   ) -> R {
-    Unmanaged<TaskCell>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef { cell in
-      guard cell.tag.holds(.task) else {
-        misuse(function, outcome, "rt_task_t", pointer)
-        return invalid
-      }
-      return body(cell)
-    }
+    withLive(pointer, { $0.tag.holds(.task) }, "rt_task_t", function, invalid, outcome, body)
   }
 
-  /// Whether `pointer` is a live task; if not, reports that the void
-  /// function `function` did nothing.
   static func isLive(_ pointer: OpaquePointer, _ function: StaticString) -> Bool {
     with(pointer, function, orElse: false, reporting: .nothing) { _ in true }
   }
 }
 
 extension GroupCore {
-  /// Runs `body` with the group behind a C `rt_group_t`, borrowed;
-  /// `invalid` if the pointer is not a live group, reported as the C
-  /// function `function` giving back `outcome`.
   @inline(__always)
   static func with<R>(
     _ pointer: OpaquePointer, _ function: StaticString, orElse invalid: R,
     reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (GroupCore) -> R
   ) -> R {
-    Unmanaged<GroupCore>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef { group in
-      guard group.tag.holds(.group) else {
-        misuse(function, outcome, "rt_group_t", pointer)
-        return invalid
-      }
-      return body(group)
-    }
+    withLive(pointer, { $0.tag.holds(.group) }, "rt_group_t", function, invalid, outcome, body)
   }
 
-  /// Whether `pointer` is a live group; if not, reports that the void
-  /// function `function` did nothing.
+  static func isLive(_ pointer: OpaquePointer, _ function: StaticString) -> Bool {
+    with(pointer, function, orElse: false, reporting: .nothing) { _ in true }
+  }
+}
+
+extension StrandCore {
+  @inline(__always)
+  static func with<R>(
+    _ pointer: OpaquePointer, _ function: StaticString, orElse invalid: R,
+    reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (StrandCore) -> R
+  ) -> R {
+    withLive(pointer, { $0.tag.holds(.strand) }, "rt_strand_t", function, invalid, outcome, body)
+  }
+
   static func isLive(_ pointer: OpaquePointer, _ function: StaticString) -> Bool {
     with(pointer, function, orElse: false, reporting: .nothing) { _ in true }
   }
 }
 
 extension Trampoline {
-  /// Whether `pointer` is a live callback; if not, reports that the void
-  /// function `function` did nothing.
   static func isLive(_ pointer: OpaquePointer, _ function: StaticString) -> Bool {
-    Unmanaged<Trampoline>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef { trampoline in
-      if trampoline.tag.holds(.callback) { return true }
-      misuse(function, .nothing, "rt_callback_t", pointer)
-      return false
+    withLive(pointer, { (t: Trampoline) in t.tag.holds(.callback) }, "rt_callback_t", function, false, .nothing) { _ in
+      true
     }
   }
 }

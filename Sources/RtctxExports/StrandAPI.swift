@@ -2,24 +2,6 @@
 
 import CRtctx
 
-extension StrandCore {
-  /// Runs `body` with the strand behind a C pointer, borrowed; `invalid`
-  /// if it is not a live strand, reported as `function` giving `outcome`.
-  @inline(__always)
-  static func with<R>(
-    _ pointer: OpaquePointer, _ function: StaticString, orElse invalid: R,
-    reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (StrandCore) -> R
-  ) -> R {
-    Unmanaged<StrandCore>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef { strand in
-      guard strand.tag.holds(.strand) else {
-        misuse(function, outcome, "rt_strand_t", pointer)
-        return invalid
-      }
-      return body(strand)
-    }
-  }
-}
-
 @_cdecl("rt_strand_new")
 public func rt_strand_new(_ h: OpaquePointer?) -> OpaquePointer? {
   guard let h else { return DebugLog.null("rt_strand_new", "h is NULL") }
@@ -31,8 +13,7 @@ public func rt_strand_new(_ h: OpaquePointer?) -> OpaquePointer? {
 
 @_cdecl("rt_strand_release")
 public func rt_strand_release(_ s: OpaquePointer?) {
-  guard let s, StrandCore.with(s, "rt_strand_release", orElse: false, reporting: .nothing, { _ in true })
-  else { return }
+  guard let s, StrandCore.isLive(s, "rt_strand_release") else { return }
   Unmanaged<StrandCore>.fromOpaque(UnsafeRawPointer(s)).release()
 }
 
