@@ -1070,6 +1070,7 @@ typedef struct rt_stats {
                               release, and the last of its queued jobs, free one) */
   uint64_t strand_turns; /**< times a strand got a worker; a turn runs its queued jobs in order,
                               up to 64 while other work waits */
+  uint64_t groups;       /**< groups alive: made by rt_group_new() and not yet freed */
 } rt_stats_t;
 
 /**

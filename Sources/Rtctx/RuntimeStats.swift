@@ -31,6 +31,8 @@ public struct RuntimeStats: Sendable, Equatable {
   /// Times a strand got a worker (a turn runs up to 64 of its jobs while
   /// other work waits).
   public var strandTurns: UInt64
+  /// Groups alive (made and not yet freed).
+  public var groups: UInt64
 
   init(_ stats: RuntimeCore.Stats, executorFallbacks: UInt64) {
     workers = stats.workers
@@ -44,5 +46,6 @@ public struct RuntimeStats: Sendable, Equatable {
     self.executorFallbacks = executorFallbacks
     strands = stats.strands
     strandTurns = stats.strandTurns
+    groups = stats.groups
   }
 }

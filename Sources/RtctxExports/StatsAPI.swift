@@ -24,6 +24,7 @@ public func rt_stats_get(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<rt_sta
   full.shutdown = s.shutdown
   full.strands = s.strands
   full.strand_turns = s.strandTurns
+  full.groups = s.groups
   // An older caller's smaller struct gets only the fields it has.
   withUnsafeBytes(of: &full) { UnsafeMutableRawPointer(out).copyMemory(from: $0.baseAddress!, byteCount: size) }
   return Int32(RT_OK)

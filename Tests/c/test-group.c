@@ -600,3 +600,19 @@ TEST(group_fork_child_refuses) {
   CHECK_RC(rt_shutdown(rt), RT_OK);
   rt_handle_release(h);
 }
+
+/* rt_stats_t counts the groups alive. */
+TEST(group_stats_groups_alive) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  CHECK_EQ(get_stats(h).groups, 0);
+  rt_group_t *a = rt_group_new(h), *b = rt_group_new(h);
+  CHECK_EQ(get_stats(h).groups, 2);
+  rt_group_release(a);
+  CHECK_EQ(get_stats(h).groups, 1);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  CHECK_EQ(get_stats(h).groups, 1); /* outlives the runtime */
+  rt_group_release(b);
+  CHECK_EQ(get_stats(h).groups, 0);
+  rt_handle_release(h);
+}

@@ -491,7 +491,7 @@ public final class RuntimeCore: @unchecked Sendable {
     public var workers: Int
     public var spawned, completed, dropped, queued, timers, rejected: UInt64
     public var shutdown: Bool
-    public var strands, strandTurns: UInt64
+    public var strands, strandTurns, groups: UInt64
   }
 
   public var stats: Stats {

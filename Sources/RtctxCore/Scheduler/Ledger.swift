@@ -44,6 +44,9 @@ final class Ledger: Sendable {
   private let strandsMade = Atomic<UInt64>(0)
   private let strandsFreed = Atomic<UInt64>(0)
   private let strandTurns = Atomic<UInt64>(0)
+  /// Groups made and freed (Group.swift).
+  private let groupsMade = Atomic<UInt64>(0)
+  private let groupsFreed = Atomic<UInt64>(0)
 
   init(capacity: Int) { bound = QueueBound(capacity: capacity) }
 
@@ -130,6 +133,11 @@ final class Ledger: Sendable {
   /// Once per turn, not per job: a turn runs up to a batch.
   func strandTurn() { strandTurns.add(1, ordering: .relaxed) }
 
+  // MARK: Groups
+
+  func groupMade() { groupsMade.add(1, ordering: .relaxed) }
+  func groupFreed() { groupsFreed.add(1, ordering: .releasing) }
+
   // MARK: Reading
 
   var anyDroppedByTimeout: Bool { droppedByTimeout.load(ordering: .relaxed) > 0 }
@@ -162,6 +170,7 @@ final class Ledger: Sendable {
     // Freed first, made second: a strand is freed only after it was made,
     // so the difference cannot go below zero.
     let freed = strandsFreed.load(ordering: .acquiring)
+    let groupsGone = groupsFreed.load(ordering: .acquiring)
     return RuntimeCore.Stats(
       workers: workers.count,
       spawned: accepted &- timersFired &+ timersAccepted,
@@ -172,7 +181,8 @@ final class Ledger: Sendable {
       rejected: rejected.load(ordering: .relaxed),
       shutdown: shutdown,
       strands: strandsMade.load(ordering: .relaxed) &- freed,
-      strandTurns: strandTurns.load(ordering: .relaxed))
+      strandTurns: strandTurns.load(ordering: .relaxed),
+      groups: groupsMade.load(ordering: .relaxed) &- groupsGone)
   }
 }
 

@@ -54,9 +54,13 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
 
   public init(runtime: RuntimeCore) {
     self.runtime = runtime
+    runtime.ledger.groupMade()
   }
 
-  deinit { tag.clear() }
+  deinit {
+    runtime.ledger.groupFreed()
+    tag.clear()
+  }
 
   /// Jobs accepted and not yet finished or dropped.
   public var pending: Int { Int(count.load(ordering: .relaxed) & Self.pendingMask) }
