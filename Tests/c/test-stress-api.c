@@ -886,7 +886,7 @@ static void check_ledger(int round, bool graceful, int shutdown_rc) {
     known++;
     if (rc == RC_UNKNOWN)
       FAIL("round %d item %zu (%s): the call never returned", round, i, kn);
-    bool accepted = rc == RT_OK || (it->kind == K_BLOCK_ON && rc == RT_ECANCELED);
+    bool accepted = rc == RT_OK || ((it->kind == K_BLOCK_ON || it->kind == K_STRAND_BLOCK) && rc == RT_ECANCELED);
     if (!accepted) {
       refused_known++;
       if (r || d)
