@@ -63,13 +63,7 @@ public final class Handle: Sendable {
   private func makeTask<T: Sendable>(
     after delay: UInt64?, _ body: @escaping @Sendable () throws -> T
   ) throws(RuntimeError) -> JoinHandle<T> {
-    let slot = ResultSlot<T>()
-    let cell = try core.spawn(
-      .swift(run: { slot.store(Result { try body() }); return nil }, drop: nil), after: delay,
-      joinable: true
-    ).get()
-    // A joinable spawn always returns its cell.
-    return JoinHandle(cell: cell!, slot: slot)
+    try JoinHandle.spawning(body) { core.spawn($0, after: delay, joinable: true) }
   }
 
   // MARK: Waiting
@@ -83,9 +77,7 @@ public final class Handle: Sendable {
   /// - Throws: what `body` throws; `RuntimeError.shutDown` once shutdown
   ///   began; `RuntimeError.cancelled` if a shutdown timeout dropped it.
   public func blockOn<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
-    let slot = ResultSlot<T>()
-    _ = try core.blockOn(.swift(run: { slot.store(Result { try body() }); return nil }, drop: nil)).get()
-    return try slot.take().get()
+    try JoinHandle.blocking(body) { core.blockOn($0) }
   }
 
   // MARK: Observing

@@ -43,4 +43,27 @@ public struct JoinHandle<T: Sendable>: Sendable {
 
   /// True once the task ran or was dropped: ``value`` would not wait.
   public var isFinished: Bool { cell.isDone }
+
+  /// A task whose `body` result the join handle gives back: `spawn`
+  /// queues the body (on a runtime, a strand) as a joinable task.
+  static func spawning(
+    _ body: @escaping @Sendable () throws -> T,
+    _ spawn: (TaskBody) -> Result<TaskCell?, RuntimeError>
+  ) throws(RuntimeError) -> JoinHandle<T> {
+    let slot = ResultSlot<T>()
+    let cell = try spawn(.swift(run: { slot.store(Result { try body() }); return nil }, drop: nil)).get()
+    // A joinable spawn always returns its cell.
+    return JoinHandle(cell: cell!, slot: slot)
+  }
+
+  /// Runs `body` through `run` (a block-on) and gives back its result or
+  /// what it threw.
+  static func blocking(
+    _ body: @escaping @Sendable () throws -> T,
+    _ run: (TaskBody) -> Result<UnsafeMutableRawPointer?, RuntimeError>
+  ) throws -> T {
+    let slot = ResultSlot<T>()
+    _ = try run(.swift(run: { slot.store(Result { try body() }); return nil }, drop: nil)).get()
+    return try slot.take().get()
+  }
 }

@@ -51,11 +51,7 @@ public final class Strand: SerialExecutor, Sendable {
 
   /// Queues `body` on the strand with a join handle (`rt_strand_spawn_full`).
   public func task<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws(RuntimeError) -> JoinHandle<T> {
-    let slot = ResultSlot<T>()
-    let cell = try core.spawn(
-      .swift(run: { slot.store(Result { try body() }); return nil }, drop: nil), joinable: true
-    ).get()
-    return JoinHandle(cell: cell!, slot: slot)
+    try JoinHandle.spawning(body) { core.spawn($0, joinable: true) }
   }
 
   /// Runs `body` on the strand after what it accepted before, and waits
@@ -65,9 +61,7 @@ public final class Strand: SerialExecutor, Sendable {
   ///   of this strand; `.shutDown`; `.cancelled` if a shutdown timeout
   ///   dropped it.
   public func blockOn<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
-    let slot = ResultSlot<T>()
-    _ = try core.blockOn(.swift(run: { slot.store(Result { try body() }); return nil }, drop: nil)).get()
-    return try slot.take().get()
+    try JoinHandle.blocking(body) { core.blockOn($0) }
   }
 
   // MARK: SerialExecutor
