@@ -341,6 +341,50 @@ static const char *expect_callbacks(void) {
   return callback_lines;
 }
 
+static void *block_on_own_strand(void *s) {
+  return (void *)(intptr_t)rt_strand_block_on(s, never_call, NULL, NULL);
+}
+
+static void case_strands_and_groups(void) {
+  CHECK_NULL(rt_strand_new(NULL));
+  CHECK_RC(rt_strand_spawn(NULL, never_fn, NULL), RT_EINVAL);
+  CHECK_RC(rt_strand_spawn_full(NULL, never_call, NULL, NULL, NULL), RT_EINVAL);
+  CHECK_RC(rt_strand_spawn_after(NULL, MS, never_call, NULL, NULL, NULL), RT_EINVAL);
+  CHECK_RC(rt_strand_block_on(NULL, never_call, NULL, NULL), RT_EINVAL);
+  CHECK_NULL(rt_group_new(NULL));
+  CHECK_RC(rt_group_spawn(NULL, never_call, NULL, NULL), RT_EINVAL);
+  CHECK_RC(rt_group_strand_spawn(NULL, NULL, never_call, NULL, NULL), RT_EINVAL);
+  CHECK_RC(rt_group_wait(NULL, 0), RT_EINVAL);
+  CHECK_RC(rt_group_notify(NULL, never_fn, NULL), RT_EINVAL);
+  CHECK_RC(rt_group_cancel(NULL), RT_EINVAL);
+  rt_strand_release(NULL); /* no-ops: no line */
+  rt_group_release(NULL);
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  rt_strand_t *s = rt_strand_new(h);
+  rt_group_t *g = rt_group_new(h);
+  CHECK_RC(rt_strand_spawn(s, NULL, NULL), RT_EINVAL);
+  CHECK_RC(rt_group_spawn(g, NULL, NULL, NULL), RT_EINVAL);
+  void *rc = NULL;
+  CHECK_RC(rt_strand_block_on(s, block_on_own_strand, s, &rc), RT_OK);
+  CHECK_RC((int)(intptr_t)rc, RT_EDEADLK);
+  rt_runtime_t *other = make_rt(1, 0);
+  rt_handle_t *oh = rt_handle(other);
+  rt_strand_t *os = rt_strand_new(oh);
+  CHECK_RC(rt_group_strand_spawn(g, os, never_call, NULL, NULL), RT_EINVAL);
+  rt_strand_release(os);
+  CHECK_RC(rt_shutdown(other), RT_OK);
+  rt_handle_release(oh);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  CHECK_RC(rt_strand_spawn(s, never_fn, NULL), RT_ESHUTDOWN);
+  CHECK_RC(rt_group_spawn(g, never_call, NULL, NULL), RT_ESHUTDOWN);
+  CHECK_NULL(rt_strand_new(h));
+  CHECK_NULL(rt_group_new(h));
+  rt_strand_release(s);
+  rt_group_release(g);
+  rt_handle_release(h);
+}
+
 struct log_case {
   const char *name;
   void (*run)(void);
@@ -430,6 +474,28 @@ static const struct log_case cases[] = {
      "rtctx: rt_task_cancel: RT_ESHUTDOWN: the task's runtime was inherited by fork(): its "
      "workers stayed in the parent process, so the task never runs here\n"
      "rtctx: rt_shutdown: RT_ESHUTDOWN: " FORKED "; nothing was shut down or freed\n",
+     NULL, NULL},
+    {"strands_and_groups", case_strands_and_groups,
+     "rtctx: rt_strand_new: returns NULL: h is NULL\n"
+     "rtctx: rt_strand_spawn: RT_EINVAL: s is NULL\n"
+     "rtctx: rt_strand_spawn_full: RT_EINVAL: s is NULL\n"
+     "rtctx: rt_strand_spawn_after: RT_EINVAL: s is NULL\n"
+     "rtctx: rt_strand_block_on: RT_EINVAL: s is NULL\n"
+     "rtctx: rt_group_new: returns NULL: h is NULL\n"
+     "rtctx: rt_group_spawn: RT_EINVAL: g is NULL\n"
+     "rtctx: rt_group_strand_spawn: RT_EINVAL: g is NULL\n"
+     "rtctx: rt_group_wait: RT_EINVAL: g is NULL\n"
+     "rtctx: rt_group_notify: RT_EINVAL: g is NULL\n"
+     "rtctx: rt_group_cancel: RT_EINVAL: g is NULL\n"
+     "rtctx: rt_strand_spawn: RT_EINVAL: fn is NULL\n"
+     "rtctx: rt_group_spawn: RT_EINVAL: fn is NULL\n"
+     "rtctx: rt_strand_block_on: RT_EDEADLK: called from a job of the same strand, which would "
+     "wait for itself: spawn onto the strand instead\n"
+     "rtctx: rt_group_strand_spawn: RT_EINVAL: s is a strand of another runtime than g's\n"
+     "rtctx: rt_strand_spawn: RT_ESHUTDOWN: " SHUT_DOWN "\n"
+     "rtctx: rt_group_spawn: RT_ESHUTDOWN: " SHUT_DOWN "\n"
+     "rtctx: rt_strand_new: returns NULL: " SHUT_DOWN "\n"
+     "rtctx: rt_group_new: returns NULL: " SHUT_DOWN "\n",
      NULL, NULL},
     {"normal_operation", case_normal_operation, "", NULL, NULL},
 };
