@@ -7,6 +7,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Spawns n counter jobs into g, each with a drop; every spawn must be
+ * accepted. */
+static void spawn_counters(rt_group_t *g, counter_t *c, int n) {
+  for (int i = 0; i < n; i++) {
+    counter_init(&c[i]);
+    CHECK_RC(rt_group_spawn(g, counter_call, &c[i], counter_drop), RT_OK);
+  }
+}
+
 /* A foreign thread waits for 1000 jobs: each ran once, pending is 0, and
  * the wait sees every job's effect. */
 TEST(group_wait_1000_foreign) {
@@ -18,10 +27,7 @@ TEST(group_wait_1000_foreign) {
   CHECK_EQ(rt_group_pending(g), 0);
   counter_t *c = calloc(N, sizeof *c);
   CHECK_NOT_NULL(c);
-  for (int i = 0; i < N; i++) {
-    counter_init(&c[i]);
-    CHECK_RC(rt_group_spawn(g, counter_call, &c[i], counter_drop), RT_OK);
-  }
+  spawn_counters(g, c, N);
   CHECK_RC(rt_group_wait(g, -1), RT_OK);
   CHECK_EQ(rt_group_pending(g), 0);
   for (int i = 0; i < N; i++) {
@@ -260,10 +266,7 @@ TEST(group_cancel_queued) {
   rt_group_t *g = rt_group_new(h);
   CHECK_NOT_NULL(g);
   counter_t c[N];
-  for (int i = 0; i < N; i++) {
-    counter_init(&c[i]);
-    CHECK_RC(rt_group_spawn(g, counter_call, &c[i], counter_drop), RT_OK);
-  }
+  spawn_counters(g, c, N);
   CHECK_EQ(rt_group_pending(g), N);
   struct order o;
   order_init(&o, 1);
@@ -319,10 +322,7 @@ TEST(group_shutdown_runs_all) {
   rt_group_t *g = rt_group_new(h);
   CHECK_NOT_NULL(g);
   counter_t c[N];
-  for (int i = 0; i < N; i++) {
-    counter_init(&c[i]);
-    CHECK_RC(rt_group_spawn(g, counter_call, &c[i], counter_drop), RT_OK);
-  }
+  spawn_counters(g, c, N);
   struct order o;
   order_init(&o, 1);
   struct note n = {&o, 0};
@@ -365,10 +365,7 @@ TEST(group_shutdown_timeout_exactly_once) {
   rt_group_t *g = rt_group_new(h);
   CHECK_NOT_NULL(g);
   counter_t c[N];
-  for (int i = 0; i < N; i++) {
-    counter_init(&c[i]);
-    CHECK_RC(rt_group_spawn(g, counter_call, &c[i], counter_drop), RT_OK);
-  }
+  spawn_counters(g, c, N);
   struct order o;
   order_init(&o, 1);
   struct note n = {&o, 0};
@@ -459,10 +456,7 @@ TEST(group_release_with_pending) {
   rt_group_t *g = rt_group_new(h);
   CHECK_NOT_NULL(g);
   counter_t c[N];
-  for (int i = 0; i < N; i++) {
-    counter_init(&c[i]);
-    CHECK_RC(rt_group_spawn(g, counter_call, &c[i], counter_drop), RT_OK);
-  }
+  spawn_counters(g, c, N);
   struct order o;
   order_init(&o, 1);
   struct note n = {&o, 0};
