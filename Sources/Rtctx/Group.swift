@@ -63,7 +63,7 @@ public final class Group: Sendable {
       // Run or dropped (a shutdown timeout sealed the runtime), the group
       // emptied: either way the wait is over.
       let resume: () -> Void = { continuation.resume(returning: .success(())) }
-      if let error = core.notify(.swift(run: resume, drop: resume), force: true) {
+      if let error = core.notify(.swift(run: { resume(); return nil }, drop: resume), force: true) {
         continuation.resume(returning: .failure(error))
       }
     }
@@ -81,7 +81,7 @@ public final class Group: Sendable {
   public func notify(
     _ body: @escaping @Sendable () -> Void, onDrop: (@Sendable () -> Void)? = nil
   ) throws(RuntimeError) {
-    if let error = core.notify(.swift(run: body, drop: onDrop)) { throw error }
+    if let error = core.notify(.swift(run: { body(); return nil }, drop: onDrop)) { throw error }
   }
 
   /// Cancels every job of the group that has not started (`rt_group_cancel`):

@@ -77,7 +77,11 @@ private func notify(
   guard let g else { return RuntimeError.fail(.invalidArgument, in: function, "g is NULL") }
   guard let fn else { return RuntimeError.fail(.invalidArgument, in: function, "fn is NULL") }
   return GroupCore.with(g, function, orElse: Int32(RT_EINVAL)) { group in
-    RuntimeError.code(group.notify(.c(fn, arg, drop)), in: function) { group.runtime.whyRefused($0) }
+    // rt_fn returns nothing where a task's rt_call_fn returns a result: the
+    // notification wraps it (a notification is rare, so the closure's
+    // allocation does not matter).
+    let body = TaskBody.swift(run: { fn(arg); return nil }, drop: drop.map { drop in { drop(arg) } })
+    return RuntimeError.code(group.notify(body), in: function) { group.runtime.whyRefused($0) }
   }
 }
 

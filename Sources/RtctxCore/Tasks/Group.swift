@@ -266,18 +266,13 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
 
   // MARK: Notifications
 
-  /// What a notification does when run, and when dropped instead.
-  public enum NotifyBody: @unchecked Sendable {
-    case c(CTaskFn, UnsafeMutableRawPointer?, CDropFn?)
-    case swift(run: () -> Void, drop: (() -> Void)?)
-  }
-
   /// `rt_group_notify_full`: `body` runs once on a worker when the group
   /// next empties (queued at once, behind earlier ones, if empty now), or
   /// is dropped once if the runtime can no longer run it. Refused, with
   /// nothing kept, as a spawn by the caller would be (`force` accepts it
   /// anyway: the Swift API's async wait, whose drop also resumes it).
-  public func notify(_ body: NotifyBody, force: Bool = false) -> RuntimeError? {
+  /// The body's result is ignored.
+  public func notify(_ body: TaskBody, force: Bool = false) -> RuntimeError? {
     if runtime.isInheritedByFork { return .shutDown }
     if !force && runtime.refusesCaller { return .shutDown }
     let notification = Notification(body, group: self)
@@ -338,17 +333,17 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
 /// One notification: the posted job itself, which lets the group post the
 /// next once it is done.
 private final class Notification: PostedWork, @unchecked Sendable {
-  let body: GroupCore.NotifyBody
+  let body: TaskBody
   /// Until it ran or was dropped; the group lets go of it first.
   private var group: GroupCore?
 
-  init(_ body: GroupCore.NotifyBody, group: GroupCore) {
+  init(_ body: TaskBody, group: GroupCore) {
     self.body = body
     self.group = group
   }
 
   override func run() {
-    body.run()
+    _ = body.run()
     finish()
   }
 
@@ -361,22 +356,6 @@ private final class Notification: PostedWork, @unchecked Sendable {
     let group = self.group
     self.group = nil
     group?.notificationDone()
-  }
-}
-
-extension GroupCore.NotifyBody {
-  func run() {
-    switch self {
-    case .c(let fn, let arg, _): fn(arg)
-    case .swift(let run, _): run()
-    }
-  }
-
-  func drop() {
-    switch self {
-    case .c(_, let arg, let drop): drop?(arg)
-    case .swift(_, let drop): drop?()
-    }
   }
 }
 
