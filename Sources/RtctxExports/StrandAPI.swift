@@ -55,11 +55,9 @@ private func strandSpawn(
   guard let s else { return RuntimeError.fail(.invalidArgument, in: function, "s is NULL") }
   guard let fn else { return RuntimeError.fail(.invalidArgument, in: function, "fn is NULL") }
   return StrandCore.with(s, function, orElse: Int32(RT_EINVAL)) { strand in
-    let result = strand.spawn(.c(fn, arg, drop), after: delay, joinable: taskOut != nil)
-    if case .success(let cell?) = result {
-      taskOut?.pointee = OpaquePointer(Unmanaged.passRetained(cell).toOpaque())
+    spawnCode(strand.spawn(.c(fn, arg, drop), after: delay, joinable: taskOut != nil), taskOut, in: function) {
+      strand.runtime.whyRefused($0)
     }
-    return RuntimeError.code(result, in: function) { strand.runtime.whyRefused($0) }
   }
 }
 

@@ -37,11 +37,9 @@ private func spawn(
   guard let h else { return RuntimeError.fail(.invalidArgument, in: function, "h is NULL") }
   guard let fn else { return RuntimeError.fail(.invalidArgument, in: function, "fn is NULL") }
   return RuntimeCore.with(h, function, orElse: Int32(RT_EINVAL)) { core in
-    let result = core.spawn(.c(fn, arg, drop), after: delay, joinable: taskOut != nil)
-    if case .success(let cell?) = result {
-      taskOut?.pointee = OpaquePointer(Unmanaged.passRetained(cell).toOpaque())
+    spawnCode(core.spawn(.c(fn, arg, drop), after: delay, joinable: taskOut != nil), taskOut, in: function) {
+      core.whyRefused($0)
     }
-    return RuntimeError.code(result, in: function) { core.whyRefused($0) }
   }
 }
 
@@ -93,6 +91,20 @@ public func rt_task_is_finished(_ t: OpaquePointer?) -> Bool {
 public func rt_task_release(_ t: OpaquePointer?) {
   guard let t, TaskCell.isLive(t, "rt_task_release") else { return }
   Unmanaged<TaskCell>.fromOpaque(UnsafeRawPointer(t)).release()
+}
+
+/// The C code of a spawn that may hand out a join handle: on success the
+/// caller's new reference to the cell goes to `*taskOut`; a failure is
+/// reported as one of `function`.
+@inline(__always)
+func spawnCode(
+  _ result: Result<TaskCell?, RuntimeError>, _ taskOut: UnsafeMutablePointer<OpaquePointer?>?,
+  in function: StaticString, _ reason: (RuntimeError) -> String
+) -> Int32 {
+  if case .success(let cell?) = result {
+    taskOut?.pointee = OpaquePointer(Unmanaged.passRetained(cell).toOpaque())
+  }
+  return RuntimeError.code(result, in: function, reason)
 }
 
 extension RuntimeCore {
