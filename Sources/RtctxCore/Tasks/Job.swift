@@ -69,6 +69,11 @@ struct Job: @unchecked Sendable {
   /// queue's retain of a cell.
   @inline(__always)
   func take() -> Kind {
+    // A plain spawn, the common job, is told apart with one compare: a
+    // function's address is never in page zero, where the codes are.
+    if code > Self.strandCode {
+      return .fn(unsafeBitCast(code, to: CTaskFn.self), UnsafeMutableRawPointer(bitPattern: payload))
+    }
     if code == Self.cellCode {
       let pointer = UnsafeRawPointer(bitPattern: payload)!
       return .task(Unmanaged<TaskCell>.fromOpaque(pointer).takeRetainedValue())
@@ -81,7 +86,7 @@ struct Job: @unchecked Sendable {
       let pointer = UnsafeRawPointer(bitPattern: payload)!
       return .strand(Unmanaged<StrandCore>.fromOpaque(pointer).takeRetainedValue())
     }
-    return .fn(unsafeBitCast(code, to: CTaskFn.self), UnsafeMutableRawPointer(bitPattern: payload))
+    preconditionFailure("rtctx: a job holds the code \(code)")
   }
 }
 
