@@ -2,6 +2,8 @@
 #include "harness.h"
 
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* One strand's record: jobs check that none overlaps (busy) and that each
  * poster's jobs come in the order it posted them (last seq per poster). */
@@ -630,6 +632,78 @@ TEST(strand_in_group_cancel_drops_queued_once) {
   CHECK_EQ(st.completed, 1);
   CHECK_EQ(st.dropped, 10);
   rt_group_release(g);
+  rt_strand_release(s);
+  rt_handle_release(h);
+}
+
+/* fork() without exec: in the child a strand of an inherited runtime
+ * refuses everything, runs none of the parent's jobs, and rt_apply refuses
+ * too; the parent's jobs then run, in order, once, in the parent. Also
+ * from a child forked inside a strand job: rt_strand_block_on onto that
+ * strand answers RT_ESHUTDOWN (the fork check comes before any inline
+ * run), and rt_strand_current() is still the strand. */
+static atomic_int child_status = -1;
+
+static void fork_in_strand_job(void *s) {
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    counter_t c;
+    counter_init(&c);
+    int ok = rt_strand_current() == s &&
+             rt_strand_block_on(s, counter_call, &c, NULL) == RT_ESHUTDOWN &&
+             rt_strand_spawn(s, counter_fn, &c) == RT_ESHUTDOWN && atomic_load(&c.ran) == 0;
+    child_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+    atomic_store(&child_status, WEXITSTATUS(status));
+}
+
+TEST(strand_fork_child_refuses) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  rt_strand_t *s = rt_strand_new(h);
+  blocker_t b;
+  blocker_init(&b);
+  blocker_start(h, &b);
+  strand_rec_t rec;
+  rec_init(&rec, s);
+  strand_job_t jobs[10];
+  for (long i = 0; i < 10; i++) {
+    jobs[i] = (strand_job_t){&rec, 0, i};
+    CHECK_RC(rt_strand_spawn(s, ordered_job, &jobs[i]), RT_OK);
+  }
+  fflush(NULL);
+  pid_t pid = fork();
+  CHECK_GE(pid, 0);
+  if (pid == 0) {
+    counter_t c;
+    counter_init(&c);
+    rt_task_t *t = NULL;
+    int ok = rt_strand_spawn(s, counter_fn, &c) == RT_ESHUTDOWN &&
+             rt_strand_spawn_full(s, counter_call, &c, counter_drop, &t) == RT_ESHUTDOWN &&
+             rt_strand_spawn_after(s, MS, counter_call, &c, counter_drop, &t) == RT_ESHUTDOWN &&
+             rt_strand_block_on(s, counter_call, &c, NULL) == RT_ESHUTDOWN && t == NULL &&
+             rt_strand_new(h) == NULL && rt_strand_current() == NULL &&
+             rt_apply(h, 3, never_apply, NULL) == RT_ESHUTDOWN && atomic_load(&c.ran) == 0 &&
+             atomic_load(&c.dropped) == 0 && atomic_load(&rec.ran) == 0;
+    if (!ok) fprintf(stderr, "strand_fork_child_refuses: a strand call in the child did not refuse\n");
+    child_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  CHECK_EQ(waitpid(pid, &status, 0), pid);
+  CHECK_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  gate_open(&b.gate);
+  /* A fork inside a strand job, after the ten jobs. */
+  if (!UNDER_TSAN) {
+    CHECK_RC(rt_strand_spawn(s, fork_in_strand_job, s), RT_OK);
+  }
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  CHECK_EQ(atomic_load(&rec.ran), 10);
+  CHECK_EQ(atomic_load(&rec.out_of_order), 0);
+  if (!UNDER_TSAN)
+    CHECK_EQ(atomic_load(&child_status), 0);
   rt_strand_release(s);
   rt_handle_release(h);
 }
