@@ -449,6 +449,8 @@ public final class RuntimeCore: @unchecked Sendable {
   /// `rt_block_on`: runs `body` on a worker and waits; inline on a worker
   /// of this runtime.
   public func blockOn(_ body: TaskBody) -> Result<UnsafeMutableRawPointer?, RuntimeError> {
+    // First: a child forked by a task is "on a worker" too (Fork.swift).
+    if isInheritedByFork { return .failure(.shutDown) }
     if isCurrentWorker { return .success(body.run()) }
     let cell = TaskCell(body, runtime: self, state: .queued)
     if let error = submit(.task(cell), bounded: false) { return .failure(error) }

@@ -111,6 +111,7 @@ public final class TaskCell: @unchecked Sendable {
   /// run inline instead: the worker would otherwise wait on itself. Not a
   /// strand's task: that would run it out of the strand's order.
   public func join(deadline: UInt64?) -> Result<UnsafeMutableRawPointer?, RuntimeError> {
+    if runtime.isInheritedByFork { return joinInherited() }
     if deadline != nil || !runtime.isCurrentWorker {
       _ = spinBriefly { isDone || (deadline.map { monotonicNow() >= $0 } ?? false) }
     }
@@ -148,6 +149,17 @@ public final class TaskCell: @unchecked Sendable {
         }
         status.wait(whileEqualTo: raw | Self.waitersBit, deadline: wakeBy)
       }
+    }
+  }
+
+  /// A join in a forked child whose runtime's workers stayed in the
+  /// parent (Fork.swift): answers at once, before any inline run or spin,
+  /// since nothing here can ever finish the task.
+  private func joinInherited() -> Result<UnsafeMutableRawPointer?, RuntimeError> {
+    switch state {
+    case .finished: .success(result)
+    case .dropped: .failure(.cancelled)
+    case .timer, .queued, .claimed: .failure(.shutDown)
     }
   }
 
