@@ -41,7 +41,12 @@
  *  - Handles, runtimes, join handles, groups and trampolines carry a tag
  *    word that the library checks on entry: a pointer already released for
  *    the last time gets #RT_EINVAL (or NULL, or a no-op release) as long as its
- *    memory was not reused for another object of the same kind.
+ *    memory was not reused for another object of the same kind. The caller's
+ *    reference to a join handle, trampoline, strand or group is given back
+ *    once: a second rt_task_release(), rt_callback_free(),
+ *    rt_strand_release() or rt_group_release() of the same pointer is a
+ *    no-op (a debug build stops with the reason), also while the library
+ *    still holds the object for a task that runs or a call that is queued.
  *  - After fork(), a runtime inherited by the child (its worker threads did
  *    not come along) refuses everything with #RT_ESHUTDOWN: spawns,
  *    rt_block_on(), joins and cancels of its tasks, and rt_shutdown*()
@@ -1016,7 +1021,8 @@ RT_EXPORT RT_BOOL rt_task_is_finished(rt_task_t *t);
  * Drops the join handle. The task itself still runs (or is dropped) as if
  * it had never had one.
  *
- * @param t a join handle the caller owns; NULL is a no-op.
+ * @param t a join handle the caller owns; NULL is a no-op, and so is a second
+ *          release of the same handle, even while the task still runs.
  * @ownership Consumes `t`.
  * @threads Any thread.
  *
@@ -1244,7 +1250,9 @@ RT_EXPORT RT_NODISCARD rt_callback_t *rt_callback_new(
  * on itself; calls still queued then run later, and the trampoline's memory
  * is freed after the last of them.
  *
- * @param cb the trampoline; NULL is a no-op.
+ * @param cb the trampoline; NULL is a no-op, and so is a second free of the
+ *           same trampoline, concurrent or later, even while calls are
+ *           still queued (they keep what they use until they ran).
  * @ownership Consumes `cb` and its reference to the handle.
  * @threads Any thread, once no thread calls the function pointer any more.
  *
@@ -1329,7 +1337,8 @@ RT_EXPORT RT_NODISCARD rt_strand_t *rt_strand_new(rt_handle_t *h);
  * Drops the caller's reference to a strand. Jobs already accepted still
  * run (or are dropped by a shutdown timeout), in order.
  *
- * @param s a strand the caller owns; NULL is a no-op.
+ * @param s a strand the caller owns; NULL is a no-op, and so is a second
+ *          release of the same strand, even while its jobs still run.
  * @ownership Consumes `s`.
  * @threads Any thread, including the strand's own jobs.
  *
@@ -1664,7 +1673,8 @@ RT_EXPORT RT_NODISCARD rt_group_t *rt_group_new(rt_handle_t *h);
  * in it are not cancelled: they still run (or are dropped by a shutdown),
  * and the group's memory is freed after the last of them.
  *
- * @param g the group; NULL is a no-op.
+ * @param g the group; NULL is a no-op, and so is a second release of the
+ *          same group, even while its jobs still run.
  * @ownership Consumes `g`.
  * @threads Any thread, also after the runtime shut down.
  *

@@ -14,7 +14,10 @@ import Synchronization
 /// a stale pointer is indistinguishable from a good one: the C pointer
 /// carries no generation. A pointer that was never ours is refused unless
 /// it happens to point at the right word. Release builds refuse; debug
-/// builds stop with the reason (see the export layer's `misuse`).
+/// builds stop with the reason (see the export layer's `misuse`). A
+/// release that the header makes once-only (join handles, trampolines,
+/// strands, groups) also checks the object's `CallerReference`, which
+/// refuses a second release while workers still hold the object.
 ///
 /// What it costs: 8 bytes per object, and one load and compare per call,
 /// from a cache line the call reads anyway.
@@ -66,6 +69,32 @@ public struct ObjectTag: ~Copyable, Sendable {
   /// modules by this toolchain).
   @inlinable @inline(__always)
   public func holds(_ kind: Kind) -> Bool { word.load(ordering: .relaxed) == kind.magic }
+}
+
+/// The one reference the C API handed to an object's creator (a join
+/// handle, a trampoline, a strand, a group), given back once.
+///
+/// Why the tag is not enough for a release: the object also lives by
+/// transient references, a worker's for the job it is finishing, a queued
+/// trampoline call's, a strand's wake-up. While one is held the tag stays
+/// live after the caller's release, so a second release would pass the tag
+/// check and drop a reference that belongs to the worker, which then frees
+/// the object under itself. The release function exchanges this flag
+/// first: the second release, concurrent or later, finds it set and is
+/// refused like any pointer that is no longer the caller's, whoever still
+/// holds the object.
+package struct CallerReference: ~Copyable, Sendable {
+  private let released = Atomic<Bool>(false)
+
+  package init() {}
+
+  /// True for exactly one call: the one that gives the caller's reference
+  /// back.
+  package func giveBack() -> Bool {
+    // Relaxed: only which call wins matters; the release that follows is
+    // what orders the caller's writes before the object is freed.
+    !released.exchange(true, ordering: .relaxed)
+  }
 }
 
 #if DEBUG

@@ -28,6 +28,8 @@ public final class TaskCell: @unchecked Sendable {
 
   /// What the C API checks a task against (see ObjectTag.swift).
   package let tag = ObjectTag(.task)
+  /// What the C release takes back, once (see ObjectTag.swift).
+  package let callerReference = CallerReference()
   let body: TaskBody
   let runtime: RuntimeCore
   /// The strand the task runs on, if any: then it runs only in the
