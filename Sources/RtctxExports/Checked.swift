@@ -147,11 +147,21 @@ extension Trampoline {
   }
 }
 
+extension SignalSlot {
+  /// `rt_signal_slot_free` (see `releaseCallerReference`): no run is
+  /// admitted after it.
+  static func releaseCallerReference(_ pointer: OpaquePointer, _ function: StaticString) {
+    RtctxExports.releaseCallerReference(
+      pointer, { (slot: SignalSlot) in slot.tag.holds(.signalSlot) }, { $0.callerReference.giveBack() },
+      "rt_signal_slot_t", function, beforeRelease: { $0.free() })
+  }
+}
+
 #if DEBUG
   /// Debug builds only, not part of the API (not in rtctx.h, not exported
   /// by the release library): live objects of one kind, 0 runtimes, 1 task
   /// cells (join handles and the internal ones of block_on and posted
-  /// calls, group jobs), 2 guards, 3 callbacks, 4 strands, 5 groups; -1 for another kind. The C stress test
+  /// calls, group jobs), 2 guards, 3 callbacks, 4 strands, 5 groups, 6 signal slots; -1 for another kind. The C stress test
   /// looks it up with dlsym to check that nothing leaked.
   @_cdecl("rtctx_debug_live_objects")
   public func rtctx_debug_live_objects(_ kind: Int32) -> Int {

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// A word in each object the C API hands out (runtime/handle, task,
-/// guard, callback, strand, group) that says what the object is while it lives, and is
+/// guard, callback, strand, group, signal slot) that says what the object is while it lives, and is
 /// cleared when it dies.
 ///
 /// What it buys, honestly: the export layer compares it on entry, so a
@@ -26,7 +26,7 @@ import Synchronization
 /// check that nothing leaked (`rtctx_debug_live_objects`).
 public struct ObjectTag: ~Copyable, Sendable {
   public enum Kind: Int, CaseIterable, Sendable {
-    case runtime = 0, task, contextGuard, callback, strand, group
+    case runtime = 0, task, contextGuard, callback, strand, group, signalSlot
 
     /// Eight ASCII letters per kind; nothing else writes such a word there.
     @usableFromInline @inline(__always) var magic: UInt64 {
@@ -37,6 +37,7 @@ public struct ObjectTag: ~Copyable, Sendable {
       case .callback: 0x7274_2D63_616C_6C62  // "rt-callb"
       case .strand: 0x7274_2D73_7472_616E  // "rt-stran"
       case .group: 0x7274_2D67_726F_7570  // "rt-group"
+      case .signalSlot: 0x7274_2D73_6967_6E6C  // "rt-signl"
       }
     }
   }
@@ -107,6 +108,7 @@ package struct CallerReference: ~Copyable, Sendable {
     private static let callbacks = Atomic<Int>(0)
     private static let strands = Atomic<Int>(0)
     private static let groups = Atomic<Int>(0)
+    private static let signalSlots = Atomic<Int>(0)
 
     private static func counter<R>(_ kind: ObjectTag.Kind, _ body: (borrowing Atomic<Int>) -> R) -> R {
       switch kind {
@@ -116,6 +118,7 @@ package struct CallerReference: ~Copyable, Sendable {
       case .callback: body(callbacks)
       case .strand: body(strands)
       case .group: body(groups)
+      case .signalSlot: body(signalSlots)
       }
     }
 

@@ -73,6 +73,7 @@ public final class RuntimeCore: @unchecked Sendable {
   let workers: [WorkerState]
   let inject: InjectQueue
   let timers = Timers()
+  let signals = SignalSlots()
   let parking: Parking
   let admission = Admission()
   let ledger: Ledger
@@ -215,6 +216,9 @@ public final class RuntimeCore: @unchecked Sendable {
       dropQueuedJobs()
       _ = waitDrained(deadline: nil)
     }
+    // What signal handlers posted before this shutdown began runs
+    // (SignalSlot.swift); then no run is admitted any more.
+    while !signals.close(on: self, if: { inFlight == 0 }) { _ = waitDrained(deadline: nil) }
     while true {
       if let pending = timers.close(if: { inFlight == 0 }) {
         pending.forEach(dropTimer)
@@ -459,9 +463,11 @@ public final class RuntimeCore: @unchecked Sendable {
 
   // MARK: Timers
 
-  /// Moves due timers to the run queue; true if any moved.
+  /// Moves due timers to the run queue, and queues the runs that signal
+  /// handlers posted (SignalSlot.swift); true if any moved.
   @discardableResult
   func fireDueTimers() -> Bool {
+    if signals.queuePosted(on: self) { return true }
     if timers.nextDue.load(ordering: .relaxed) == .max { return false }
     var moved = false
     timers.fireDue(now: monotonicNow()) { job in
