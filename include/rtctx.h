@@ -1128,7 +1128,7 @@ RT_EXPORT void rt_task_release(rt_task_t *t);
  * @retval RT_OK        accepted.
  * @retval RT_EAGAIN    `queue_capacity` tasks are queued already.
  * @retval RT_ESHUTDOWN the runtime is shutting down (and the caller is not
- *                      one of its tasks) or gone.
+ *                      one of its tasks), gone, or inherited by fork().
  * @retval RT_ENOMEM    the pool had no thread and the system refused to
  *                      start one.
  * @retval RT_EINVAL    `h` or `fn` is NULL.
@@ -1193,9 +1193,10 @@ RT_EXPORT RT_NODISCARD int rt_spawn_blocking(rt_handle_t *h, rt_call_fn fn,
  *                   after an earlier region), or in a region already,
  *                   nothing needed to move.
  * @retval RT_EAGAIN in a region, but the worker stayed: no thread was free
- *                   within `max_blocking_threads`, or the runtime is
- *                   shutting down past its timeout. Its queued jobs still
- *                   move to other workers after `stranded_after_ns`.
+ *                   within `max_blocking_threads`, the runtime is
+ *                   shutting down past its timeout, or this is a forked
+ *                   child's copy of it. Its queued jobs still move to
+ *                   other workers after `stranded_after_ns`.
  * @retval RT_EINVAL not on a thread of any runtime (nor in a region): there
  *                   is nothing to protect; no region was opened.
  * @threads The calling thread, inside a task, a drop callback or a thread

@@ -115,10 +115,7 @@ extension RuntimeCore {
         if !execute(job, on: worker) { return false }
         continue
       }
-      if !inPhase(.running) {
-        drainEvent.atomic.pointee.add(1, ordering: .releasing)
-        drainEvent.wakeAll()
-      }
+      if !inPhase(.running) { drainProgressed() }
       if fireDueTimers() { continue }
       if isStopping { break }
       if !searching { searching = parking.startSearching() }
@@ -138,10 +135,18 @@ extension RuntimeCore {
     return true
   }
 
+  /// Wakes a shutdown that waits for the drain to look again.
+  func drainProgressed() {
+    drainEvent.atomic.pointee.add(1, ordering: .releasing)
+    drainEvent.wakeAll()
+  }
+
   /// A join on `worker`'s thread runs one queued job of this runtime while
   /// it waits; false if none was found. `stillOwner` is false if that job
   /// handed the worker away (the join then only waits).
   func helpOnce(_ worker: WorkerState) -> (ran: Bool, stillOwner: Bool) {
+    // In a forked child, nothing of an inherited runtime runs (Fork.swift).
+    if isInheritedByFork { return (false, false) }
     guard let job = findWork(worker) else { return (false, true) }
     // The helped job runs as it would on its own: outside the joiner's
     // strand, entered contexts and blocking region.
@@ -255,6 +260,8 @@ extension RuntimeCore {
     }
     if worker.epoch.load(ordering: .relaxed) != epoch {
       ledger.ranAfterHandOff()
+      // No worker may be left to see that this was the last job in flight.
+      if !inPhase(.running) { drainProgressed() }
       return false
     }
     ledger.ran(by: counters)
