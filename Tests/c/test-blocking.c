@@ -722,3 +722,100 @@ TEST(blocking_region_without_spare_is_eagain) {
   gate_destroy(&a.gate);
   gate_destroy(&b.gate);
 }
+
+/* ------------------------------------------------------------------------ */
+/* fork() without exec, from inside a task                                   */
+/* ------------------------------------------------------------------------ */
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+/* In a child forked by a task, nothing of the inherited runtime runs: its
+ * blocking pool refuses, a region moves nothing, and a join that would
+ * help in the parent runs none of the parent's queued jobs. The counter
+ * lives in shared memory, so the child's runs would show in the parent. */
+typedef struct fork_probe {
+  rt_handle_t *h;
+  atomic_int *runs; /* MAP_SHARED */
+  int child_status;
+  atomic_int stop_spinner;
+  atomic_int spinner_started;
+  rt_task_t *spinner;
+} fork_probe_t;
+
+static void shared_count(void *arg) { atomic_fetch_add(((fork_probe_t *)arg)->runs, 1); }
+static void *shared_count_call(void *arg) {
+  shared_count(arg);
+  return NULL;
+}
+
+static void *slow_call(void *arg) {
+  sleep_ms(20);
+  return arg;
+}
+
+static void *spin_until_stopped(void *arg) {
+  fork_probe_t *p = arg;
+  atomic_store(&p->spinner_started, 1);
+  while (!atomic_load(&p->stop_spinner))
+    sleep_us(100);
+  return NULL;
+}
+
+static void fork_in_task(void *arg) {
+  fork_probe_t *p = arg;
+  /* Queued behind us on this worker: a helping join in the child must
+   * not run them. */
+  for (int i = 0; i < 8; i++)
+    CHECK_RC(rt_spawn(p->h, shared_count, p), RT_OK);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int bad = 0;
+    if (rt_spawn_blocking(p->h, shared_count_call, p, NULL, NULL) != RT_ESHUTDOWN)
+      bad |= 1;
+    if (rt_blocking_begin() != RT_EAGAIN)
+      bad |= 2;
+    if (rt_blocking_end() != RT_OK)
+      bad |= 4;
+    /* Another worker runs it in the parent; here it never finishes. */
+    if (rt_task_join(p->spinner, -1, NULL) != RT_ESHUTDOWN)
+      bad |= 8;
+    /* A join on a task of a runtime made in the child: this thread is a
+     * worker of the inherited one, whose jobs the join must not help with. */
+    rt_runtime_t *mine = rt_new(NULL);
+    rt_handle_t *mh = rt_handle(mine);
+    rt_task_t *t = NULL;
+    if (rt_spawn_full(mh, slow_call, NULL, NULL, &t) != RT_OK || rt_task_join(t, -1, NULL) != RT_OK)
+      bad |= 16;
+    rt_task_release(t);
+    if (rt_shutdown(mine) != RT_OK)
+      bad |= 32;
+    rt_handle_release(mh);
+    _exit(bad);
+  }
+  CHECK_GT(pid, 0);
+  int status = 0;
+  CHECK_EQ(waitpid(pid, &status, 0), pid);
+  p->child_status = WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
+}
+
+TEST(blocking_fork_child_runs_nothing) {
+  rt_runtime_t *rt = make_rt(2, 0);
+  rt_handle_t *h = rt_handle(rt);
+  atomic_int *runs = mmap(NULL, sizeof *runs, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  CHECK_TRUE(runs != MAP_FAILED);
+  atomic_store(runs, 0);
+  fork_probe_t p = {.h = h, .runs = runs};
+  CHECK_RC(rt_spawn_full(h, spin_until_stopped, &p, NULL, &p.spinner), RT_OK);
+  WAIT_UNTIL(atomic_load(&p.spinner_started));
+  void *unused;
+  CHECK_RC(rt_block_on(h, (rt_call_fn)(void *)fork_in_task, &p, &unused), RT_OK);
+  CHECK_EQ(p.child_status, 0);
+  atomic_store(&p.stop_spinner, 1);
+  CHECK_RC(rt_task_join(p.spinner, -1, NULL), RT_OK);
+  rt_task_release(p.spinner);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  CHECK_EQ(atomic_load(runs), 8); /* the parent's runs only */
+  munmap(runs, sizeof *runs);
+  rt_handle_release(h);
+}
