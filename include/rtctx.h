@@ -900,9 +900,10 @@ RT_EXPORT RT_NODISCARD int rt_spawn_after(rt_handle_t *h, uint64_t delay_ns,
  * returned: the bridge from synchronous code into the runtime. Not refused
  * for a full queue.
  *
- * On a worker thread of the same runtime `fn` runs inline instead (waiting
- * for a worker there could wait on itself); on a worker of another runtime
- * that worker simply blocks, as any thread would.
+ * On a thread of the same runtime (a worker or a blocking thread) `fn`
+ * runs inline instead (waiting for a worker there could wait on itself);
+ * on a worker of another runtime, the wait helps: that worker runs its own
+ * runtime's queued jobs meanwhile, as rt_task_join() does.
  *
  * @param h      the runtime to run on.
  * @param fn     the work.
