@@ -345,6 +345,33 @@ static void *block_on_own_strand(void *s) {
   return (void *)(intptr_t)rt_strand_block_on(s, never_call, NULL, NULL);
 }
 
+static void *join_own_task(void *arg) {
+  rt_task_t **self = arg;
+  while (atomic_load((_Atomic(rt_task_t *) *)self) == NULL)
+    sleep_us(100);
+  return (void *)(intptr_t)rt_task_join(*self, -1, NULL);
+}
+
+static void case_blocking(void) {
+  CHECK_RC(rt_spawn_blocking(NULL, never_call, NULL, NULL, NULL), RT_EINVAL);
+  CHECK_RC(rt_blocking_begin(), RT_EINVAL);
+  CHECK_RC(rt_blocking_end(), RT_EINVAL);
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  CHECK_RC(rt_spawn_blocking(h, NULL, NULL, NULL, NULL), RT_EINVAL);
+  _Atomic(rt_task_t *) self = NULL;
+  rt_task_t *t;
+  CHECK_RC(rt_spawn_full(h, join_own_task, (void *)&self, NULL, &t), RT_OK);
+  atomic_store(&self, t);
+  void *rc = NULL;
+  CHECK_RC(rt_task_join(t, -1, &rc), RT_OK);
+  CHECK_RC((int)(intptr_t)rc, RT_EDEADLK);
+  rt_task_release(t);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  CHECK_RC(rt_spawn_blocking(h, never_call, NULL, NULL, NULL), RT_ESHUTDOWN);
+  rt_handle_release(h);
+}
+
 static void case_strands_and_groups(void) {
   CHECK_NULL(rt_strand_new(NULL));
   CHECK_RC(rt_strand_spawn(NULL, never_fn, NULL), RT_EINVAL);
@@ -496,6 +523,15 @@ static const struct log_case cases[] = {
      "rtctx: rt_group_spawn: RT_ESHUTDOWN: " SHUT_DOWN "\n"
      "rtctx: rt_strand_new: returns NULL: " SHUT_DOWN "\n"
      "rtctx: rt_group_new: returns NULL: " SHUT_DOWN "\n",
+     NULL, NULL},
+    {"blocking", case_blocking,
+     "rtctx: rt_spawn_blocking: RT_EINVAL: h is NULL\n"
+     "rtctx: rt_blocking_begin: RT_EINVAL: not on a thread of any runtime: nothing to hand off\n"
+     "rtctx: rt_blocking_end: RT_EINVAL: the thread is in no blocking region\n"
+     "rtctx: rt_spawn_blocking: RT_EINVAL: fn is NULL\n"
+     "rtctx: rt_task_join: RT_EDEADLK: the calling thread is running this task, further down its "
+     "stack: it would wait for itself\n"
+     "rtctx: rt_spawn_blocking: RT_ESHUTDOWN: " SHUT_DOWN "\n",
      NULL, NULL},
     {"normal_operation", case_normal_operation, "", NULL, NULL},
 };

@@ -347,6 +347,10 @@ public final class RuntimeCore: @unchecked Sendable {
   /// threads (where its tasks run too).
   public var isCurrentWorker: Bool { currentWorkerUnretained != nil }
 
+  /// True on the threads that run this runtime's worker loops (not its
+  /// blocking threads): where waiting could hold up queued work.
+  public var isCurrentWorkerLoop: Bool { currentQueueOwner != nil }
+
   /// The calling thread's worker if it runs one of this runtime's worker
   /// loops (not a blocking thread): the one whose queue it may use.
   @inline(__always)
