@@ -38,6 +38,12 @@
  *    function and what was wrong:
  *    `rtctx: rt_spawn: RT_EINVAL: fn is NULL`. Codes of normal operation
  *    (#RT_EAGAIN, #RT_ETIMEDOUT, #RT_EBUSY, #RT_ECANCELED) print nothing.
+ *    A pointer that is not a live object is named by an id, never by its
+ *    address: `ptr#` and 16 hex digits, a keyed hash of the address under
+ *    a key drawn per process, the same on every line for the same pointer
+ *    (`rtctx: rt_task_join: RT_EINVAL: ptr#5c0ffee1d2e3a4b5 is not a live
+ *    rt_task_t: ...`). A setuid or setgid program ignores the variable
+ *    (it is read with secure_getenv()).
  *  - Handles, runtimes, join handles, groups and trampolines carry a tag
  *    word that the library checks on entry: a pointer already released for
  *    the last time gets #RT_EINVAL (or NULL, or a no-op release) as long as its

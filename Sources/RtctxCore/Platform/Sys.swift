@@ -67,6 +67,13 @@ package enum CodePage {
   package static func free(_ page: UnsafeMutableRawPointer) { freeZeroedPages(page, byteCount: size) }
 }
 
+/// The environment variable `name`, or nil if unset or if the program
+/// runs with privileges its caller lacks (glibc's AT_SECURE: setuid,
+/// setgid, file capabilities), where its environment is untrusted.
+func secureEnvironmentValue(_ name: UnsafePointer<CChar>) -> UnsafePointer<CChar>? {
+  rtctx_secure_getenv(name)
+}
+
 /// The number of CPUs online, at least 1.
 func onlineCPUs() -> Int {
   max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
