@@ -1403,6 +1403,11 @@ typedef struct rt_callback rt_callback_t;
  * rt_stats_t.rejected. If a shutdown timeout drops a queued POST call, its
  * handler never runs.
  *
+ * The function pointer's code is in a memory page of its own, written once
+ * and then made read-only and executable: no memory is ever writable and
+ * executable at once. So each trampoline costs a page, and a few system
+ * calls to create and free: make one per binding, not one per call.
+ *
  * @param h         the runtime the handler runs on.
  * @param mode      #RT_CALLBACK_POST (then `ret` must be #RT_TYPE_VOID) or
  *                  #RT_CALLBACK_WAIT.
