@@ -38,6 +38,12 @@
  *    function and what was wrong:
  *    `rtctx: rt_spawn: RT_EINVAL: fn is NULL`. Codes of normal operation
  *    (#RT_EAGAIN, #RT_ETIMEDOUT, #RT_EBUSY, #RT_ECANCELED) print nothing.
+ *    A pointer that is not a live object is named by an id, never by its
+ *    address: `ptr#` and 16 hex digits, a keyed hash of the address under
+ *    a key drawn per process, the same on every line for the same pointer
+ *    (`rtctx: rt_task_join: RT_EINVAL: ptr#5c0ffee1d2e3a4b5 is not a live
+ *    rt_task_t: ...`). A setuid or setgid program ignores the variable
+ *    (it is read with secure_getenv()).
  *  - Handles, runtimes, join handles, groups and trampolines carry a tag
  *    word that the library checks on entry: a pointer already released for
  *    the last time gets #RT_EINVAL (or NULL, or a no-op release) as long as its
@@ -1397,6 +1403,11 @@ typedef struct rt_callback rt_callback_t;
  * a zero-filled result, without running the handler; both count in
  * rt_stats_t.rejected. If a shutdown timeout drops a queued POST call, its
  * handler never runs.
+ *
+ * The function pointer's code is in a memory page of its own, written once
+ * and then made read-only and executable: no memory is ever writable and
+ * executable at once. So each trampoline costs a page, and a few system
+ * calls to create and free: make one per binding, not one per call.
  *
  * @param h         the runtime the handler runs on.
  * @param mode      #RT_CALLBACK_POST (then `ret` must be #RT_TYPE_VOID) or
