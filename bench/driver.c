@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,6 +96,14 @@ static long thread_count(void) {
     if (sscanf(line, "Threads: %ld", &n) == 1) break;
   fclose(f);
   return n;
+}
+
+/* CPU time of the whole process so far, user + system, in seconds. */
+static double cpu_seconds(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static int cpus_allowed(void) {
@@ -345,6 +354,7 @@ static void w5(long n, unsigned workers, int warm, size_t variant) {
   arm(n);
   struct timespec tick;
   clock_gettime(CLOCK_MONOTONIC, &tick);
+  double cpu0 = cpu_seconds();
   double t0 = now_ns(), max_late = 0;
   for (long i = 0; i < n; i += W5_BATCH) {
     double late = now_ns() - ((double)tick.tv_sec * 1e9 + (double)tick.tv_nsec);
@@ -361,6 +371,7 @@ static void w5(long n, unsigned workers, int warm, size_t variant) {
   double t1 = now_ns();
   wait_done();
   double t2 = now_ns();
+  double cpu = cpu_seconds() - cpu0;
   size_t ns = 0, nb = 0;
   for (long i = 0; i < n; i++) {
     double l = w5_start[i] - w5_submit[i];
@@ -373,11 +384,11 @@ static void w5(long n, unsigned workers, int warm, size_t variant) {
   printf(",\"variant\":\"%s\",\"informative\":%s,\"tasks_per_s\":%.0f,"
          "\"offered_per_s\":%.0f,\"short_p50_us\":%.2f,\"short_p99_us\":%.2f,"
          "\"short_p999_us\":%.2f,\"short_max_us\":%.2f,\"blocking_p50_us\":%.2f,"
-         "\"blocking_p99_us\":%.2f,\"submit_max_late_us\":%.1f,\"wall_run_s\":%.3f,\"threads_at_end\":%ld",
+         "\"blocking_p99_us\":%.2f,\"submit_max_late_us\":%.1f,\"wall_run_s\":%.3f,\"cpu_s\":%.3f,\"threads_at_end\":%ld",
          m->label, m->informative ? "true" : "false", (double)n / ((t2 - t0) / 1e9),
          (double)n / ((t1 - t0) / 1e9), pct(s_lat, ns, 0.5), pct(s_lat, ns, 0.99),
          pct(s_lat, ns, 0.999), pct(s_lat, ns, 1.0), pct(b_lat, nb, 0.5),
-         pct(b_lat, nb, 0.99), max_late / 1000.0, (t2 - t0) / 1e9, thread_count());
+         pct(b_lat, nb, 0.99), max_late / 1000.0, (t2 - t0) / 1e9, cpu, thread_count());
   if (A.mixed_facts) A.mixed_facts(ctx);
   printf("}\n");
   A.shutdown(ctx);

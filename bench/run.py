@@ -74,7 +74,8 @@ HIGHER_BETTER = {"W5tput"}
 
 # W5 facts shown beside its rows in results.md (json key -> column title).
 W5_FACTS = [("short_p50_us", "short p50 µs"), ("short_p999_us", "short p99.9 µs"),
-            ("blocking_p99_us", "blocking p99 µs"), ("threads_at_end", "threads at end"),
+            ("blocking_p99_us", "blocking p99 µs"), ("cpu_s", "CPU s (process)"),
+            ("threads_at_end", "threads at end"),
             ("blocking_threads_peak", "rtctx pool peak")]
 
 
