@@ -191,6 +191,19 @@ struct BlockingTests {
     #expect(stats.spawned == 6 && stats.completed == 1 && stats.dropped == 5)
   }
 
+  @Test("after a shutdown no blocking thread is left", arguments: [1, 4])
+  func noBlockingThreadsAfterShutdown(workers: Int) throws {
+    let runtime = try Runtime(workers: workers)
+    let handle = runtime.handle
+    try handle.spawnBlocking {}.value  // a pool thread, idle from now on
+    try handle.blockOn { withBlockingRegion {} }  // a worker's thread, moved to the pool
+    #expect(handle.stats.blockingThreads >= 1)
+    runtime.shutdown()
+    let stats = handle.stats
+    #expect(stats.blockingThreads == 0)
+    #expect(stats.blockingThreadsPeak >= 1)
+  }
+
   /// `rt_spawn_blocking`'s contract: `fn` runs on a blocking thread. But a
   /// join on a worker claims a queued task and runs it inline, blocking
   /// jobs too (TaskCell.join's `.queued` case), so the worker blocks in
