@@ -459,4 +459,32 @@ struct BlockingTests {
       #expect(ran.count == 1)
     }
   }
+
+  @Test("a join in a region whose hand-off was refused only waits", arguments: [1, 4])
+  func joinInRegionWithoutHandOffWaits(workers: Int) throws {
+    let ran = Counter()
+    try withBlockingRuntime(workers: workers, maxBlockingThreads: 1) { handle in
+      let gate = Gate(), started = Gate()
+      // The pool's one thread, taken: the region below gets no spare thread.
+      let slow = try handle.spawnBlocking {
+        started.open()
+        gate.wait()
+      }
+      started.wait()
+      let clock = ContinuousClock(), since = clock.now
+      let opener = open(gate) { clock.now - since >= .milliseconds(20) }
+      defer { opener.shutdown() }
+      let (helped, handOffs) = try handle.blockOn { () -> (UInt64, UInt64) in
+        // Queued on this worker, which stays: a helping join would run it.
+        try! handle.spawn { ran.bump() }
+        let before = handle.stats.joinsHelped
+        try withBlockingRegion { try slow.value }
+        return (handle.stats.joinsHelped - before, handle.stats.handOffs)
+      }
+      #expect(handOffs == 0)
+      #expect(helped == 0)
+    }
+    #expect(ran.count == 1)
+  }
+
 }
