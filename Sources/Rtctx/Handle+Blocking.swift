@@ -16,16 +16,17 @@ extension Handle {
   /// In `body`, ``current`` is this runtime, and spawns go to the workers'
   /// shared queue.
   ///
-  /// A join on a worker of this runtime of a blocking job that has not
-  /// started yet runs it inline, as every join of a queued task does
-  /// (`rt_task_join`): join such a job from async code, or in
-  /// ``withBlockingRegion(_:)``, if the worker must stay free.
+  /// A join of a blocking job that has not started yet, on a worker of
+  /// this runtime, runs the job inline there, as joins of queued tasks do
+  /// (`rt_task_join`), and so blocks that worker after all. To keep the
+  /// worker free, join in ``withBlockingRegion(_:)``: the worker moves to
+  /// a spare thread first.
   ///
   /// - Throws: `RuntimeError.shutDown` once shutdown began (unless called
-  ///   from this runtime's own tasks), `RuntimeError.queueFull` when the
-  ///   runtime's `queueCapacity` is reached, `RuntimeError.outOfMemory` if
-  ///   the pool had no thread and the system refused to start one. On a
-  ///   throw, `body` never runs.
+  ///   from this runtime's own tasks) or in a forked child's copy of the
+  ///   runtime, `RuntimeError.queueFull` when the runtime's `queueCapacity`
+  ///   is reached, `RuntimeError.outOfMemory` if the pool had no thread and
+  ///   the system refused to start one. On a throw, `body` never runs.
   @discardableResult
   public func spawnBlocking<T: Sendable>(
     _ body: @escaping @Sendable () throws -> T
