@@ -131,6 +131,10 @@ public final class TaskCell: @unchecked Sendable {
   public func join(deadline: UInt64?) -> Result<UnsafeMutableRawPointer?, RuntimeError> {
     var helper = deadline == nil ? WorkerState.currentQueueOwner : nil
     if let helper, helper.isRunning(self) { return .failure(.wouldDeadlock) }
+    // In a region whose hand-off was refused the thread still owns its
+    // worker, but the task asked to wait without running anything (it may
+    // hold a lock a queued job takes).
+    if ThreadSlots.regionDepth > 0 { helper = nil }
     if deadline != nil || !runtime.isCurrentWorker {
       _ = spinBriefly { isDone || (deadline.map { monotonicNow() >= $0 } ?? false) }
     }
