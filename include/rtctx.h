@@ -958,7 +958,8 @@ RT_EXPORT RT_NODISCARD int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
 /**
  * Waits for a task to finish. Several threads may join the same task.
  * Called on a thread of the task's runtime for a task that has not
- * started, it runs the task inline rather than waiting on itself.
+ * started, it runs the task inline rather than waiting on itself (but not
+ * an rt_spawn_blocking() job on a worker: that waits for the pool).
  *
  * **A join on a worker helps.** Without a timeout (`timeout_ns` < 0), on a
  * worker of any runtime, while the task runs elsewhere the join runs

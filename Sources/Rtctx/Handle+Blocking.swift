@@ -16,11 +16,10 @@ extension Handle {
   /// In `body`, ``current`` is this runtime, and spawns go to the workers'
   /// shared queue.
   ///
-  /// A join of a blocking job that has not started yet, on a worker of
-  /// this runtime, runs the job inline there, as joins of queued tasks do
-  /// (`rt_task_join`), and so blocks that worker after all. To keep the
-  /// worker free, join in ``withBlockingRegion(_:)``: the worker moves to
-  /// a spare thread first.
+  /// A join of a blocking job that has not started yet never runs it on a
+  /// worker (joins of other queued tasks run them inline there): the join
+  /// waits, running other queued jobs meanwhile, until a blocking thread
+  /// ran it. On a blocking thread, such a join runs it inline.
   ///
   /// - Throws: `RuntimeError.shutDown` once shutdown began (unless called
   ///   from this runtime's own tasks) or in a forked child's copy of the

@@ -204,12 +204,10 @@ struct BlockingTests {
     #expect(stats.blockingThreadsPeak >= 1)
   }
 
-  /// `rt_spawn_blocking`'s contract: `fn` runs on a blocking thread. But a
-  /// join on a worker claims a queued task and runs it inline, blocking
-  /// jobs too (TaskCell.join's `.queued` case), so the worker blocks in
-  /// the job after all. Known: remove `withKnownIssue` once the core leaves
-  /// blocking jobs to the pool (a join on a blocking thread may still run
-  /// one inline: that is a blocking thread).
+  /// `rt_spawn_blocking`'s contract: `fn` runs on a blocking thread, even
+  /// when a join on a worker finds it still queued (the join waits, and
+  /// helps; a join on a blocking thread may run one inline: that is a
+  /// blocking thread).
   @Test("a join on a worker leaves a queued blocking job to the pool", arguments: [1, 4])
   func joinOnWorkerLeavesBlockingJobToPool(workers: Int) throws {
     try withBlockingRuntime(workers: workers, maxBlockingThreads: 1) { handle in
@@ -224,9 +222,7 @@ struct BlockingTests {
       let opener = open(gate) { clock.now - since >= .milliseconds(20) }
       defer { opener.shutdown() }
       let onPool = try handle.blockOn { try handle.spawnBlocking { onBlockingThread() }.value }
-      withKnownIssue("core: a join on a worker runs a queued blocking job inline on the worker") {
-        #expect(onPool)
-      }
+      #expect(onPool)
     }
   }
 

@@ -33,6 +33,9 @@ public final class TaskCell: @unchecked Sendable {
   /// The strand the task runs on, if any: then it runs only in the
   /// strand's order, never inline in a join.
   let strand: StrandCore?
+  /// A job of the blocking pool (`rt_spawn_blocking`): it must not run on
+  /// a worker loop, not even inline in a join there.
+  let pooled: Bool
   private let status: FutexWord
   /// Written once by the finisher before its releasing store of `finished`;
   /// read only after an acquiring load saw `finished`.
@@ -47,11 +50,12 @@ public final class TaskCell: @unchecked Sendable {
 
   init(
     _ body: TaskBody, runtime: RuntimeCore, state: State, strand: StrandCore? = nil,
-    onDone: TaskDoneHook? = nil
+    onDone: TaskDoneHook? = nil, pooled: Bool = false
   ) {
     self.body = body
     self.runtime = runtime
     self.strand = strand
+    self.pooled = pooled
     self.status = FutexWord(state.rawValue)
     self.onDone = onDone
   }
@@ -119,7 +123,8 @@ public final class TaskCell: @unchecked Sendable {
   ///
   /// On a thread of the task's runtime, a task still queued is claimed and
   /// run inline instead: the worker would otherwise wait on itself. Not a
-  /// strand's task: that would run it out of the strand's order.
+  /// strand's task: that would run it out of the strand's order; nor a
+  /// blocking job on a worker loop, which the join helps meanwhile.
   ///
   /// Without a deadline, on a worker (of any runtime), the join helps: it
   /// runs that worker's queued jobs while the task runs elsewhere, so the
@@ -148,7 +153,10 @@ public final class TaskCell: @unchecked Sendable {
         return .success(result)
       case .dropped:
         return .failure(.cancelled)
-      case .queued where strand == nil && runtime.isCurrentWorker:
+      // Not a blocking job on a worker loop: it would block the worker.
+      // (On a blocking thread it may: a job joining another at a cap of
+      // one thread would wait for itself otherwise.)
+      case .queued where strand == nil && runtime.isCurrentWorker && !(pooled && runtime.isCurrentWorkerLoop):
         if transition(from: .queued, to: .claimed) {
           runtime.ledger.claimedElsewhere()
           runInline(on: helper)
