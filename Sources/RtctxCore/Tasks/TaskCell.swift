@@ -40,6 +40,9 @@ public final class TaskCell: @unchecked Sendable {
   /// Set at creation, read and let go by the one thread that claimed the
   /// task (so the hook's object is not kept alive by a done cell).
   private var onDone: TaskDoneHook?
+  /// A timer's position in the timer heap, or `Timers.notInHeap`; read and
+  /// written under the timer lock only (Timers.swift).
+  var timerSlot = Timers.notInHeap
 
   init(
     _ body: TaskBody, runtime: RuntimeCore, state: State, strand: StrandCore? = nil,
@@ -161,7 +164,7 @@ public final class TaskCell: @unchecked Sendable {
         if transition(from: .queued, to: .claimed) { runtime.ledger.claimedElsewhere(); break claim }
       case .timer:
         if transition(from: .timer, to: .claimed) {
-          runtime.ledger.timerGone()
+          runtime.timerCancelled(self)
           break claim
         }
       case .claimed, .finished, .dropped:
