@@ -472,8 +472,8 @@ public final class RuntimeCore: @unchecked Sendable {
         _ = job.take()  // cancelled while pending: release the heap's retain
         return
       }
-      // The runtime owes a due timer its run, even while draining.
-      admission.force()
+      // The runtime owes a due timer its run, even while draining: it is
+      // in flight from here (`Ledger.inFlight` counts fired timers).
       ledger.timerFired()
       if let strand = job.cell?.strand {
         // A strand's timer joins the strand's queue (Strand.swift).
@@ -503,7 +503,7 @@ public final class RuntimeCore: @unchecked Sendable {
     // Admission, not the lifecycle lock: "shutdown" means outsiders are
     // refused, and a forked child, whose copy of the lock may be held by a
     // thread that stayed in the parent, reads it too (Fork.swift).
-    ledger.stats(workers, accepted: admission.accepted, shutdown: admission.isClosed)
+    ledger.stats(workers, accepted: { admission.accepted }, shutdown: admission.isClosed)
   }
 }
 
