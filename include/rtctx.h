@@ -373,7 +373,8 @@ typedef struct rt_config {
   size_t size;                        /**< sizeof(rt_config_t), set by rt_config_init */
   unsigned workers;                   /**< worker threads; 0 = online CPUs; at most 1024 */
   size_t queue_capacity;              /**< 0 = unbounded; else rt_spawn and rt_spawn_full
-                                           return RT_EAGAIN while this many tasks are queued */
+                                           return RT_EAGAIN while this many tasks are queued;
+                                           at most SIZE_MAX/2 (see rt_new()) */
   const char *thread_name;            /**< worker name prefix, copied; NULL = "rt-worker".
                                            Workers are named "<prefix>-<index>" in 15 bytes
                                            (Linux's limit): a long prefix is cut, never the index */
@@ -419,9 +420,11 @@ RT_EXPORT void rt_config_init(rt_config_t *cfg);
  *            the call only; `thread_name` is copied.
  * @return the runtime; NULL (nothing started) for a bad configuration: a
  *         `size` smaller than the `size` field or larger than this library
- *         knows, more than 1024 workers, a `queue_capacity` above SIZE_MAX/2;
- *         or when the system refused a thread (the workers already started
- *         are stopped and joined first).
+ *         knows, more than 1024 workers, a `queue_capacity` above SIZE_MAX/2
+ *         (the queue is counted in a signed word; no process could queue
+ *         that many tasks, so SIZE_MAX/2 is as good as unbounded); or when
+ *         the system refused a thread (the workers already started are
+ *         stopped and joined first).
  * @ownership The caller owns the runtime until it passes it to rt_shutdown()
  *            or rt_shutdown_timeout(), exactly once. Take handles to it with
  *            rt_handle().
