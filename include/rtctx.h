@@ -106,6 +106,32 @@
  * handle and a drop callback like any rt_spawn_full() task, and it can be
  * cancelled until it starts.
  *
+ * @defgroup blocking Blocking work
+ * @brief Tasks that block without holding up the runtime:
+ *        rt_spawn_blocking(), rt_blocking_begin(), rt_blocking_end().
+ *
+ * A C task is a plain function, and plain functions block: on a mutex, a
+ * condition variable, `read()`, a join. rtctx keeps the rest of the
+ * runtime going meanwhile, in four ways:
+ *
+ * - **No stranded work.** Jobs queued on a worker whose task has run for
+ *   longer than `stranded_after_ns` (1 ms by default) are moved, by a
+ *   monitor thread, to the queue every worker reads. A job queued behind a
+ *   blocked task so starts within `stranded_after_ns` + 2 × its half plus
+ *   one wake-up of a free worker, whatever the other workers' own load.
+ * - **Joins that help.** rt_task_join() without a timeout, rt_block_on()
+ *   onto another runtime and WAIT trampolines, called on a worker, run
+ *   that worker's queued jobs while they wait (see rt_task_join()).
+ * - **Blocking regions.** A task about to block calls rt_blocking_begin():
+ *   its worker, queue and all, moves to a spare thread at once, and the
+ *   task blocks on the thread it had (tokio's `block_in_place`).
+ * - **A blocking pool.** rt_spawn_blocking() runs a task on a separate,
+ *   bounded pool of threads that grows on demand and shrinks when idle
+ *   (tokio's `spawn_blocking`).
+ *
+ * Regions and the pool share one cap, `max_blocking_threads` (512 by
+ * default), on the threads beyond the workers.
+ *
  * @defgroup callbacks Callbacks (trampolines)
  * @brief Real C function pointers that forward calls to the runtime:
  *        rt_callback_new(), rt_callback_free().
@@ -187,7 +213,7 @@ __extension__ typedef _Bool rt_c89_bool_;
  *  library's soname is `librtctx.so.MAJOR`. */
 #define RTCTX_VERSION_MAJOR 0
 /** Minor version: new functions, same ABI (below 100). */
-#define RTCTX_VERSION_MINOR 2
+#define RTCTX_VERSION_MINOR 3
 /** Patch version: fixes only (below 100). */
 #define RTCTX_VERSION_PATCH 0
 
@@ -378,9 +404,19 @@ typedef struct rt_config {
   const char *thread_name;            /**< worker name prefix, copied; NULL = "rt-worker".
                                            Workers are named "<prefix>-<index>" in 15 bytes
                                            (Linux's limit): a long prefix is cut, never the index */
-  void (*on_thread_start)(void *user);/**< runs on each worker before its first task */
-  void (*on_thread_stop)(void *user); /**< runs on each worker after its last task */
+  void (*on_thread_start)(void *user);/**< runs on each thread the runtime starts (workers
+                                           and blocking threads) before its first task */
+  void (*on_thread_stop)(void *user); /**< runs on each such thread after its last task */
   void *user;                         /**< passed to both hooks */
+  /* Since 0.3 (callers built against 0.2 pass a smaller size): */
+  uint64_t stranded_after_ns;         /**< jobs queued behind a task that has run this long
+                                           move to other workers (see @ref blocking);
+                                           0 = 1 ms; UINT64_MAX = never (no monitor thread) */
+  unsigned max_blocking_threads;      /**< most threads beyond the workers: rt_spawn_blocking()
+                                           jobs and blocking regions; 0 = 512 */
+  uint64_t blocking_keep_alive_ns;    /**< an idle blocking thread exits after this long;
+                                           0 = 10 s. Blocking threads are named
+                                           "<prefix>-b<n>", the monitor "<prefix>-m" */
 } rt_config_t;
 
 /**
@@ -917,8 +953,28 @@ RT_EXPORT RT_NODISCARD int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
 
 /**
  * Waits for a task to finish. Several threads may join the same task.
- * Called on a worker of the task's runtime for a task that has not
+ * Called on a thread of the task's runtime for a task that has not
  * started, it runs the task inline rather than waiting on itself.
+ *
+ * **A join on a worker helps.** Without a timeout (`timeout_ns` < 0), on a
+ * worker of any runtime, while the task runs elsewhere the join runs
+ * other jobs queued for that worker's runtime (its own queue first, then
+ * the shared one, then stolen ones), so that nothing it waits for can be
+ * stuck behind it. Between jobs it checks the task, and when there is
+ * nothing to run it sleeps until the task ends, looking at the queues
+ * again every 50 µs to 1 ms. So a join may return later than its task
+ * ended, by the length of the job it was running then. Up to 16 helping
+ * joins nest on one thread; deeper ones, joins with a timeout, joins off
+ * the workers and joins in a blocking region only wait. If the joining
+ * task holds a lock that a queued job may take, join with a timeout, or
+ * inside rt_blocking_begin() ... rt_blocking_end(), to wait without
+ * running anything.
+ *
+ * A join that could never end is refused where it is cheap to see: the
+ * task itself, or one that this thread is running further down its stack
+ * (it joined or helped its way into the caller), gives #RT_EDEADLK. A
+ * cycle through other threads (A joins B while B joins A) is not seen:
+ * it waits forever, helping.
  *
  * @param t          a join handle from rt_spawn_full() or rt_spawn_after().
  * @param timeout_ns how long to wait in nanoseconds; <0 waits forever, 0
@@ -931,6 +987,9 @@ RT_EXPORT RT_NODISCARD int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
  *                      again later.
  * @retval RT_ESHUTDOWN the task's runtime was inherited by fork() and the
  *                      task had not finished: it never runs in this process.
+ * @retval RT_EDEADLK   the calling thread is running the task, further down
+ *                      its stack (it joined itself, or a task that joined
+ *                      or helped its way to the caller): it would wait forever.
  * @retval RT_EINVAL    `t` is NULL.
  * @ownership Does not consume `t`: release it with rt_task_release().
  * @threads Any thread.
@@ -1047,6 +1106,155 @@ RT_EXPORT void rt_task_release(rt_task_t *t);
 
 /** @} */
 
+/** @addtogroup blocking
+ *  @{ */
+
+/**
+ * Runs `fn(arg)` on the runtime's blocking pool: a separate set of
+ * threads for work that blocks (file and socket reads, a database client,
+ * a long system call), so that it never occupies a worker.
+ *
+ * The pool grows by one thread whenever a job arrives and no thread is
+ * idle, up to `max_blocking_threads` (rt_config_t); beyond that, jobs wait
+ * in order for the next free thread. Idle threads exit after
+ * `blocking_keep_alive_ns`. A blocking job is a task like any
+ * rt_spawn_full() one: it runs exactly once or is dropped exactly once,
+ * can be joined, cancelled before it starts, counts against
+ * `queue_capacity`, and a shutdown waits for it (or, after
+ * rt_shutdown_timeout()'s timeout, drops those not started). On its
+ * thread, rt_handle_current() returns its runtime, and rt_spawn() from it
+ * goes to the workers' shared queue.
+ *
+ * @param h        the runtime to run on.
+ * @param fn       the job; its return value is the join result. Not NULL.
+ * @param arg      passed to `fn` or `drop`.
+ * @param drop     if not NULL, called with `arg` if the job never runs.
+ * @param task_out if not NULL, receives a join handle to release with
+ *                 rt_task_release().
+ * @retval RT_OK        accepted.
+ * @retval RT_EAGAIN    `queue_capacity` tasks are queued already.
+ * @retval RT_ESHUTDOWN the runtime is shutting down (and the caller is not
+ *                      one of its tasks), gone, or inherited by fork().
+ * @retval RT_ENOMEM    the pool had no thread and the system refused to
+ *                      start one.
+ * @retval RT_EINVAL    `h` or `fn` is NULL.
+ * @ownership On success the runtime owns `arg` until `fn` or `drop` ran;
+ *            on failure nothing was queued and `arg` is still the caller's
+ *            (`drop` is not called).
+ * @threads Any thread; `fn` and `drop` run on a blocking thread (or, for a
+ *          drop, on the thread that cancelled or shut down).
+ *
+ * @par Example
+ * @code
+ * #include <fcntl.h>
+ * #include <unistd.h>
+ *
+ * // Reads a file on a blocking thread; the result is the byte count.
+ * static void *count_bytes(void *path) {
+ *   int fd = open(path, O_RDONLY);
+ *   if (fd < 0)
+ *     return NULL;
+ *   char buf[4096];
+ *   intptr_t total = 0;
+ *   ssize_t n;
+ *   while ((n = read(fd, buf, sizeof buf)) > 0)
+ *     total += n;
+ *   close(fd);
+ *   return (void *)total;
+ * }
+ *
+ * intptr_t file_size(rt_handle_t *h, const char *path) {
+ *   rt_task_t *t;
+ *   if (rt_spawn_blocking(h, count_bytes, (void *)path, NULL, &t) != RT_OK)
+ *     return -1;
+ *   void *result = NULL;
+ *   int rc = rt_task_join(t, -1, &result);
+ *   rt_task_release(t);
+ *   return rc == RT_OK ? (intptr_t)result : -1;
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_spawn_blocking(rt_handle_t *h, rt_call_fn fn,
+                                             void *arg, rt_drop_fn drop,
+                                             rt_task_t **task_out);
+
+/**
+ * Says that the calling task is about to block: its worker's queue must
+ * not wait for it. Pair it with rt_blocking_end().
+ *
+ * On a worker, the worker itself (its queue, and the loop that runs it)
+ * moves at once to a spare thread: an idle blocking thread, or a new one
+ * within `max_blocking_threads`. The calling thread then belongs to the
+ * blocking pool: the task goes on there, blocks as long as it likes, and
+ * its spawns go to the shared queue; when the task returns, the thread
+ * serves the pool. It does not take the worker back, not even at
+ * rt_blocking_end(). A region is cheap (no thread is started while one
+ * idles) but not free: a hand-off is a few microseconds; for waits of
+ * microseconds, just wait.
+ *
+ * Regions nest: an inner rt_blocking_begin() only counts.
+ *
+ * @retval RT_OK     in a region: on a worker, the worker moved to another
+ *                   thread; on a blocking thread (rt_spawn_blocking(), or
+ *                   after an earlier region), or in a region already,
+ *                   nothing needed to move.
+ * @retval RT_EAGAIN in a region, but the worker stayed: no thread was free
+ *                   within `max_blocking_threads`, the runtime is
+ *                   shutting down past its timeout, or this is a forked
+ *                   child's copy of it. Its queued jobs still move to
+ *                   other workers after `stranded_after_ns`.
+ * @retval RT_EINVAL not on a thread of any runtime (nor in a region): there
+ *                   is nothing to protect; no region was opened.
+ * @threads The calling thread, inside a task, a drop callback or a thread
+ *          hook of a runtime.
+ *
+ * @par Example
+ * @code
+ * #include <pthread.h>
+ *
+ * typedef struct mailbox {
+ *   pthread_mutex_t mu;
+ *   pthread_cond_t ready;
+ *   int has_mail;
+ * } mailbox_t;
+ *
+ * // A task that waits on a condition variable another thread signals.
+ * static void wait_for_mail(void *arg) {
+ *   mailbox_t *m = arg;
+ *   int rc = rt_blocking_begin();     // RT_OK or RT_EAGAIN: a region either way
+ *   pthread_mutex_lock(&m->mu);
+ *   while (!m->has_mail)
+ *     pthread_cond_wait(&m->ready, &m->mu);
+ *   pthread_mutex_unlock(&m->mu);
+ *   if (rc != RT_EINVAL)
+ *     (void)rt_blocking_end();
+ * }
+ * @endcode
+ */
+RT_EXPORT int rt_blocking_begin(void);
+
+/**
+ * Ends the innermost blocking region of the calling thread.
+ *
+ * @retval RT_OK     the region ended.
+ * @retval RT_EINVAL the thread is in no region (rt_blocking_begin() was not
+ *                   called, or returned #RT_EINVAL).
+ * @threads The thread that called rt_blocking_begin().
+ *
+ * @par Example
+ * @code
+ * int in_region = rt_blocking_begin() != RT_EINVAL;
+ * int c = getchar();                  // blocks until there is input
+ * if (in_region)
+ *   (void)rt_blocking_end();
+ * if (c != EOF)
+ *   rt_spawn(h, free, malloc(16));    // back to short work
+ * @endcode
+ */
+RT_EXPORT int rt_blocking_end(void);
+
+/** @} */
+
 /* ------------------------------------------------------------------------ */
 /* Observability                                                             */
 /* ------------------------------------------------------------------------ */
@@ -1062,12 +1270,15 @@ RT_EXPORT void rt_task_release(rt_task_t *t);
  *
  * Two kinds of field:
  * - cumulative: `spawned`, `completed`, `dropped`, `rejected`,
- *   `strand_turns` (and `shutdown`, which only goes from false to true).
- *   Each is its own counter that only grows: two calls made one after the
- *   other on one thread never see one go down, even while tasks run, so
- *   a monitoring system may treat them as monotonic counters.
- * - gauges: `queued`, `timers`, `strands`, `groups`: how many are there
- *   now. Never negative; while tasks run, a recent value, not an exact one.
+ *   `strand_turns`, `blocking_threads_peak`, `blocking_spawned`,
+ *   `blocking_regions`, `handoffs`, `stranded_moved`, `joins_helped` (and
+ *   `shutdown`, which only goes from false to true). Each is its own
+ *   counter that only grows: two calls made one after the other on one
+ *   thread never see one go down, even while tasks run, so a monitoring
+ *   system may treat them as monotonic counters.
+ * - gauges: `queued`, `timers`, `strands`, `groups`, `blocking_threads`:
+ *   how many there are now. Never negative; while tasks run, a recent
+ *   value, not an exact one.
  *
  * While tasks run the fields are not read at one instant, so identities
  * between them may be off by the work in flight. After a finished
@@ -1092,6 +1303,16 @@ typedef struct rt_stats {
   uint64_t strand_turns; /**< times a strand got a worker; a turn runs its queued jobs in order,
                               up to 64 while other work waits */
   uint64_t groups;       /**< groups alive: made by rt_group_new() and not yet freed */
+  /* Since 0.3: blocking work (see @ref blocking). */
+  uint64_t blocking_threads;      /**< threads beyond the workers now: running blocking jobs,
+                                       in (or after) a blocking region, or idle */
+  uint64_t blocking_threads_peak; /**< the most there ever were at once */
+  uint64_t blocking_spawned;      /**< rt_spawn_blocking() tasks accepted (in `spawned` too) */
+  uint64_t blocking_regions;      /**< regions opened by rt_blocking_begin() on this runtime's
+                                       threads (nested ones not counted) */
+  uint64_t handoffs;              /**< regions whose worker moved to a spare thread */
+  uint64_t stranded_moved;        /**< jobs the monitor moved off a worker stuck in one task */
+  uint64_t joins_helped;          /**< jobs run by joins while they waited */
 } rt_stats_t;
 
 /**

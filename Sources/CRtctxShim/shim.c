@@ -31,6 +31,7 @@ int rtctx_futex_wake(uint32_t *word, int count) {
 __thread void *rtctx_tls_worker_slot RTCTX_SHIM_TLS;
 __thread void *rtctx_tls_context_slot RTCTX_SHIM_TLS;
 __thread void *rtctx_tls_strand_slot RTCTX_SHIM_TLS;
+__thread intptr_t rtctx_tls_region_slot RTCTX_SHIM_TLS;
 
 void rtctx_set_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }
 

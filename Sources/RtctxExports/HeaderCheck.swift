@@ -47,4 +47,7 @@ private func sameAsHeader() {
   var g6 = CRtctx.rt_group_cancel; g6 = RtctxExports.rt_group_cancel; _ = g6
   var g7 = CRtctx.rt_group_pending; g7 = RtctxExports.rt_group_pending; _ = g7
   var g8 = CRtctx.rt_group_strand_spawn; g8 = RtctxExports.rt_group_strand_spawn; _ = g8
+  var b0 = CRtctx.rt_spawn_blocking; b0 = RtctxExports.rt_spawn_blocking; _ = b0
+  var b1 = CRtctx.rt_blocking_begin; b1 = RtctxExports.rt_blocking_begin; _ = b1
+  var b2 = CRtctx.rt_blocking_end; b2 = RtctxExports.rt_blocking_end; _ = b2
 }

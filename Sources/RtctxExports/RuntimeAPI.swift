@@ -77,6 +77,9 @@ public func rt_new(_ cfg: UnsafePointer<rt_config_t>?) -> OpaquePointer? {
   var config = RuntimeConfig()
   config.workers = Int(c.workers)
   config.queueCapacity = c.queue_capacity
+  if c.stranded_after_ns != 0 { config.strandedAfter = c.stranded_after_ns }
+  config.maxBlockingThreads = Int(c.max_blocking_threads)
+  if c.blocking_keep_alive_ns != 0 { config.blockingKeepAlive = c.blocking_keep_alive_ns }
   if let name = c.thread_name { config.threadName = String(cString: name) }
   if let start = c.on_thread_start {
     let hook = Hook(fn: start, user: c.user)

@@ -25,6 +25,13 @@ public func rt_stats_get(_ h: OpaquePointer?, _ out: UnsafeMutablePointer<rt_sta
   full.strands = s.strands
   full.strand_turns = s.strandTurns
   full.groups = s.groups
+  full.blocking_threads = s.blockingThreads
+  full.blocking_threads_peak = s.blockingThreadsPeak
+  full.blocking_spawned = s.blockingSpawned
+  full.blocking_regions = s.blockingRegions
+  full.handoffs = s.handOffs
+  full.stranded_moved = s.strandedMoved
+  full.joins_helped = s.joinsHelped
   // An older caller's smaller struct gets only the fields it has.
   withUnsafeBytes(of: &full) { UnsafeMutableRawPointer(out).copyMemory(from: $0.baseAddress!, byteCount: size) }
   return Int32(RT_OK)

@@ -204,8 +204,9 @@ struct load {
 static void *nothing_call(void *arg) { return arg; }
 static void nothing_fn(void *arg) { (void)arg; }
 
-/* Spawns, timers (some fire, some are cancelled), joins, strands, groups
- * and block_on, with a bounded queue so that some spawns are refused. */
+/* Spawns, timers (some fire, some are cancelled), joins, strands, groups,
+ * blocking jobs and block_on, with a bounded queue so that some spawns are
+ * refused. */
 static void *load_main(void *p) {
   struct load *l = p;
   uint64_t rng = l->seed;
@@ -216,7 +217,7 @@ static void *load_main(void *p) {
       if (rc != RT_OK)
         CHECK_RC(rc, RT_EAGAIN);
     }
-    rt_task_t *t[4];
+    rt_task_t *t[5];
     int have = 0;
     if (rt_spawn_full(l->h, nothing_call, NULL, NULL, &t[have]) == RT_OK)
       have++;
@@ -228,6 +229,9 @@ static void *load_main(void *p) {
              RT_OK);
     have++;
     if (rt_strand_spawn_full(l->s, nothing_call, NULL, NULL, &t[have]) == RT_OK)
+      have++;
+    if (rng_next(&rng) % 8 == 0 &&
+        rt_spawn_blocking(l->h, nothing_call, NULL, NULL, &t[have]) == RT_OK)
       have++;
     for (int i = 0; i < have; i++) {
       if (rng_next(&rng) % 2 == 0) {
@@ -254,40 +258,51 @@ static void *load_main(void *p) {
   return NULL;
 }
 
+enum { NCUMULATIVE = 12 };
+
 struct sampler {
   rt_handle_t *h;
   long samples;
-  long decreases[6]; /* spawned, completed, dropped, rejected, strand_turns, shutdown */
+  long decreases[NCUMULATIVE];
   long negative;     /* a gauge that read as a wrapped negative */
 };
 
-static const char *const cumulative_names[6] = {"spawned", "completed", "dropped",
-                                                "rejected", "strand_turns", "shutdown"};
+static const char *const cumulative_names[NCUMULATIVE] = {
+    "spawned",          "completed",        "dropped",  "rejected",
+    "strand_turns",     "shutdown",         "blocking_threads_peak",
+    "blocking_spawned", "blocking_regions", "handoffs", "stranded_moved",
+    "joins_helped"};
 
-static void cumulative(const rt_stats_t *s, uint64_t out[6]) {
+static void cumulative(const rt_stats_t *s, uint64_t out[NCUMULATIVE]) {
   out[0] = s->spawned;
   out[1] = s->completed;
   out[2] = s->dropped;
   out[3] = s->rejected;
   out[4] = s->strand_turns;
   out[5] = s->shutdown ? 1 : 0;
+  out[6] = s->blocking_threads_peak;
+  out[7] = s->blocking_spawned;
+  out[8] = s->blocking_regions;
+  out[9] = s->handoffs;
+  out[10] = s->stranded_moved;
+  out[11] = s->joins_helped;
 }
 
 static void *sampler_main(void *p) {
   struct sampler *sm = p;
-  uint64_t prev[6] = {0};
+  uint64_t prev[NCUMULATIVE] = {0};
   while (!atomic_load(&load_stop)) {
     rt_stats_t s = get_stats(sm->h);
-    uint64_t now[6];
+    uint64_t now[NCUMULATIVE];
     cumulative(&s, now);
-    for (int k = 0; k < 6; k++)
+    for (int k = 0; k < NCUMULATIVE; k++)
       if (now[k] < prev[k]) {
         if (sm->decreases[k]++ == 0)
           printf("%s went from %" PRIu64 " to %" PRIu64 "\n", cumulative_names[k], prev[k],
                  now[k]);
       }
-    const uint64_t gauges[4] = {s.queued, s.timers, s.strands, s.groups};
-    for (int k = 0; k < 4; k++)
+    const uint64_t gauges[5] = {s.queued, s.timers, s.strands, s.groups, s.blocking_threads};
+    for (int k = 0; k < 5; k++)
       if (gauges[k] > (UINT64_C(1) << 62))
         sm->negative++;
     memcpy(prev, now, sizeof prev);
@@ -333,7 +348,7 @@ TEST(stats_monotonic_under_load) {
   for (int i = 0; i < SAMPLERS; i++) {
     samples += sm[i].samples;
     CHECK_GT(sm[i].samples, 0);
-    for (int k = 0; k < 6; k++)
+    for (int k = 0; k < NCUMULATIVE; k++)
       if (sm[i].decreases[k] != 0)
         FAIL("sampler %d: %s decreased %ld times in %ld samples", i, cumulative_names[k],
              sm[i].decreases[k], sm[i].samples);

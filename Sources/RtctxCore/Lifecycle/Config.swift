@@ -14,10 +14,21 @@ public struct RuntimeConfig: Sendable {
   public var onThreadStart: (@Sendable () -> Void)?
   /// Runs on each worker after its last task.
   public var onThreadStop: (@Sendable () -> Void)?
+  /// A job queued behind a task that has run this long (nanoseconds)
+  /// becomes runnable on other workers (Monitor.swift); `.max`: never.
+  public var strandedAfter: UInt64 = 1_000_000
+  /// The most threads beyond the workers: blocking jobs and tasks in a
+  /// blocking region (BlockingPool.swift); 0 = 512, as tokio's default.
+  public var maxBlockingThreads: Int = 0
+  /// An idle blocking thread exits after this long (nanoseconds).
+  public var blockingKeepAlive: UInt64 = 10_000_000_000
+
+  static let defaultMaxBlockingThreads = 512
 
   public init() {}
 
   var resolvedWorkers: Int { workers == 0 ? onlineCPUs() : workers }
+  var resolvedMaxBlockingThreads: Int { maxBlockingThreads == 0 ? Self.defaultMaxBlockingThreads : maxBlockingThreads }
 
   /// Linux keeps 15 bytes of a thread's name (and a NUL).
   static let threadNameBytes = 15
@@ -26,8 +37,17 @@ public struct RuntimeConfig: Sendable {
   /// prefix is cut (on a UTF-8 boundary) rather than the index, so that
   /// workers with a long prefix still tell apart in `top -H` and gdb
   /// ("a-very-long-thread" gives "a-very-long-t-3" and "a-very-long--12").
-  func workerName(_ index: Int) -> String {
-    let suffix = Array("-\(index)".utf8)
+  func workerName(_ index: Int) -> String { name(suffix: "-\(index)") }
+
+  /// Blocking thread `serial`'s name, "<threadName>-b<serial>", cut as
+  /// `workerName` cuts.
+  func blockingThreadName(_ serial: Int) -> String { name(suffix: "-b\(serial)") }
+
+  /// The monitor's name, "<threadName>-m".
+  var monitorThreadName: String { name(suffix: "-m") }
+
+  private func name(suffix: String) -> String {
+    let suffix = Array(suffix.utf8)
     let prefix = utf8Prefix(Array(threadName.utf8), maxBytes: Self.threadNameBytes - suffix.count)
     return String(decoding: prefix + suffix, as: UTF8.self)
   }

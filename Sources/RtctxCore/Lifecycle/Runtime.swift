@@ -71,6 +71,11 @@ public final class RuntimeCore: @unchecked Sendable {
   public let config: RuntimeConfig
   public let workerCount: Int
   let workers: [WorkerState]
+  /// In the worker slot of the blocking threads (BlockingPool.swift).
+  let blockingState: WorkerState
+  let blocking: BlockingPool
+  /// Nil when `strandedAfter` is `.max` (Monitor.swift).
+  let monitor: Monitor?
   let inject: InjectQueue
   let timers = Timers()
   let parking: Parking
@@ -81,11 +86,16 @@ public final class RuntimeCore: @unchecked Sendable {
   /// Bumped by each worker that runs out of work while the runtime drains.
   let drainEvent = FutexWord()
   private let lifecycle = Lock(Lifecycle.starting)
+  /// Set once by `start`, joined by `shutdown`.
+  private var monitorThread: OSThread?
 
   private init(config: RuntimeConfig) {
     self.config = config
     workerCount = config.resolvedWorkers
     workers = (0..<workerCount).map { WorkerState(index: $0, queueCapacity: config.localCapacity) }
+    blockingState = WorkerState(index: -1, queueCapacity: 2, ownsQueue: false)
+    blocking = BlockingPool(maxThreads: config.resolvedMaxBlockingThreads, keepAlive: config.blockingKeepAlive)
+    monitor = config.strandedAfter == .max ? nil : Monitor(strandedAfter: config.strandedAfter)
     inject = InjectQueue(capacity: config.injectCapacity)
     parking = Parking(workers: workerCount)
     ledger = Ledger(capacity: config.queueCapacity)
@@ -104,10 +114,12 @@ public final class RuntimeCore: @unchecked Sendable {
   /// nil for a bad configuration or if the system refused a thread (the
   /// workers already started are then stopped and joined).
   public static func start(_ config: RuntimeConfig) -> RuntimeCore? {
-    guard (0...RuntimeConfig.maxWorkers).contains(config.workers), config.queueCapacity >= 0
+    guard (0...RuntimeConfig.maxWorkers).contains(config.workers), config.queueCapacity >= 0,
+      config.maxBlockingThreads >= 0
     else { return nil }
     precondition(config.localCapacity >= RuntimeCore.overflowBatch, "rtctx: local queues must hold an overflow batch")
     let runtime = RuntimeCore(config: config)
+    runtime.blockingState.runtimeAddress = Unmanaged.passUnretained(runtime).toOpaque()
     var threads: [OSThread] = []
     for worker in runtime.workers {
       worker.runtimeAddress = Unmanaged.passUnretained(runtime).toOpaque()
@@ -122,12 +134,17 @@ public final class RuntimeCore: @unchecked Sendable {
       if started == threads.count { break }
       runtime.startedWorkers.wait(whileEqualTo: started)
     }
-    guard threads.count == runtime.workerCount else {
+    var monitorThread: OSThread?
+    if threads.count == runtime.workerCount, let monitor = runtime.monitor {
+      monitorThread = config.startThread(config.monitorThreadName, { runtime.monitorMain(monitor) })
+    }
+    guard threads.count == runtime.workerCount, monitorThread != nil || runtime.monitor == nil else {
       runtime.advance(to: .stopping)
       runtime.joinWorkers(threads)
       runtime.advance(to: .stopped(droppedByTimeout: false))
       return nil
     }
+    runtime.monitorThread = monitorThread
     runtime.advance(to: .running(threads: threads))
     Fork.register(runtime)
     return runtime
@@ -213,6 +230,9 @@ public final class RuntimeCore: @unchecked Sendable {
       advance(to: .dropping(threads: threads))
       timers.close(if: { true })?.forEach(dropTimer)
       dropQueuedJobs()
+      dropQueuedBlockingJobs { job in
+        if dropQueued(job) { ledger.droppedByShutdown() } else { ledger.entryDoneElsewhere() }
+      }
       _ = waitDrained(deadline: nil)
     }
     while true {
@@ -224,7 +244,11 @@ public final class RuntimeCore: @unchecked Sendable {
     }
     // Step 3.
     advance(to: .stopping)
+    monitor?.stop()
+    stopBlockingThreads()
     joinWorkers(threads)
+    joinBlockingThreads()
+    monitorThread?.join()
     releaseSurplusWakeUps()
     // Step 4.
     precondition(inFlight == 0, "rtctx: a job is still in flight after the workers stopped")
@@ -319,8 +343,17 @@ public final class RuntimeCore: @unchecked Sendable {
     return mine ? worker : nil
   }
 
-  /// True on the worker threads of this runtime.
+  /// True on the threads of this runtime: its workers and its blocking
+  /// threads (where its tasks run too).
   public var isCurrentWorker: Bool { currentWorkerUnretained != nil }
+
+  /// The calling thread's worker if it runs one of this runtime's worker
+  /// loops (not a blocking thread): the one whose queue it may use.
+  @inline(__always)
+  var currentQueueOwner: Unmanaged<WorkerState>? {
+    guard let worker = currentWorkerUnretained, worker._withUnsafeGuaranteedRef({ $0.ownsQueue }) else { return nil }
+    return worker
+  }
 
   // MARK: Accepting work
 
@@ -363,9 +396,11 @@ public final class RuntimeCore: @unchecked Sendable {
   /// a worker for it.
   @inline(__always)
   func enqueue(_ job: Job, worker: Unmanaged<WorkerState>?) {
-    if let worker {
-      // A task's children stay on its worker until someone steals them.
+    if let worker, worker._withUnsafeGuaranteedRef({ $0.ownsQueue }) {
+      // A task's children stay on its worker until someone steals them
+      // (or the monitor moves them, if the task runs long).
       worker._withUnsafeGuaranteedRef { pushLocal(job, on: $0) }
+      monitor?.noteLocalWork()
     } else {
       inject.push(job)
     }
@@ -497,13 +532,18 @@ public final class RuntimeCore: @unchecked Sendable {
     public var spawned, completed, dropped, queued, timers, rejected: UInt64
     public var shutdown: Bool
     public var strands, strandTurns, groups: UInt64
+    public var blockingThreads, blockingThreadsPeak: UInt64
+    public var blockingSpawned, blockingRegions, handOffs, strandedMoved, joinsHelped: UInt64
   }
 
   public var stats: Stats {
     // Admission, not the lifecycle lock: "shutdown" means outsiders are
     // refused, and a forked child, whose copy of the lock may be held by a
     // thread that stayed in the parent, reads it too (Fork.swift).
-    ledger.stats(workers, accepted: { admission.accepted }, shutdown: admission.isClosed)
+    ledger.stats(
+      workers, accepted: { admission.accepted }, shutdown: admission.isClosed,
+      blockingThreads: blocking.threadCount.load(ordering: .relaxed),
+      blockingThreadsPeak: blocking.peakCount.load(ordering: .relaxed))
   }
 }
 

@@ -228,6 +228,12 @@ enum ThreadSlots {
     get { rtctx_tls_strand() }
     set { rtctx_tls_set_strand(newValue) }
   }
+
+  /// How many blocking regions (`rt_blocking_begin`) the thread is in.
+  static var regionDepth: Int {
+    get { rtctx_tls_region() }
+    set { rtctx_tls_set_region(newValue) }
+  }
 }
 
 /// Spins a little while for `done()` to hold: a futex sleep and wake costs

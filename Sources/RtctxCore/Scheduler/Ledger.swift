@@ -71,6 +71,12 @@ final class Ledger: Sendable {
   /// Groups made and freed (Group.swift).
   private let groupsMade = Atomic<UInt64>(0)
   private let groupsFreed = Atomic<UInt64>(0)
+  /// Blocking work (BlockingPool.swift, Monitor.swift, TaskCell.join).
+  private let blockingSpawns = Atomic<UInt64>(0)
+  private let handOffs = Atomic<UInt64>(0)
+  private let regions = Atomic<UInt64>(0)
+  private let strandedMoves = Atomic<UInt64>(0)
+  private let joinHelps = Atomic<UInt64>(0)
 
   init(capacity: Int) { bound = QueueBound(capacity: capacity) }
 
@@ -165,6 +171,22 @@ final class Ledger: Sendable {
   func groupMade() { groupsMade.add(1, ordering: .relaxed) }
   func groupFreed() { groupsFreed.add(1, ordering: .releasing) }
 
+  // MARK: Blocking work
+
+  func blockingSpawned() { blockingSpawns.add(1, ordering: .relaxed) }
+  func handedOff() { handOffs.add(1, ordering: .relaxed) }
+  func regionEntered() { regions.add(1, ordering: .relaxed) }
+  func movedStranded(_ count: Int) { strandedMoves.add(UInt64(count), ordering: .relaxed) }
+  func helpedJoin() { joinHelps.add(1, ordering: .relaxed) }
+
+  /// A worker's job handed the worker to another thread, then returned:
+  /// its thread no longer writes the worker's counts, so the run and the
+  /// entry are counted here.
+  func ranAfterHandOff() {
+    ranElsewhere()
+    entryDoneElsewhere()
+  }
+
   // MARK: Reading
 
   var anyDroppedByTimeout: Bool { droppedByTimeout.load(ordering: .relaxed) > 0 }
@@ -183,7 +205,10 @@ final class Ledger: Sendable {
 
   /// Every field as the type comment says: cumulative ones as sums only,
   /// gauges with their subtrahends read first.
-  func stats(_ workers: [WorkerState], accepted: () -> UInt64, shutdown: Bool) -> RuntimeCore.Stats {
+  func stats(
+    _ workers: [WorkerState], accepted: () -> UInt64, shutdown: Bool, blockingThreads: Int,
+    blockingThreadsPeak: Int
+  ) -> RuntimeCore.Stats {
     var completed = ranOffWorkers.load(ordering: .relaxed)
     var dropped = droppedOffWorkers.load(ordering: .relaxed)
     var claimed = claimedOffWorkers.load(ordering: .relaxed)
@@ -210,7 +235,14 @@ final class Ledger: Sendable {
       shutdown: shutdown,
       strands: strandsMade.load(ordering: .relaxed) &- strandsFreed,
       strandTurns: strandTurns.load(ordering: .relaxed),
-      groups: groupsMade.load(ordering: .relaxed) &- groupsFreed)
+      groups: groupsMade.load(ordering: .relaxed) &- groupsFreed,
+      blockingThreads: UInt64(blockingThreads),
+      blockingThreadsPeak: UInt64(blockingThreadsPeak),
+      blockingSpawned: blockingSpawns.load(ordering: .relaxed),
+      blockingRegions: regions.load(ordering: .relaxed),
+      handOffs: handOffs.load(ordering: .relaxed),
+      strandedMoved: strandedMoves.load(ordering: .relaxed),
+      joinsHelped: joinHelps.load(ordering: .relaxed))
   }
 }
 

@@ -1,10 +1,22 @@
 import Synchronization
 
 /// One worker: its local queue and counters. The thread-local worker slot
-/// points here while the worker's thread runs.
+/// points here while a thread runs the worker's loop.
+///
+/// A worker is not a thread: a task that enters a blocking region
+/// (`rt_blocking_begin`) hands its worker to a spare thread, which runs
+/// the loop from then on (BlockingPool.swift). `epoch` tells the thread
+/// that handed it off that it no longer owns the worker.
+///
+/// Each runtime also has one shared state with `ownsQueue` false, in the
+/// slot of its blocking threads (the pool's, and those in a region): they
+/// are the runtime's threads (its tasks run there), but own no queue.
 final class WorkerState: @unchecked Sendable {
   let index: Int
   let local: LocalQueue
+  /// False for the blocking threads' shared state: spawns from them go to
+  /// the inject queue, and nothing runs jobs on them but their own.
+  let ownsQueue: Bool
   let counters = WorkerCounters()
   /// The runtime this worker belongs to, as an address: compared on every
   /// spawn to tell the runtime's own tasks from outsiders, never retained.
@@ -12,12 +24,43 @@ final class WorkerState: @unchecked Sendable {
   /// Owner-only: counts jobs, to look at the inject queue and the timers
   /// now and then even while the local queue has work.
   var tick: UInt32 = 0
+  /// Bumped by the owner when it hands the worker to another thread; each
+  /// owner remembers the value it took the worker at.
+  let epoch = Atomic<UInt32>(0)
+  /// Owner-only: how many joins on this thread's stack run other jobs
+  /// while they wait (TaskCell.join).
+  var helpDepth = 0
+  /// Owner-only: the innermost joinable task running on this thread's
+  /// stack; each links to the one below (`TaskCell.below`). A join on one
+  /// of them would wait for its own caller.
+  var runningCell: Unmanaged<TaskCell>?
   /// How many jobs a worker takes off the inject ring at once.
   static let batchSize = 8
 
-  init(index: Int, queueCapacity: Int) {
+  init(index: Int, queueCapacity: Int, ownsQueue: Bool = true) {
     self.index = index
+    self.ownsQueue = ownsQueue
     local = LocalQueue(capacity: queueCapacity)
+  }
+
+  var runtime: RuntimeCore { Unmanaged<RuntimeCore>.fromOpaque(runtimeAddress!).takeUnretainedValue() }
+
+  /// The worker whose loop the calling thread runs, of any runtime; nil on
+  /// other threads, blocking ones included.
+  static var currentQueueOwner: WorkerState? {
+    guard let slot = ThreadSlots.worker else { return nil }
+    let worker = Unmanaged<WorkerState>.fromOpaque(slot).takeUnretainedValue()
+    return worker.ownsQueue ? worker : nil
+  }
+
+  /// Owner-only: whether `cell` runs on this thread's stack, below the caller.
+  func isRunning(_ cell: TaskCell) -> Bool {
+    var next = runningCell
+    while let current = next {
+      if current.toOpaque() == Unmanaged.passUnretained(cell).toOpaque() { return true }
+      next = current._withUnsafeGuaranteedRef { $0.below }
+    }
+    return false
   }
 }
 
@@ -40,11 +83,25 @@ extension RuntimeCore {
     ThreadSlots.worker = Unmanaged.passUnretained(worker).toOpaque()
     defer { ThreadSlots.worker = nil }
 
+    let epoch = worker.epoch.load(ordering: .relaxed)
     config.onThreadStart?()
     // Releasing: whatever the start hook did is visible to rt_new's caller.
     startedWorkers.atomic.pointee.add(1, ordering: .releasing)
     startedWorkers.wakeAll()
 
+    // (The start hook may have entered a blocking region, handing the
+    // worker off before its loop began.)
+    if worker.epoch.load(ordering: .relaxed) != epoch || !runWorker(worker) {
+      // A task of this thread handed the worker to a spare thread: this
+      // thread is one of the blocking pool's now.
+      serveBlocking()
+    }
+    config.onThreadStop?()
+  }
+
+  /// Runs `worker`'s loop on this thread: true once the runtime stops,
+  /// false if a job of this thread handed the worker to another thread.
+  func runWorker(_ worker: WorkerState) -> Bool {
     var searching = false
     while true {
       if let job = findWork(worker) {
@@ -55,13 +112,10 @@ extension RuntimeCore {
           // on this task's path.
           if parking.stopSearching() && mayHaveWork() { parking.notify() }
         }
-        execute(job, on: worker)
+        if !execute(job, on: worker) { return false }
         continue
       }
-      if !inPhase(.running) {
-        drainEvent.atomic.pointee.add(1, ordering: .releasing)
-        drainEvent.wakeAll()
-      }
+      if !inPhase(.running) { drainProgressed() }
       if fireDueTimers() { continue }
       if isStopping { break }
       if !searching { searching = parking.startSearching() }
@@ -78,7 +132,36 @@ extension RuntimeCore {
       }
     }
     if searching { _ = parking.stopSearching() }
-    config.onThreadStop?()
+    return true
+  }
+
+  /// Wakes a shutdown that waits for the drain to look again.
+  func drainProgressed() {
+    drainEvent.atomic.pointee.add(1, ordering: .releasing)
+    drainEvent.wakeAll()
+  }
+
+  /// A join on `worker`'s thread runs one queued job of this runtime while
+  /// it waits; false if none was found. `stillOwner` is false if that job
+  /// handed the worker away (the join then only waits).
+  func helpOnce(_ worker: WorkerState) -> (ran: Bool, stillOwner: Bool) {
+    // In a forked child, nothing of an inherited runtime runs (Fork.swift).
+    if isInheritedByFork { return (false, false) }
+    guard let job = findWork(worker) else { return (false, true) }
+    // The helped job runs as it would on its own: outside the joiner's
+    // strand, entered contexts and blocking region.
+    let strand = ThreadSlots.strand, context = ThreadSlots.context, region = ThreadSlots.regionDepth
+    ThreadSlots.strand = nil
+    ThreadSlots.context = nil
+    ThreadSlots.regionDepth = 0
+    worker.helpDepth += 1
+    let owner = execute(job, on: worker)
+    if owner { worker.helpDepth -= 1 }
+    ThreadSlots.strand = strand
+    ThreadSlots.context = context
+    ThreadSlots.regionDepth = region
+    ledger.helpedJoin()
+    return (true, owner)
   }
 
   @inline(__always)
@@ -135,37 +218,54 @@ extension RuntimeCore {
   /// Runs one popped job, or drops it once a shutdown timeout sealed the
   /// runtime; the ledger counts either. A strand's wake-up is not a job:
   /// the strand runs (or drops) its jobs through here, one by one.
+  ///
+  /// Returns false if the job handed `worker` to another thread (a
+  /// blocking region): the caller must not touch the worker again, and
+  /// what is left of the job's accounting goes to the shared counters,
+  /// since the worker's own now belong to its new thread.
   @inline(__always)
-  func execute(_ job: Job, on worker: WorkerState) {
+  func execute(_ job: Job, on worker: WorkerState) -> Bool {
     let counters = worker.counters
+    let epoch = worker.epoch.load(ordering: .relaxed)
     if inPhase(.dropping) {
       if job.isStrandWakeUp {
         if case .strand(let strand) = job.take() { strand.wokenUp(on: worker) }
-        return
+        return worker.epoch.load(ordering: .relaxed) == epoch
       }
       if dropQueued(job) { ledger.droppedByWorker(counters) }
-    } else {
-      switch job.take() {
-      case .fn(let fn, let arg):
-        ledger.claimed(by: counters)
-        fn(arg)
-        ledger.ran(by: counters)
-      case .posted(let work):
-        ledger.claimed(by: counters)
-        work.run()
-        ledger.ran(by: counters)
-      case .task(let cell):
-        // Skipped if a joiner ran it inline or it was cancelled.
-        if cell.transition(from: .queued, to: .claimed) {
-          ledger.claimed(by: counters)
-          cell.runClaimed()
-          ledger.ran(by: counters)
-        }
-      case .strand(let strand):
-        strand.wokenUp(on: worker)
-        return
-      }
+      ledger.entryDone(by: counters)
+      return true
     }
+    switch job.take() {
+    case .fn(let fn, let arg):
+      ledger.claimed(by: counters)
+      fn(arg)
+    case .posted(let work):
+      ledger.claimed(by: counters)
+      work.run()
+    case .task(let cell):
+      // Skipped if a joiner ran it inline or it was cancelled.
+      guard cell.transition(from: .queued, to: .claimed) else {
+        ledger.entryDone(by: counters)
+        return true
+      }
+      ledger.claimed(by: counters)
+      cell.below = worker.runningCell
+      worker.runningCell = Unmanaged.passUnretained(cell)
+      cell.runClaimed()
+      if worker.epoch.load(ordering: .relaxed) == epoch { worker.runningCell = cell.below }
+    case .strand(let strand):
+      strand.wokenUp(on: worker)
+      return worker.epoch.load(ordering: .relaxed) == epoch
+    }
+    if worker.epoch.load(ordering: .relaxed) != epoch {
+      ledger.ranAfterHandOff()
+      // No worker may be left to see that this was the last job in flight.
+      if !inPhase(.running) { drainProgressed() }
+      return false
+    }
+    ledger.ran(by: counters)
     ledger.entryDone(by: counters)
+    return true
   }
 }

@@ -207,7 +207,7 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
       // A strand job is never run out of its strand's order: the waiter
       // drains the strand instead, if no other thread holds it.
       if helping, let cell = queuedStrandCell(), let strand = cell.strand,
-        let worker = runtime.currentWorkerUnretained,
+        let worker = runtime.currentQueueOwner,
         worker._withUnsafeGuaranteedRef({ strand.helpDrain(on: $0, until: cell) })
       {
         continue

@@ -160,7 +160,7 @@ public final class StrandCore: @unchecked Sendable {
     if isCurrent { return .failure(.wouldDeadlock) }
     let cell = TaskCell(body, runtime: runtime, state: .queued, strand: self)
     if let error = submit(.task(cell), bounded: false) { return .failure(error) }
-    if let worker = runtime.currentWorkerUnretained {
+    if let worker = runtime.currentQueueOwner {
       worker._withUnsafeGuaranteedRef { _ = helpDrain(on: $0, until: cell) }
     }
     return cell.join(deadline: nil)
@@ -203,8 +203,12 @@ public final class StrandCore: @unchecked Sendable {
     let previous = ThreadSlots.strand
     ThreadSlots.strand = Unmanaged.passUnretained(self).toOpaque()
     var ran = 0
+    var stillOwner = true
     while let job = nextJob() {
-      runtime.execute(job, on: worker)
+      // A job that handed the worker away (a blocking region) ends the
+      // turn on this thread: the strand is queued again, for any worker.
+      stillOwner = runtime.execute(job, on: worker)
+      if !stillOwner { break }
       ran += 1
       if let cell, cell.isDone { break }
       if ran == limit {
@@ -215,7 +219,7 @@ public final class StrandCore: @unchecked Sendable {
       }
     }
     ThreadSlots.strand = previous
-    handOn(worker: Unmanaged.passUnretained(worker))
+    handOn(worker: stillOwner ? Unmanaged.passUnretained(worker) : nil)
   }
 
   /// The shutdown thread popped a wake-up after a timeout: it drops the

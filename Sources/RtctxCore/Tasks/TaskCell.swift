@@ -40,6 +40,10 @@ public final class TaskCell: @unchecked Sendable {
   /// Set at creation, read and let go by the one thread that claimed the
   /// task (so the hook's object is not kept alive by a done cell).
   private var onDone: TaskDoneHook?
+  /// While the task runs on a worker: the joinable task below it on the
+  /// same thread's stack (`WorkerState.runningCell`), written and read by
+  /// that thread only.
+  var below: Unmanaged<TaskCell>?
   /// A timer's position in the timer heap, or `Timers.notInHeap`; read and
   /// written under the timer lock only (Timers.swift).
   var timerSlot = Timers.notInHeap
@@ -109,14 +113,33 @@ public final class TaskCell: @unchecked Sendable {
     }
   }
 
+  /// How many joins may run other jobs nested in one another on one
+  /// thread: each costs a few stack frames of the library plus the helped
+  /// job's own.
+  static let maxHelpDepth = 16
+
   /// Waits until the task finished or was dropped, or `deadline` passed.
-  /// On a worker of the task's runtime, a task still queued is claimed and
+  ///
+  /// On a thread of the task's runtime, a task still queued is claimed and
   /// run inline instead: the worker would otherwise wait on itself. Not a
   /// strand's task: that would run it out of the strand's order.
+  ///
+  /// Without a deadline, on a worker (of any runtime), the join helps: it
+  /// runs that worker's queued jobs while the task runs elsewhere, so the
+  /// worker's queue is never stranded behind a join (a task the joined
+  /// one waits for may sit there). Up to `maxHelpDepth` helping joins nest
+  /// on one thread; deeper ones only wait. A join on a task that this
+  /// thread itself is running, further down its stack, could never end:
+  /// `.wouldDeadlock`.
   public func join(deadline: UInt64?) -> Result<UnsafeMutableRawPointer?, RuntimeError> {
+    var helper = deadline == nil ? WorkerState.currentQueueOwner : nil
+    if let helper, helper.isRunning(self) { return .failure(.wouldDeadlock) }
     if deadline != nil || !runtime.isCurrentWorker {
       _ = spinBriefly { isDone || (deadline.map { monotonicNow() >= $0 } ?? false) }
     }
+    // How long a helping join sleeps before it looks at the queues again,
+    // doubling while there is nothing to help with.
+    var poll: UInt64 = 50_000
     while true {
       let raw = status.atomic.pointee.load(ordering: .acquiring)
       switch State(rawValue: raw & Self.stateMask)! {
@@ -127,7 +150,7 @@ public final class TaskCell: @unchecked Sendable {
       case .queued where strand == nil && runtime.isCurrentWorker:
         if transition(from: .queued, to: .claimed) {
           runtime.ledger.claimedElsewhere()
-          runClaimed()
+          runInline(on: helper)
           runtime.ledger.ranElsewhere()
           return .success(result)
         }
@@ -136,12 +159,24 @@ public final class TaskCell: @unchecked Sendable {
         // A forked child has no worker to finish it (Fork.swift).
         if runtime.isInheritedByFork { return .failure(.shutDown) }
         if let deadline, monotonicNow() >= deadline { return .failure(.timedOut) }
+        if let worker = helper, worker.helpDepth < Self.maxHelpDepth {
+          let (ran, stillOwner) = worker.runtime.helpOnce(worker)
+          if !stillOwner { helper = nil }
+          if ran {
+            poll = 50_000
+            continue
+          }
+        }
         var wakeBy = deadline
         if runtime.isCurrentWorker, raw & Self.stateMask == State.timer.rawValue {
           // Workers fire timers; if every worker joined a timer, none
           // would. So this one fires them too, and wakes when one is due.
           if runtime.fireDueTimers() { continue }
           wakeBy = min(deadline ?? .max, runtime.nextTimerDue)
+        }
+        if helper != nil {
+          wakeBy = min(wakeBy ?? .max, Deadline.after(nanoseconds: poll) ?? .max)
+          poll = min(poll * 2, 1_000_000)
         }
         if raw & Self.waitersBit == 0 {
           // Relaxed: the futex wait below re-reads the word in the kernel.
@@ -152,6 +187,17 @@ public final class TaskCell: @unchecked Sendable {
         status.wait(whileEqualTo: raw | Self.waitersBit, deadline: wakeBy)
       }
     }
+  }
+
+  /// Runs a task this thread claimed in a join; on a worker it is on the
+  /// worker's stack of running tasks meanwhile (cycle detection).
+  private func runInline(on worker: WorkerState?) {
+    guard let worker else { return runClaimed() }
+    let epoch = worker.epoch.load(ordering: .relaxed)
+    below = worker.runningCell
+    worker.runningCell = Unmanaged.passUnretained(self)
+    runClaimed()
+    if worker.epoch.load(ordering: .relaxed) == epoch { worker.runningCell = below }
   }
 
   /// `rt_task_cancel`: drops the task here if it has not started.
