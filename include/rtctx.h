@@ -405,7 +405,8 @@ typedef struct rt_config {
   size_t size;                        /**< sizeof(rt_config_t), set by rt_config_init */
   unsigned workers;                   /**< worker threads; 0 = online CPUs; at most 1024 */
   size_t queue_capacity;              /**< 0 = unbounded; else rt_spawn and rt_spawn_full
-                                           return RT_EAGAIN while this many tasks are queued */
+                                           return RT_EAGAIN while this many tasks are queued;
+                                           at most SIZE_MAX/2 (see rt_new()) */
   const char *thread_name;            /**< worker name prefix, copied; NULL = "rt-worker".
                                            Workers are named "<prefix>-<index>" in 15 bytes
                                            (Linux's limit): a long prefix is cut, never the index */
@@ -461,9 +462,11 @@ RT_EXPORT void rt_config_init(rt_config_t *cfg);
  *            the call only; `thread_name` is copied.
  * @return the runtime; NULL (nothing started) for a bad configuration: a
  *         `size` smaller than the `size` field or larger than this library
- *         knows, more than 1024 workers, a `queue_capacity` above SIZE_MAX/2;
- *         or when the system refused a thread (the workers already started
- *         are stopped and joined first).
+ *         knows, more than 1024 workers, a `queue_capacity` above SIZE_MAX/2
+ *         (the queue is counted in a signed word; no process could queue
+ *         that many tasks, so SIZE_MAX/2 is as good as unbounded); or when
+ *         the system refused a thread (the workers already started are
+ *         stopped and joined first).
  * @ownership The caller owns the runtime until it passes it to rt_shutdown()
  *            or rt_shutdown_timeout(), exactly once. Take handles to it with
  *            rt_handle().
@@ -1030,7 +1033,10 @@ RT_EXPORT RT_NODISCARD int rt_task_join(rt_task_t *t, int64_t timeout_ns,
  *
  * @param t a join handle.
  * @retval RT_OK        the task will never run, and its `drop` has run on
- *                      the calling thread.
+ *                      the calling thread. A pending timer (rt_spawn_after())
+ *                      leaves the runtime's timers in the call, in
+ *                      O(log timers): the runtime keeps nothing of it, and
+ *                      rt_task_release() frees the rest.
  * @retval RT_EBUSY     too late: the task already started, finished, or
  *                      was cancelled before. Join it to wait for it.
  * @retval RT_ESHUTDOWN the task's runtime was inherited by fork(): nothing
@@ -1268,7 +1274,25 @@ RT_EXPORT int rt_blocking_end(void);
  * Counters of one runtime. Versioned like rt_config_t: set `size` to
  * sizeof(rt_stats_t) before calling rt_stats_get(). Work run inline (a
  * rt_block_on(), WAIT trampoline or join on a worker of the same runtime)
- * is not counted. After a finished shutdown, spawned == completed + dropped.
+ * is not counted.
+ *
+ * Two kinds of field:
+ * - cumulative: `spawned`, `completed`, `dropped`, `rejected`,
+ *   `strand_turns`, `blocking_threads_peak`, `blocking_spawned`,
+ *   `blocking_regions`, `handoffs`, `stranded_moved`, `joins_helped` (and
+ *   `shutdown`, which only goes from false to true). Each is its own
+ *   counter that only grows: two calls made one after the other on one
+ *   thread never see one go down, even while tasks run, so a monitoring
+ *   system may treat them as monotonic counters.
+ * - gauges: `queued`, `timers`, `strands`, `groups`, `blocking_threads`:
+ *   how many there are now. Never negative; while tasks run, a recent
+ *   value, not an exact one.
+ *
+ * While tasks run the fields are not read at one instant, so identities
+ * between them may be off by the work in flight. After a finished
+ * shutdown (rt_shutdown() or rt_shutdown_timeout() returned) they are
+ * exact: spawned == completed + dropped, queued == 0, timers == 0; and
+ * strands == 0, groups == 0 once every strand and group was released.
  */
 typedef struct rt_stats {
   size_t size;        /**< set by the caller to sizeof(rt_stats_t) */
@@ -1276,9 +1300,9 @@ typedef struct rt_stats {
   uint64_t spawned;   /**< tasks accepted: spawns, timers, block_on, trampoline calls,
                            group jobs and notifications */
   uint64_t completed; /**< ran to the end */
-  uint64_t dropped;   /**< never ran */
-  uint64_t queued;    /**< accepted, not yet started, timers excluded (approximate while running) */
-  uint64_t timers;    /**< timers not yet due */
+  uint64_t dropped;   /**< never ran: cancelled, or dropped by a shutdown (drop callback run) */
+  uint64_t queued;    /**< gauge: accepted, not yet started, timers excluded */
+  uint64_t timers;    /**< gauge: timers not yet due, nor cancelled (a cancel removes one at once) */
   uint64_t rejected;  /**< spawns, block_on and trampoline calls refused (RT_ESHUTDOWN, RT_EAGAIN) */
   RT_BOOL shutdown;   /**< shutdown started */
   /* Since 0.2 (callers built against 0.1 pass a smaller size): */
@@ -1312,7 +1336,8 @@ typedef struct rt_stats {
  *                   knows (set it to sizeof(rt_stats_t)).
  * @threads Any thread. The counters are read without stopping the
  *          workers: while tasks run they are a recent, not an atomic,
- *          picture.
+ *          picture; still, no cumulative field is ever smaller than the
+ *          same thread's previous call saw (see rt_stats_t).
  *
  * @par Example
  * @code

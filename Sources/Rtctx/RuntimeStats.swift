@@ -1,8 +1,11 @@
 import RtctxCore
 
 /// A runtime's counters (the Swift face of `rt_stats_t`), read with
-/// `Handle.stats`. Approximate while tasks run; after a finished shutdown,
-/// `spawned == completed + dropped`.
+/// `Handle.stats`. The cumulative ones (`spawned`, `completed`, `dropped`,
+/// `rejected`, `executorFallbacks`, `strandTurns`) never go down between
+/// two reads on one thread; the gauges (`queued`, `timers`, `strands`,
+/// `groups`) are recent values while tasks run. After a finished shutdown,
+/// `spawned == completed + dropped` and `queued == 0`, `timers == 0`.
 public struct RuntimeStats: Sendable, Equatable {
   /// Worker threads (the configured count, also after shutdown).
   public var workers: Int

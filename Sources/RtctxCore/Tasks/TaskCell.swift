@@ -47,6 +47,9 @@ public final class TaskCell: @unchecked Sendable {
   /// same thread's stack (`WorkerState.runningCell`), written and read by
   /// that thread only.
   var below: Unmanaged<TaskCell>?
+  /// A timer's position in the timer heap, or `Timers.notInHeap`; read and
+  /// written under the timer lock only (Timers.swift).
+  var timerSlot = Timers.notInHeap
 
   init(
     _ body: TaskBody, runtime: RuntimeCore, state: State, strand: StrandCore? = nil,
@@ -219,7 +222,7 @@ public final class TaskCell: @unchecked Sendable {
         if transition(from: .queued, to: .claimed) { runtime.ledger.claimedElsewhere(); break claim }
       case .timer:
         if transition(from: .timer, to: .claimed) {
-          runtime.ledger.timerGone()
+          runtime.timerCancelled(self)
           break claim
         }
       case .claimed, .finished, .dropped:
