@@ -105,6 +105,7 @@ static void saturated_with_blocked_worker(unsigned workers, bool use_region) {
   CHECK_FALSE(atomic_load(&load.stop));
   stop_chains(&load);
   CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_handle_release(h);
   gate_destroy(&s.child_ran);
 }
 
@@ -165,6 +166,7 @@ static void join_frees_its_worker(const rt_config_t *cfg) {
   CHECK_TRUE(atomic_load(&p.ok));
   rt_task_release(p.parent);
   CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_handle_release(h);
   gate_destroy(&p.child_ran);
 }
 
@@ -781,7 +783,10 @@ static void fork_in_task(void *arg) {
     if (rt_task_join(p->spinner, -1, NULL) != RT_ESHUTDOWN)
       bad |= 8;
     /* A join on a task of a runtime made in the child: this thread is a
-     * worker of the inherited one, whose jobs the join must not help with. */
+     * worker of the inherited one, whose jobs the join must not help with.
+     * (ThreadSanitizer cannot start threads in such a child.) */
+    if (UNDER_TSAN)
+      _exit(bad);
     rt_runtime_t *mine = rt_new(NULL);
     rt_handle_t *mh = rt_handle(mine);
     rt_task_t *t = NULL;
@@ -818,4 +823,48 @@ TEST(blocking_fork_child_runs_nothing) {
   CHECK_EQ(atomic_load(runs), 8); /* the parent's runs only */
   munmap(runs, sizeof *runs);
   rt_handle_release(h);
+}
+
+/* A join on a worker never runs a queued blocking job there (it waits for
+ * the pool, helping meanwhile); a join on a blocking thread may. */
+typedef struct join_pooled {
+  rt_handle_t *h;
+  pthread_t ran_on;
+  pthread_t worker;
+} join_pooled_t;
+
+static void *note_thread(void *arg) {
+  ((join_pooled_t *)arg)->ran_on = pthread_self();
+  return NULL;
+}
+
+static void *join_queued_blocking(void *arg) {
+  join_pooled_t *j = arg;
+  j->worker = pthread_self();
+  rt_task_t *t;
+  CHECK_RC(rt_spawn_blocking(j->h, note_thread, j, NULL, &t), RT_OK);
+  CHECK_RC(rt_task_join(t, -1, NULL), RT_OK);
+  rt_task_release(t);
+  return NULL;
+}
+
+TEST(blocking_join_leaves_queued_blocking_job_to_pool) {
+  rt_runtime_t *rt = make_blocking_rt(1, 1, 0, NULL);
+  rt_handle_t *h = rt_handle(rt);
+  atomic_int ran = 0, dropped = 0, started = 0;
+  gate_t gate;
+  gate_init(&gate);
+  /* The pool's one thread is taken: the next blocking job queues. */
+  pool_job_t first = {.ran = &ran, .dropped = &dropped, .gate = &gate, .started = &started};
+  CHECK_RC(rt_spawn_blocking(h, pool_fn, &first, NULL, NULL), RT_OK);
+  WAIT_UNTIL(atomic_load(&started) == 1);
+  pthread_t opener = gate_open_later(&gate, 20);
+  join_pooled_t j = {.h = h};
+  void *unused;
+  CHECK_RC(rt_block_on(h, join_queued_blocking, &j, &unused), RT_OK);
+  pthread_join(opener, NULL);
+  CHECK_FALSE(pthread_equal(j.ran_on, j.worker));
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_handle_release(h);
+  gate_destroy(&gate);
 }

@@ -105,7 +105,7 @@ extension RuntimeCore {
       ledger.refused()
       return .failure(.shutDown)
     }
-    let cell = TaskCell(body, runtime: self, state: .queued)
+    let cell = TaskCell(body, runtime: self, state: .queued, pooled: true)
     let job = Job.task(cell)
     // A thread first, so that an accepted job always has one to run it: if
     // the system refuses the first thread, nothing was accepted.

@@ -227,15 +227,7 @@ extension RuntimeCore {
   func execute(_ job: Job, on worker: WorkerState) -> Bool {
     let counters = worker.counters
     let epoch = worker.epoch.load(ordering: .relaxed)
-    if inPhase(.dropping) {
-      if job.isStrandWakeUp {
-        if case .strand(let strand) = job.take() { strand.wokenUp(on: worker) }
-        return worker.epoch.load(ordering: .relaxed) == epoch
-      }
-      if dropQueued(job) { ledger.droppedByWorker(counters) }
-      ledger.entryDone(by: counters)
-      return true
-    }
+    if inPhase(.dropping) { return executeDropping(job, on: worker, epoch: epoch) }
     switch job.take() {
     case .fn(let fn, let arg):
       ledger.claimed(by: counters)
@@ -255,17 +247,40 @@ extension RuntimeCore {
       cell.runClaimed()
       if worker.epoch.load(ordering: .relaxed) == epoch { worker.runningCell = cell.below }
     case .strand(let strand):
-      strand.wokenUp(on: worker)
-      return worker.epoch.load(ordering: .relaxed) == epoch
+      return strandTurn(strand, on: worker, epoch: epoch)
     }
-    if worker.epoch.load(ordering: .relaxed) != epoch {
-      ledger.ranAfterHandOff()
-      // No worker may be left to see that this was the last job in flight.
-      if !inPhase(.running) { drainProgressed() }
-      return false
-    }
+    if worker.epoch.load(ordering: .relaxed) != epoch { return ranAfterHandOff() }
     ledger.ran(by: counters)
     ledger.entryDone(by: counters)
+    return true
+  }
+
+  // Out of line, the rare paths of `execute`; the strand's turn also breaks
+  // the cycle execute → turn → execute, which would keep the inliner from
+  // inlining `execute` into the worker loop.
+
+  @inline(never)
+  private func strandTurn(_ strand: StrandCore, on worker: WorkerState, epoch: UInt32) -> Bool {
+    strand.wokenUp(on: worker)
+    return worker.epoch.load(ordering: .relaxed) == epoch
+  }
+
+  @inline(never)
+  private func ranAfterHandOff() -> Bool {
+    ledger.ranAfterHandOff()
+    // No worker may be left to see that this was the last job in flight.
+    if !inPhase(.running) { drainProgressed() }
+    return false
+  }
+
+  @inline(never)
+  private func executeDropping(_ job: Job, on worker: WorkerState, epoch: UInt32) -> Bool {
+    if job.isStrandWakeUp {
+      if case .strand(let strand) = job.take() { return strandTurn(strand, on: worker, epoch: epoch) }
+      return true
+    }
+    if dropQueued(job) { ledger.droppedByWorker(worker.counters) }
+    ledger.entryDone(by: worker.counters)
     return true
   }
 }
