@@ -2291,7 +2291,9 @@ RT_EXPORT RT_NODISCARD rt_signal_slot_t *rt_signal_slot_new(rt_handle_t *h,
  * @param slot a slot from rt_signal_slot_new(), not yet freed.
  * @retval RT_OK        a run starts after this post.
  * @retval RT_ESHUTDOWN the runtime is shut down or shutting down, or was
- *                      inherited by fork(): no run is owed for this post.
+ *                      inherited by fork(): no run is owed for this post
+ *                      (if the shutdown began during the call, a run may
+ *                      still have started).
  * @retval RT_EINVAL    `slot` is NULL (or not a live slot, as far as its
  *                      tag word tells).
  * @threads Any thread, and signal handlers on any thread, until

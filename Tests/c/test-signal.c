@@ -300,7 +300,10 @@ TEST(signal_slot_free_while_it_runs) {
 
 /* The run queued when the worker hears the bell during a task: it runs
  * after the task, then the free drops `arg`. */
-static void post_from_task(void *slot) { CHECK_RC(rt_signal_slot_post(slot), RT_OK); }
+static void *post_and_return(void *slot) {
+  CHECK_RC(rt_signal_slot_post(slot), RT_OK);
+  return slot;
+}
 
 TEST(signal_slot_post_from_a_task_and_free_after) {
   rt_runtime_t *rt = make_rt(2, 0);
@@ -310,7 +313,12 @@ TEST(signal_slot_post_from_a_task_and_free_after) {
   CHECK_NOT_NULL(slot);
   for (int i = 0; i < 1000; i++) {
     int before = atomic_load(&r.ran);
-    CHECK_RC(rt_spawn(h, post_from_task, slot), RT_OK);
+    rt_task_t *t = NULL;
+    CHECK_RC(rt_spawn_full(h, post_and_return, slot, NULL, &t), RT_OK);
+    /* Joined: the run may end before the post returns, and a post still
+     * inside the call when the shutdown begins may answer RT_ESHUTDOWN. */
+    CHECK_RC(rt_task_join(t, -1, NULL), RT_OK);
+    rt_task_release(t);
     WAIT_UNTIL(atomic_load(&r.ran) > before);
   }
   rt_signal_slot_free(slot);

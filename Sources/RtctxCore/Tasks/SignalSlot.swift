@@ -84,8 +84,9 @@ public final class SignalSlot: PostedWork, @unchecked Sendable {
   }
 
   /// `rt_signal_slot_post`, async-signal-safe. False if the runtime no
-  /// longer takes work from outside its workers; true means a run starts
-  /// after this call.
+  /// longer takes work from outside its workers (a run may still have
+  /// started, if a shutdown began during the call); true means a run
+  /// starts after this call.
   public func post() -> Bool {
     if Admission.refusesOutsiders(admission) { return false }
     // Releasing: what the handler wrote before posting is seen by the run,
