@@ -47,7 +47,12 @@
  *  - Handles, runtimes, join handles, groups and trampolines carry a tag
  *    word that the library checks on entry: a pointer already released for
  *    the last time gets #RT_EINVAL (or NULL, or a no-op release) as long as its
- *    memory was not reused for another object of the same kind.
+ *    memory was not reused for another object of the same kind. The caller's
+ *    reference to a join handle, trampoline, strand or group is given back
+ *    once: a second rt_task_release(), rt_callback_free(),
+ *    rt_strand_release() or rt_group_release() of the same pointer is a
+ *    no-op (a debug build stops with the reason), also while the library
+ *    still holds the object for a task that runs or a call that is queued.
  *  - After fork(), a runtime inherited by the child (its worker threads did
  *    not come along) refuses everything with #RT_ESHUTDOWN: spawns,
  *    rt_block_on(), joins and cancels of its tasks, and rt_shutdown*()
@@ -1089,7 +1094,8 @@ RT_EXPORT RT_BOOL rt_task_is_finished(rt_task_t *t);
  * Drops the join handle. The task itself still runs (or is dropped) as if
  * it had never had one.
  *
- * @param t a join handle the caller owns; NULL is a no-op.
+ * @param t a join handle the caller owns; NULL is a no-op, and so is a second
+ *          release of the same handle, even while the task still runs.
  * @ownership Consumes `t`.
  * @threads Any thread.
  *
@@ -1500,7 +1506,9 @@ RT_EXPORT RT_NODISCARD rt_callback_t *rt_callback_new(
  * on itself; calls still queued then run later, and the trampoline's memory
  * is freed after the last of them.
  *
- * @param cb the trampoline; NULL is a no-op.
+ * @param cb the trampoline; NULL is a no-op, and so is a second free of the
+ *           same trampoline, concurrent or later, even while calls are
+ *           still queued (they keep what they use until they ran).
  * @ownership Consumes `cb` and its reference to the handle.
  * @threads Any thread, once no thread calls the function pointer any more.
  *
@@ -1585,7 +1593,8 @@ RT_EXPORT RT_NODISCARD rt_strand_t *rt_strand_new(rt_handle_t *h);
  * Drops the caller's reference to a strand. Jobs already accepted still
  * run (or are dropped by a shutdown timeout), in order.
  *
- * @param s a strand the caller owns; NULL is a no-op.
+ * @param s a strand the caller owns; NULL is a no-op, and so is a second
+ *          release of the same strand, even while its jobs still run.
  * @ownership Consumes `s`.
  * @threads Any thread, including the strand's own jobs.
  *
@@ -1920,7 +1929,8 @@ RT_EXPORT RT_NODISCARD rt_group_t *rt_group_new(rt_handle_t *h);
  * in it are not cancelled: they still run (or are dropped by a shutdown),
  * and the group's memory is freed after the last of them.
  *
- * @param g the group; NULL is a no-op.
+ * @param g the group; NULL is a no-op, and so is a second release of the
+ *          same group, even while its jobs still run.
  * @ownership Consumes `g`.
  * @threads Any thread, also after the runtime shut down.
  *
@@ -2188,6 +2198,148 @@ RT_EXPORT int rt_group_cancel(rt_group_t *g);
  * @endcode
  */
 RT_EXPORT size_t rt_group_pending(rt_group_t *g);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/* Signal handlers                                                           */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * @defgroup signals Signal handlers
+ * @brief Work posted from a signal handler: rt_signal_slot_new(),
+ *        rt_signal_slot_post(), rt_signal_slot_free().
+ *
+ * rt_signal_slot_post() is the one rtctx function a signal handler may
+ * call: no other is async-signal-safe (they take locks and allocate, and a
+ * handler may have interrupted the thread holding the lock). It works like
+ * libuv's uv_async_send(): a slot made beforehand, outside the handler,
+ * binds a function to a runtime; a post only marks the slot and wakes a
+ * worker, and the function runs later on a worker, where anything goes.
+ */
+
+/** @addtogroup signals
+ *  @{ */
+
+/** A slot that a signal handler posts to; see rt_signal_slot_new(). */
+typedef struct rt_signal_slot rt_signal_slot_t;
+
+/**
+ * Makes a slot that signal handlers may post to with rt_signal_slot_post():
+ * each post asks for one run of `fn(arg)` on a worker of the runtime of `h`.
+ *
+ * Posts coalesce, like uv_async_send(): however many posts come before a
+ * run starts, they are answered by that one run, so a slot runs at least
+ * once after its last post and never more often than it was posted. Runs
+ * of one slot never overlap. Each run is a task of the runtime (counted in
+ * rt_stats_t).
+ *
+ * @param h    the runtime the runs go to.
+ * @param fn   the run; it runs on a worker thread, not in the handler, so
+ *             it may call any rtctx function.
+ * @param arg  passed to `fn` and `drop`.
+ * @param drop if not NULL, receives `arg` exactly once, after the slot was
+ *             freed and its last run returned (never while `fn` runs).
+ * @return the slot, or NULL (nothing allocated, `arg` still the caller's,
+ *         `drop` never called) for a NULL handle or `fn`, or a runtime shut
+ *         down, shutting down or inherited by fork().
+ * @ownership The caller owns the slot: free it with rt_signal_slot_free().
+ *            It keeps its own reference to `h`.
+ * @threads Any thread, but not a signal handler.
+ * @callbacks `fn` runs on a worker thread of the runtime; `drop` runs on
+ *            the thread of rt_signal_slot_free(), or on the worker that
+ *            ran the last run if that returned later.
+ *
+ * @par Example
+ * @code
+ * #include <signal.h>
+ *
+ * static rt_signal_slot_t *stop_slot;     // made before the handler is installed
+ *
+ * static void stop_gracefully(void *arg) {   // on a worker: anything goes here
+ *   (void)arg;
+ *   fprintf(stderr, "interrupted: finishing the work in hand\n");
+ * }
+ *
+ * static void on_sigint(int sig) {
+ *   (void)sig;
+ *   (void)rt_signal_slot_post(stop_slot);   // the one call a handler may make
+ * }
+ *
+ * int watch_sigint(rt_handle_t *h) {
+ *   stop_slot = rt_signal_slot_new(h, stop_gracefully, NULL, NULL);
+ *   if (stop_slot == NULL)
+ *     return RT_ESHUTDOWN;
+ *   return signal(SIGINT, on_sigint) == SIG_ERR ? RT_EINVAL : RT_OK;
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD rt_signal_slot_t *rt_signal_slot_new(rt_handle_t *h,
+                                                            rt_fn fn, void *arg,
+                                                            rt_drop_fn drop);
+
+/**
+ * Asks for a run of the slot's function: the one rtctx call allowed in a
+ * signal handler. Async-signal-safe: it uses only atomic operations and a
+ * futex wake (a raw system call), and leaves errno as it found it; it
+ * takes no lock, allocates nothing and never writes to the debug log.
+ *
+ * A post that returns #RT_OK is never lost: a run of the slot starts after
+ * it, on a worker (before rt_shutdown() returns, if the shutdown began
+ * later). Posts that come before that run starts are answered by it.
+ *
+ * @param slot a slot from rt_signal_slot_new(), not yet freed.
+ * @retval RT_OK        a run starts after this post.
+ * @retval RT_ESHUTDOWN the runtime is shut down or shutting down, or was
+ *                      inherited by fork(): no run is owed for this post
+ *                      (if the shutdown began during the call, a run may
+ *                      still have started).
+ * @retval RT_EINVAL    `slot` is NULL (or not a live slot, as far as its
+ *                      tag word tells).
+ * @threads Any thread, and signal handlers on any thread, until
+ *          rt_signal_slot_free() (block the signal or uninstall the
+ *          handler first).
+ *
+ * @par Example
+ * @code
+ * static rt_signal_slot_t *term_slot;     // its function runs on a worker
+ *
+ * static void on_sigterm(int sig) {
+ *   (void)sig;
+ *   (void)rt_signal_slot_post(term_slot);   // many signals: one run or more
+ * }
+ * @endcode
+ */
+RT_EXPORT int rt_signal_slot_post(rt_signal_slot_t *slot);
+
+/**
+ * Frees a slot: no run is queued for it afterwards. A run already queued
+ * or running still finishes; `drop(arg)` runs once, after it. Does not
+ * wait for that run.
+ *
+ * In a child forked without exec, the slot of an inherited runtime is not
+ * freed and its `drop` does not run (no callback runs in the child).
+ *
+ * @param slot the slot; NULL is a no-op, and so is a second free of the
+ *             same slot.
+ * @ownership Consumes `slot` and its reference to the handle.
+ * @threads Any thread but a signal handler, once no handler posts to the
+ *          slot any more.
+ *
+ * @par Example
+ * @code
+ * #include <signal.h>
+ *
+ * static rt_signal_slot_t *stop_slot;     // posted to by a SIGINT handler
+ *
+ * void unwatch_sigint(void) {
+ *   signal(SIGINT, SIG_DFL);               // no handler posts any more
+ *   rt_signal_slot_free(stop_slot);
+ *   stop_slot = NULL;
+ * }
+ * @endcode
+ */
+RT_EXPORT void rt_signal_slot_free(rt_signal_slot_t *slot);
 
 /** @} */
 

@@ -59,8 +59,8 @@ public func rt_callback_new(
 
 @_cdecl("rt_callback_free")
 public func rt_callback_free(_ cb: OpaquePointer?) {
-  guard let cb, Trampoline.isLive(cb, "rt_callback_free") else { return }
-  let reference = Unmanaged<Trampoline>.fromOpaque(UnsafeRawPointer(cb))
-  reference.takeUnretainedValue().waitForQueuedCalls()
-  reference.release()
+  guard let cb else { return }
+  // The queued calls keep the trampoline alive, each by a reference of its
+  // own: what is given back here is only the caller's.
+  Trampoline.releaseCallerReference(cb, "rt_callback_free") { $0.waitForQueuedCalls() }
 }

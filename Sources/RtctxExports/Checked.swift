@@ -43,9 +43,35 @@ private func withLive<T: AnyObject, R>(
   }
 }
 
+/// The release functions of the objects a caller owns once (a join handle,
+/// a trampoline, a strand, a group): gives back the caller's reference to
+/// the object behind `pointer` (`kindName`, released by the C function
+/// `function`), once. A second release, concurrent or later, is refused and
+/// reported like a dead pointer, even while a worker still holds the
+/// object. `beforeRelease` runs between the two, with the caller's
+/// reference still held.
+@inline(__always)
+func releaseCallerReference<T: AnyObject>(
+  _ pointer: OpaquePointer, _ isLive: (T) -> Bool, _ callerReference: (T) -> Bool, _ kindName: StaticString,
+  _ function: StaticString, beforeRelease: (T) -> Void = { _ in }
+) {
+  let reference = Unmanaged<T>.fromOpaque(UnsafeRawPointer(pointer))
+  let mine = reference._withUnsafeGuaranteedRef { object in
+    guard isLive(object), callerReference(object) else {
+      misuse(function, .nothing, kindName, pointer)
+      return false
+    }
+    beforeRelease(object)
+    return true
+  }
+  if mine { reference.release() }
+}
+
 // Each kind of C object: `with` runs `body` with the live object behind a
-// C pointer (see `withLive`); `isLive` says whether the pointer is one,
-// and if not reports that the void function `function` did nothing.
+// C pointer (see `withLive`); for a handle, `isLive` says whether the
+// pointer is one, and if not reports that the void function `function` did
+// nothing; for the kinds a caller owns once, `releaseCallerReference` is
+// their release.
 
 extension RuntimeCore {
   @inline(__always)
@@ -70,8 +96,10 @@ extension TaskCell {
     withLive(pointer, { $0.tag.holds(.task) }, "rt_task_t", function, invalid, outcome, body)
   }
 
-  static func isLive(_ pointer: OpaquePointer, _ function: StaticString) -> Bool {
-    with(pointer, function, orElse: false, reporting: .nothing) { _ in true }
+  /// The release function `function` (see `releaseCallerReference`).
+  static func releaseCallerReference(_ pointer: OpaquePointer, _ function: StaticString) {
+    RtctxExports.releaseCallerReference(
+      pointer, { (object: Self) in object.tag.holds(.task) }, { $0.callerReference.giveBack() }, "rt_task_t", function)
   }
 }
 
@@ -84,8 +112,10 @@ extension GroupCore {
     withLive(pointer, { $0.tag.holds(.group) }, "rt_group_t", function, invalid, outcome, body)
   }
 
-  static func isLive(_ pointer: OpaquePointer, _ function: StaticString) -> Bool {
-    with(pointer, function, orElse: false, reporting: .nothing) { _ in true }
+  /// The release function `function` (see `releaseCallerReference`).
+  static func releaseCallerReference(_ pointer: OpaquePointer, _ function: StaticString) {
+    RtctxExports.releaseCallerReference(
+      pointer, { (object: Self) in object.tag.holds(.group) }, { $0.callerReference.giveBack() }, "rt_group_t", function)
   }
 }
 
@@ -98,16 +128,32 @@ extension StrandCore {
     withLive(pointer, { $0.tag.holds(.strand) }, "rt_strand_t", function, invalid, outcome, body)
   }
 
-  static func isLive(_ pointer: OpaquePointer, _ function: StaticString) -> Bool {
-    with(pointer, function, orElse: false, reporting: .nothing) { _ in true }
+  /// The release function `function` (see `releaseCallerReference`).
+  static func releaseCallerReference(_ pointer: OpaquePointer, _ function: StaticString) {
+    RtctxExports.releaseCallerReference(
+      pointer, { (object: Self) in object.tag.holds(.strand) }, { $0.callerReference.giveBack() }, "rt_strand_t", function)
   }
 }
 
 extension Trampoline {
-  static func isLive(_ pointer: OpaquePointer, _ function: StaticString) -> Bool {
-    withLive(pointer, { (t: Trampoline) in t.tag.holds(.callback) }, "rt_callback_t", function, false, .nothing) { _ in
-      true
-    }
+  /// `rt_callback_free` (see `releaseCallerReference`): `beforeRelease`
+  /// waits for the queued calls.
+  static func releaseCallerReference(
+    _ pointer: OpaquePointer, _ function: StaticString, beforeRelease: (Trampoline) -> Void
+  ) {
+    RtctxExports.releaseCallerReference(
+      pointer, { (t: Trampoline) in t.tag.holds(.callback) }, { $0.callerReference.giveBack() }, "rt_callback_t",
+      function, beforeRelease: beforeRelease)
+  }
+}
+
+extension SignalSlot {
+  /// `rt_signal_slot_free` (see `releaseCallerReference`): no run is
+  /// admitted after it.
+  static func releaseCallerReference(_ pointer: OpaquePointer, _ function: StaticString) {
+    RtctxExports.releaseCallerReference(
+      pointer, { (slot: SignalSlot) in slot.tag.holds(.signalSlot) }, { $0.callerReference.giveBack() },
+      "rt_signal_slot_t", function, beforeRelease: { $0.free() })
   }
 }
 
@@ -115,7 +161,7 @@ extension Trampoline {
   /// Debug builds only, not part of the API (not in rtctx.h, not exported
   /// by the release library): live objects of one kind, 0 runtimes, 1 task
   /// cells (join handles and the internal ones of block_on and posted
-  /// calls, group jobs), 2 guards, 3 callbacks, 4 strands, 5 groups; -1 for another kind. The C stress test
+  /// calls, group jobs), 2 guards, 3 callbacks, 4 strands, 5 groups, 6 signal slots; -1 for another kind. The C stress test
   /// looks it up with dlsym to check that nothing leaked.
   @_cdecl("rtctx_debug_live_objects")
   public func rtctx_debug_live_objects(_ kind: Int32) -> Int {

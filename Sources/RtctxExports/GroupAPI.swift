@@ -15,8 +15,8 @@ public func rt_group_new(_ h: OpaquePointer?) -> OpaquePointer? {
 
 @_cdecl("rt_group_release")
 public func rt_group_release(_ g: OpaquePointer?) {
-  guard let g, GroupCore.isLive(g, "rt_group_release") else { return }
-  Unmanaged<GroupCore>.fromOpaque(UnsafeRawPointer(g)).release()
+  guard let g else { return }
+  GroupCore.releaseCallerReference(g, "rt_group_release")
 }
 
 @_cdecl("rt_group_spawn")

@@ -50,4 +50,7 @@ private func sameAsHeader() {
   var b0 = CRtctx.rt_spawn_blocking; b0 = RtctxExports.rt_spawn_blocking; _ = b0
   var b1 = CRtctx.rt_blocking_begin; b1 = RtctxExports.rt_blocking_begin; _ = b1
   var b2 = CRtctx.rt_blocking_end; b2 = RtctxExports.rt_blocking_end; _ = b2
+  var sig0 = CRtctx.rt_signal_slot_new; sig0 = RtctxExports.rt_signal_slot_new; _ = sig0
+  var sig1 = CRtctx.rt_signal_slot_post; sig1 = RtctxExports.rt_signal_slot_post; _ = sig1
+  var sig2 = CRtctx.rt_signal_slot_free; sig2 = RtctxExports.rt_signal_slot_free; _ = sig2
 }

@@ -13,8 +13,8 @@ public func rt_strand_new(_ h: OpaquePointer?) -> OpaquePointer? {
 
 @_cdecl("rt_strand_release")
 public func rt_strand_release(_ s: OpaquePointer?) {
-  guard let s, StrandCore.isLive(s, "rt_strand_release") else { return }
-  Unmanaged<StrandCore>.fromOpaque(UnsafeRawPointer(s)).release()
+  guard let s else { return }
+  StrandCore.releaseCallerReference(s, "rt_strand_release")
 }
 
 @_cdecl("rt_strand_current")

@@ -89,8 +89,8 @@ public func rt_task_is_finished(_ t: OpaquePointer?) -> Bool {
 
 @_cdecl("rt_task_release")
 public func rt_task_release(_ t: OpaquePointer?) {
-  guard let t, TaskCell.isLive(t, "rt_task_release") else { return }
-  Unmanaged<TaskCell>.fromOpaque(UnsafeRawPointer(t)).release()
+  guard let t else { return }
+  TaskCell.releaseCallerReference(t, "rt_task_release")
 }
 
 /// The C code of a spawn that may hand out a join handle: on success the

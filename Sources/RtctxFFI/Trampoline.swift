@@ -157,6 +157,8 @@ public final class Trampoline: @unchecked Sendable {
 
   /// What the C API checks a callback against (see ObjectTag.swift).
   package let tag = ObjectTag(.callback)
+  /// What the C release takes back, once (see ObjectTag.swift).
+  package let callerReference = CallerReference()
   let runtime: RuntimeCore
   let mode: TrampolineMode
   let returnType: TrampolineType

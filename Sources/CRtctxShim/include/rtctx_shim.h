@@ -26,6 +26,8 @@
 
 /* errno of the calling thread (a macro in C, so Swift cannot read it). */
 static inline int rtctx_errno(void) { return errno; }
+/* Restores errno: a signal handler must leave it as it found it. */
+static inline void rtctx_set_errno(int value) { errno = value; }
 
 /* RTCTX_VERSION_STRING of include/rtctx.h: a constant string, where Swift
  * would build one at run time. */

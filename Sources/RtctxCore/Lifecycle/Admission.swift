@@ -51,6 +51,17 @@ final class Admission: Sendable {
   var isClosed: Bool { word.word.pointee.load(ordering: .relaxed) & Self.closedBit != 0 }
   var isSealed: Bool { word.word.pointee.load(ordering: .relaxed) & Self.sealedBit != 0 }
 
+  /// The word, for a signal handler's post (SignalSlot.swift), which
+  /// reaches no object.
+  var rawWord: UnsafeMutablePointer<Atomic<UInt64>> { word.word }
+
+  /// Whether `enter` would refuse a caller outside the workers, read from
+  /// the raw word: sequentially consistent, to order a signal handler's
+  /// post against a shutdown's `close` (SignalSlot.swift).
+  static func refusesOutsiders(_ raw: UnsafeMutablePointer<Atomic<UInt64>>) -> Bool {
+    raw.pointee.load(ordering: .sequentiallyConsistent) & closedBit != 0
+  }
+
   func close() { word.word.pointee.bitwiseOr(Self.closedBit, ordering: .sequentiallyConsistent) }
   func seal() {
     word.word.pointee.bitwiseOr(Self.closedBit | Self.sealedBit, ordering: .sequentiallyConsistent)

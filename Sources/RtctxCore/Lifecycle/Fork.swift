@@ -18,7 +18,14 @@ import Synchronization
 /// - `rt_shutdown*` return `RT_ESHUTDOWN` and free nothing: the child's
 ///   copy of the runtime is never reclaimed;
 /// - `rt_stats_get` reports `shutdown` true; handles, guards and
-///   `rt_callback_free` (which does not wait) keep working.
+///   `rt_callback_free` (which does not wait) keep working;
+/// - `rt_signal_slot_post` returns `RT_ESHUTDOWN`, and
+///   `rt_signal_slot_free` keeps the slot (its drop does not run).
+///
+/// A child forked by a task runs on a copy of a worker, where joins,
+/// `blockOn` and WAIT trampolines would run work inline and joins would
+/// help with the worker's queue: so the check comes first on each of
+/// those paths, before any inline run, help or spin.
 ///
 /// The parent is not affected. Runtimes the child creates itself work
 /// normally. A task that forks must have its child `exec` or `_exit`

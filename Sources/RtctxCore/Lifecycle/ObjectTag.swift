@@ -1,7 +1,7 @@
 import Synchronization
 
 /// A word in each object the C API hands out (runtime/handle, task,
-/// guard, callback, strand, group) that says what the object is while it lives, and is
+/// guard, callback, strand, group, signal slot) that says what the object is while it lives, and is
 /// cleared when it dies.
 ///
 /// What it buys, honestly: the export layer compares it on entry, so a
@@ -14,7 +14,10 @@ import Synchronization
 /// a stale pointer is indistinguishable from a good one: the C pointer
 /// carries no generation. A pointer that was never ours is refused unless
 /// it happens to point at the right word. Release builds refuse; debug
-/// builds stop with the reason (see the export layer's `misuse`).
+/// builds stop with the reason (see the export layer's `misuse`). A
+/// release that the header makes once-only (join handles, trampolines,
+/// strands, groups) also checks the object's `CallerReference`, which
+/// refuses a second release while workers still hold the object.
 ///
 /// What it costs: 8 bytes per object, and one load and compare per call,
 /// from a cache line the call reads anyway.
@@ -23,7 +26,7 @@ import Synchronization
 /// check that nothing leaked (`rtctx_debug_live_objects`).
 public struct ObjectTag: ~Copyable, Sendable {
   public enum Kind: Int, CaseIterable, Sendable {
-    case runtime = 0, task, contextGuard, callback, strand, group
+    case runtime = 0, task, contextGuard, callback, strand, group, signalSlot
 
     /// Eight ASCII letters per kind; nothing else writes such a word there.
     @usableFromInline @inline(__always) var magic: UInt64 {
@@ -34,6 +37,7 @@ public struct ObjectTag: ~Copyable, Sendable {
       case .callback: 0x7274_2D63_616C_6C62  // "rt-callb"
       case .strand: 0x7274_2D73_7472_616E  // "rt-stran"
       case .group: 0x7274_2D67_726F_7570  // "rt-group"
+      case .signalSlot: 0x7274_2D73_6967_6E6C  // "rt-signl"
       }
     }
   }
@@ -68,6 +72,32 @@ public struct ObjectTag: ~Copyable, Sendable {
   public func holds(_ kind: Kind) -> Bool { word.load(ordering: .relaxed) == kind.magic }
 }
 
+/// The one reference the C API handed to an object's creator (a join
+/// handle, a trampoline, a strand, a group), given back once.
+///
+/// Why the tag is not enough for a release: the object also lives by
+/// transient references, a worker's for the job it is finishing, a queued
+/// trampoline call's, a strand's wake-up. While one is held the tag stays
+/// live after the caller's release, so a second release would pass the tag
+/// check and drop a reference that belongs to the worker, which then frees
+/// the object under itself. The release function exchanges this flag
+/// first: the second release, concurrent or later, finds it set and is
+/// refused like any pointer that is no longer the caller's, whoever still
+/// holds the object.
+package struct CallerReference: ~Copyable, Sendable {
+  private let released = Atomic<Bool>(false)
+
+  package init() {}
+
+  /// True for exactly one call: the one that gives the caller's reference
+  /// back.
+  package func giveBack() -> Bool {
+    // Relaxed: only which call wins matters; the release that follows is
+    // what orders the caller's writes before the object is freed.
+    !released.exchange(true, ordering: .relaxed)
+  }
+}
+
 #if DEBUG
   /// Live objects per kind, in debug builds only: every object the C API
   /// hands out, and the internal task cells (block_on, posted calls) too.
@@ -78,6 +108,7 @@ public struct ObjectTag: ~Copyable, Sendable {
     private static let callbacks = Atomic<Int>(0)
     private static let strands = Atomic<Int>(0)
     private static let groups = Atomic<Int>(0)
+    private static let signalSlots = Atomic<Int>(0)
 
     private static func counter<R>(_ kind: ObjectTag.Kind, _ body: (borrowing Atomic<Int>) -> R) -> R {
       switch kind {
@@ -87,6 +118,7 @@ public struct ObjectTag: ~Copyable, Sendable {
       case .callback: body(callbacks)
       case .strand: body(strands)
       case .group: body(groups)
+      case .signalSlot: body(signalSlots)
       }
     }
 

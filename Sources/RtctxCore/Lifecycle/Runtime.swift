@@ -78,6 +78,7 @@ public final class RuntimeCore: @unchecked Sendable {
   let monitor: Monitor?
   let inject: InjectQueue
   let timers = Timers()
+  let signals = SignalSlots()
   let parking: Parking
   let admission = Admission()
   let ledger: Ledger
@@ -235,6 +236,9 @@ public final class RuntimeCore: @unchecked Sendable {
       }
       _ = waitDrained(deadline: nil)
     }
+    // What signal handlers posted before this shutdown began runs
+    // (SignalSlot.swift); then no run is admitted any more.
+    while !signals.close(on: self, if: { inFlight == 0 }) { _ = waitDrained(deadline: nil) }
     while true {
       if let pending = timers.close(if: { inFlight == 0 }) {
         pending.forEach(dropTimer)
@@ -493,6 +497,8 @@ public final class RuntimeCore: @unchecked Sendable {
   /// `rt_block_on`: runs `body` on a worker and waits; inline on a worker
   /// of this runtime.
   public func blockOn(_ body: TaskBody) -> Result<UnsafeMutableRawPointer?, RuntimeError> {
+    // First: a child forked by a task is "on a worker" too (Fork.swift).
+    if isInheritedByFork { return .failure(.shutDown) }
     if isCurrentWorker { return .success(body.run()) }
     let cell = TaskCell(body, runtime: self, state: .queued)
     if let error = submit(.task(cell), bounded: false) { return .failure(error) }
@@ -501,9 +507,11 @@ public final class RuntimeCore: @unchecked Sendable {
 
   // MARK: Timers
 
-  /// Moves due timers to the run queue; true if any moved.
+  /// Moves due timers to the run queue, and queues the runs that signal
+  /// handlers posted (SignalSlot.swift); true if any moved.
   @discardableResult
   func fireDueTimers() -> Bool {
+    if signals.queuePosted(on: self) { return true }
     if timers.nextDue.load(ordering: .relaxed) == .max { return false }
     var moved = false
     timers.fireDue(now: monotonicNow()) { job in

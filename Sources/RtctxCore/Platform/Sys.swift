@@ -123,6 +123,17 @@ package struct FutexWord: ~Copyable, @unchecked Sendable {
   package func wakeAll() {
     _ = rtctx_futex_wake(raw, Int32.max)
   }
+
+  /// Wakes one thread sleeping on `word`, from a signal handler: on a raw
+  /// word (no object to reach), and keeping the errno of the code the
+  /// signal interrupted, which the syscall may overwrite. Returns how many
+  /// woke.
+  static func wakeOneFromSignalHandler(_ word: UnsafeMutablePointer<Atomic<UInt32>>) -> Int32 {
+    let saved = rtctx_errno()
+    let woken = rtctx_futex_wake(UnsafeMutableRawPointer(word).assumingMemoryBound(to: UInt32.self), 1)
+    rtctx_set_errno(saved)
+    return woken
+  }
 }
 
 /// A mutual-exclusion lock around `State`, on a pthread mutex: what the
@@ -145,6 +156,8 @@ package struct FutexWord: ~Copyable, @unchecked Sendable {
 /// Lock order (the only nesting in the library): `Timers.heap`, then
 /// `InjectQueue.overflow` (firing due timers pushes them, under the timer
 /// lock, onto the inject queue, which may spill into its overflow). The
+/// signal slots' registry (SignalSlot.swift) is a leaf: runs are admitted
+/// under it, and queued after it is let go. The
 /// lifecycle lock and the fork registry's lock are never held while
 /// another is taken; the fork registry's is held across `fork()` only.
 /// A group's lock (Group.swift) is a leaf too: nothing is taken, queued or

@@ -24,16 +24,32 @@ final class Parking: @unchecked Sendable {
   /// At most this many workers search at once: on a small machine a
   /// searching worker would otherwise take the core the pusher needs.
   let maxSearching: Int
+  /// Raised by a signal handler's post (`SignalDoorbell`), lowered by the
+  /// worker that queues what was posted (SignalSlot.swift). The last check
+  /// before a sleep reads it, so no worker sleeps through a post.
+  let signalBell = PaddedAtomic<Bool>(false)
+  /// The parkers' futex words as raw pointers, for `SignalDoorbell`.
+  private let ringWords: UnsafeMutablePointer<UnsafeMutablePointer<Atomic<UInt32>>>
 
   final class Parker: Sendable {
-    /// 0 asleep or about to be, 1 woken by `notify`.
+    /// 0 asleep or about to be, 1 woken by `notify`, 2 rung by a signal
+    /// handler (`SignalDoorbell.ring`).
     let word = FutexWord()
   }
+
+  static let rungBySignal: UInt32 = 2
 
   init(workers: Int) {
     words = (0..<workers).map { _ in Parker() }
     maxSearching = max(1, workers / 2)
+    ringWords = .allocate(capacity: max(words.count, 1))
+    for (i, parker) in words.enumerated() { (ringWords + i).initialize(to: parker.word.atomic) }
   }
+
+  deinit { ringWords.deallocate() }
+
+  /// What a signal handler may touch of the parking lot.
+  var doorbell: SignalDoorbell { SignalDoorbell(bell: signalBell.word, words: ringWords, count: words.count) }
 
   // MARK: Worker side
 
@@ -57,7 +73,7 @@ final class Parking: @unchecked Sendable {
       idle.append(index)
       sleepers.word.pointee.add(1, ordering: .sequentiallyConsistent)
     }
-    if !hasWork() {
+    if !hasWork() && !signalBell.word.pointee.load(ordering: .sequentiallyConsistent) {
       while parker.word.atomic.pointee.load(ordering: .acquiring) == 0 {
         if !parker.word.wait(whileEqualTo: 0, deadline: deadline) { break }
       }
@@ -72,9 +88,11 @@ final class Parking: @unchecked Sendable {
     }
     if removed { return false }
     // A notifier owns our wake: wait for its store so that the next sleep
-    // does not see a stale 1.
-    while parker.word.atomic.pointee.load(ordering: .acquiring) == 0 {
-      parker.word.wait(whileEqualTo: 0)
+    // does not see a stale 1 (a signal's 2 is not that store).
+    while true {
+      let seen = parker.word.atomic.pointee.load(ordering: .acquiring)
+      if seen == 1 { break }
+      parker.word.wait(whileEqualTo: seen)
     }
     return true
   }
@@ -122,5 +140,32 @@ final class Parking: @unchecked Sendable {
     // Releasing: the woken worker sees the state that made us wake it.
     parker.word.atomic.pointee.store(1, ordering: .releasing)
     parker.word.wake(1)
+  }
+}
+
+/// The parking lot as a signal handler sees it (SignalSlot.swift): raw
+/// pointers into memory allocated with the runtime, so ringing takes no
+/// lock, allocates nothing and counts no reference.
+struct SignalDoorbell: @unchecked Sendable {
+  let bell: UnsafeMutablePointer<Atomic<Bool>>
+  let words: UnsafeMutablePointer<UnsafeMutablePointer<Atomic<UInt32>>>
+  let count: Int
+
+  /// Raises the bell, then wakes one sleeping worker. The idle list is
+  /// under a lock, so the sleepers are found by their words instead: 0 is
+  /// a worker asleep or about to be, and a CAS to 2 wakes it without
+  /// taking the entry `notify` owns (a worker whose word is 2 leaves the
+  /// idle list itself). One that was not asleep yet (the futex woke
+  /// nobody) sees the 2 or the bell before it sleeps, so the next one is
+  /// tried until a sleeper woke; a worker that is running finds the bell
+  /// where it looks for due timers.
+  func ring() {
+    bell.pointee.store(true, ordering: .sequentiallyConsistent)
+    for i in 0..<count {
+      let word = words[i]
+      let (rung, _) = word.pointee.compareExchange(
+        expected: 0, desired: Parking.rungBySignal, ordering: .sequentiallyConsistent)
+      if rung && FutexWord.wakeOneFromSignalHandler(word) > 0 { return }
+    }
   }
 }

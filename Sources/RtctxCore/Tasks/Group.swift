@@ -27,6 +27,8 @@ import Synchronization
 public final class GroupCore: TaskDoneHook, @unchecked Sendable {
   /// What the C API checks a group against (see ObjectTag.swift).
   package let tag = ObjectTag(.group)
+  /// What the C release takes back, once (see ObjectTag.swift).
+  package let callerReference = CallerReference()
   public let runtime: RuntimeCore
 
   private static let pendingMask: UInt64 = 0xFFFF_FFFF

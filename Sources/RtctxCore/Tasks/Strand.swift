@@ -53,6 +53,8 @@ public final class StrandCore: @unchecked Sendable {
 
   /// What the C API checks a strand against (see ObjectTag.swift).
   package let tag = ObjectTag(.strand)
+  /// What the C release takes back, once (see ObjectTag.swift).
+  package let callerReference = CallerReference()
   public let runtime: RuntimeCore
   private let shared = Lock(Shared())
   /// The drainer's jobs, taken from `incoming` in one swap; touched only by

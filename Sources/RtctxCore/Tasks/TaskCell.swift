@@ -28,6 +28,8 @@ public final class TaskCell: @unchecked Sendable {
 
   /// What the C API checks a task against (see ObjectTag.swift).
   package let tag = ObjectTag(.task)
+  /// What the C release takes back, once (see ObjectTag.swift).
+  package let callerReference = CallerReference()
   let body: TaskBody
   let runtime: RuntimeCore
   /// The strand the task runs on, if any: then it runs only in the
@@ -137,6 +139,7 @@ public final class TaskCell: @unchecked Sendable {
   /// thread itself is running, further down its stack, could never end:
   /// `.wouldDeadlock`.
   public func join(deadline: UInt64?) -> Result<UnsafeMutableRawPointer?, RuntimeError> {
+    if runtime.isInheritedByFork { return joinInherited() }
     var helper = deadline == nil ? WorkerState.currentQueueOwner : nil
     if let helper, helper.isRunning(self) { return .failure(.wouldDeadlock) }
     // In a region whose hand-off was refused the thread still owns its
@@ -198,6 +201,17 @@ public final class TaskCell: @unchecked Sendable {
         }
         status.wait(whileEqualTo: raw | Self.waitersBit, deadline: wakeBy)
       }
+    }
+  }
+
+  /// A join in a forked child whose runtime's workers stayed in the
+  /// parent (Fork.swift): answers at once, before any inline run or spin,
+  /// since nothing here can ever finish the task.
+  private func joinInherited() -> Result<UnsafeMutableRawPointer?, RuntimeError> {
+    switch state {
+    case .finished: .success(result)
+    case .dropped: .failure(.cancelled)
+    case .timer, .queued, .claimed: .failure(.shutDown)
     }
   }
 
