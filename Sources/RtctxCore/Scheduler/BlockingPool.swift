@@ -220,7 +220,15 @@ extension RuntimeCore {
   /// runtime stops, or it idled for the keep-alive.
   func serveBlocking() {
     let idler = BlockingPool.Idler()
-    while let work = nextBlockingWork(idler) {
+    while true {
+      // What this thread ran last may have been done with off any worker
+      // loop (a task that handed its worker away, then returned): a
+      // draining shutdown waits for a signal that no worker would send.
+      if !inPhase(.running) {
+        drainEvent.atomic.pointee.add(1, ordering: .releasing)
+        drainEvent.wakeAll()
+      }
+      guard let work = nextBlockingWork(idler) else { return }
       if !runBlocking(work) { return }
     }
   }
