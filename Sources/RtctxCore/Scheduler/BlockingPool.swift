@@ -254,7 +254,11 @@ extension RuntimeCore {
     let pool = blocking
     while true {
       let ready: BlockingPool.Work?? = pool.state.withLock { pool in
-        if pool.stopping { return .some(nil) }
+        // A thread that leaves counts no more (rt_stats_t: "threads ... now").
+        if pool.stopping {
+          blocking.count(&pool, -1)
+          return .some(nil)
+        }
         if let job = pool.popJob() { return .some(.job(job)) }
         idler.work = nil
         idler.word.atomic.pointee.store(0, ordering: .relaxed)
@@ -273,7 +277,10 @@ extension RuntimeCore {
         }
         // Not handed anything: leave the idle list, then look again.
         if let at = pool.idle.firstIndex(where: { $0 === idler }) { pool.idle.remove(at: at) }
-        if pool.stopping { return .some(nil) }
+        if pool.stopping {
+          blocking.count(&pool, -1)
+          return .some(nil)
+        }
         let expired = deadline.map { monotonicNow() >= $0 } ?? false
         if expired && pool.queued == 0 && pool.pending == 0 {
           blocking.count(&pool, -1)
