@@ -129,8 +129,11 @@ public final class TaskCell: @unchecked Sendable {
   /// thread itself is running, further down its stack, could never end:
   /// `.wouldDeadlock`.
   public func join(deadline: UInt64?) -> Result<UnsafeMutableRawPointer?, RuntimeError> {
-    var helper = deadline == nil ? WorkerState.currentQueueOwner : nil
-    if let helper, helper.isRunning(self) { return .failure(.wouldDeadlock) }
+    let owner = deadline == nil ? WorkerState.currentQueueOwner : nil
+    if let owner, owner.isRunning(self) { return .failure(.wouldDeadlock) }
+    // In a region the join only waits, even if the worker stayed (no spare
+    // thread): the task may hold a lock that a queued job takes.
+    var helper = ThreadSlots.regionDepth == 0 ? owner : nil
     if deadline != nil || !runtime.isCurrentWorker {
       _ = spinBriefly { isDone || (deadline.map { monotonicNow() >= $0 } ?? false) }
     }
