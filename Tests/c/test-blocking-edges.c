@@ -1,7 +1,9 @@
 /* test-blocking-edges.c — edges of blocking work that the random-API stress
  * test (test-stress-api.c) found or depends on, each pinned down alone: a
- * join in a region that got RT_EAGAIN only waits, and the pool's thread
- * count reads 0 once a shutdown joined every thread. */
+ * join in a region that got RT_EAGAIN only waits; a graceful shutdown
+ * returns when a task that handed its worker off returns during the drain
+ * (it hung: nothing signalled the drain), and the pool's thread count reads
+ * 0 once the shutdown joined every thread. */
 #include "harness.h"
 
 /* ------------------------------------------------------------------------ */
