@@ -14,7 +14,9 @@
 # The tools that find what tests miss are in mk/reliability.mk (check-tsan,
 # check-asan, stress, fuzz, valgrind); the ABI check in mk/abi.mk
 # (check-abi, update-abi); the reproducible-build check in mk/repro.mk
-# (check-repro); the build itself in mk/embedded.mk.
+# (check-repro); the hardening check in mk/hardening.mk (check-hardening);
+# the model checking in mk/models.mk (check-models); the build itself in
+# mk/embedded.mk.
 
 # The version lives in include/rtctx.h only.
 version_part = $(shell sed -n 's/^\#define RTCTX_VERSION_$(1) \([0-9]*\)$$/\1/p' include/rtctx.h)
@@ -64,9 +66,9 @@ demo: $(BUILD)/hello ## build and run examples-c/hello.c
 # build/logs/STEP.log: one line per step, and the end of the log of a step
 # that fails. `make check V=1` shows everything as it runs.
 CHECK_STEPS := check-header lib static check-exports check-abi check-size check-repro check-swift check-c \
-  check-examples check-docs check-install stress fuzz
+  check-hardening check-examples check-docs check-install stress fuzz check-models
 
-check: ## every test: header, exports, ABI, size, reproducible build, Swift, C harness, examples, docs, install, stress, fuzz
+check: ## every test: header, exports, ABI, size, reproducible build, Swift, C harness, hardening, examples, docs, install, stress, fuzz, models
 	@echo "make check: $(words $(CHECK_STEPS)) steps, logs in $(BUILD)/logs"
 	@start=$$(date +%s); for step in $(CHECK_STEPS); do \
 	  LOGS=$(BUILD)/logs mk/step.sh $$step $(MAKE) --no-print-directory $$step || exit 1; \
@@ -332,3 +334,5 @@ clean: ## remove build/ and .build/
 include mk/reliability.mk
 include mk/abi.mk
 include mk/repro.mk
+include mk/hardening.mk
+include mk/models.mk

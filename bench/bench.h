@@ -24,6 +24,18 @@ struct roundtrip {
   void (*call)(void *ctx, task_fn fn, void *arg);
 };
 
+/* One way of running W5's mixed stream: how its short tasks and its
+ * blocking ones (1 in 10, a 1 ms nanosleep) are posted, and whether the
+ * blocking ones mark their sleep as a blocking region. */
+struct mixed {
+  const char *label;  /* e.g. "rt_spawn + rt_spawn_blocking" */
+  int informative;    /* 1: shown, not compared (a run without any hint) */
+  void (*spawn_short)(void *ctx, task_fn fn, void *arg);
+  void (*spawn_blocking)(void *ctx, task_fn fn, void *arg);
+  void (*region_begin)(void); /* may be NULL; called around the sleep */
+  void (*region_end)(void);
+};
+
 struct adapter {
   const char *name;    /* "rtctx", "dispatch", ... */
   const char *api;     /* one line: which public API the adapter uses */
@@ -39,6 +51,12 @@ struct adapter {
   size_t n_roundtrips;
   /* Waits for queued work, stops the threads, frees everything. */
   void (*shutdown)(void *ctx);
+  /* W5's variants; none (NULL, 0): the system has no W5 row. */
+  const struct mixed *mixed;
+  size_t n_mixed;
+  /* May be NULL: prints `,"key":value...` JSON members about the runtime's
+   * threads after W5 (before shutdown), for the notes. */
+  void (*mixed_facts)(void *ctx);
 };
 
 extern const struct adapter bench_adapter;

@@ -7,6 +7,8 @@
  *   bench-<system> W3 [-n N] [-v I]     N sequential round trips, variant I
  *   bench-<system> W4 [-n N]            a task posts N children
  *   bench-<system> M1 [-n N]            bytes per queued task, idle RSS
+ *   bench-<system> W5 [-n N] [-v I]     a paced mixed stream, variant I: 1 task
+ *                                       in 10 sleeps 1 ms, the rest spin 3 µs
  *
  * Options: -w WORKERS (default 2), --no-warmup. Every run prints one JSON
  * line on stdout. A task is `count_task`: one relaxed atomic increment; the
@@ -25,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,6 +84,26 @@ static long rss_bytes(void) {
   if (fscanf(f, "%ld %ld", &pages, &res) != 2) res = -1;
   fclose(f);
   return res * sysconf(_SC_PAGESIZE);
+}
+
+/* The process's threads now (/proc/self/status), -1 if unknown. */
+static long thread_count(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long n = -1;
+  if (!f) return -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "Threads: %ld", &n) == 1) break;
+  fclose(f);
+  return n;
+}
+
+/* CPU time of the whole process so far, user + system, in seconds. */
+static double cpu_seconds(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return -1;
+  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static int cpus_allowed(void) {
@@ -263,11 +287,122 @@ static void m1(long n, unsigned workers) {
          rss_idle / 1024, (rss_idle - rss_start) / 1024, rss_start / 1024);
 }
 
+/* ---- W5: a mixed stream, some of it blocking -------------------------
+ *
+ * One outside thread offers N tasks at a fixed rate: a batch of
+ * W5_BATCH every W5_TICK_NS (100,000 tasks/s), on absolute deadlines, so a
+ * late batch is followed at once by the next one. The first task of each
+ * batch, 1 in 10, blocks: nanosleep for 1 ms. The others spin for 3 µs.
+ * Open loop on purpose: a system that keeps up shows the offered rate as
+ * its throughput and its scheduling in the latencies; one whose workers
+ * sit in the sleeps falls behind, and its backlog shows in both.
+ *
+ * Latency is from submission (the clock read just before the post call)
+ * to the task's start (its first clock read), for every task; the row
+ * compares the short tasks' p99. Throughput is N / (first submission to
+ * last completion). */
+
+#define W5_BATCH 10
+#define W5_TICK_NS 100000L
+#define W5_SHORT_NS 3000.0
+#define W5_SLEEP_NS 1000000L
+
+static double *w5_submit, *w5_start;
+static void (*w5_begin)(void), (*w5_end)(void);
+
+static void w5_finish(void) {
+  long v = atomic_fetch_add_explicit(&counter, 1, memory_order_acq_rel) + 1;
+  if (v == target) sem_post(&done);
+}
+
+static void w5_short(void *arg) {
+  double t = now_ns();
+  w5_start[(intptr_t)arg] = t;
+  while (now_ns() - t < W5_SHORT_NS) {}
+  w5_finish();
+}
+
+static void w5_blocking(void *arg) {
+  w5_start[(intptr_t)arg] = now_ns();
+  if (w5_begin) w5_begin();
+  struct timespec ts = {0, W5_SLEEP_NS};
+  while (nanosleep(&ts, &ts) != 0) {}
+  if (w5_end) w5_end();
+  w5_finish();
+}
+
+static double pct(const double *sorted, size_t n, double p) {
+  return n ? sorted[(size_t)((double)(n - 1) * p)] / 1000.0 : -1.0;
+}
+
+static void w5(long n, unsigned workers, int warm, size_t variant) {
+  if (variant >= A.n_mixed) bench_die("no such W5 variant");
+  const struct mixed *m = &A.mixed[variant];
+  n -= n % W5_BATCH;
+  if (n <= 0) n = W5_BATCH;
+  w5_submit = malloc(sizeof(double) * (size_t)n);
+  w5_start = malloc(sizeof(double) * (size_t)n);
+  double *s_lat = malloc(sizeof(double) * (size_t)n);
+  double *b_lat = malloc(sizeof(double) * (size_t)n);
+  if (!w5_submit || !w5_start || !s_lat || !b_lat) bench_die("out of memory");
+  w5_begin = m->region_begin;
+  w5_end = m->region_end;
+  /* Wake-ups of the pacing sleep within 1 µs, not the default 50 µs. */
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+  ctx = A.init(workers);
+  warmup(warm);
+  arm(n);
+  struct timespec tick;
+  clock_gettime(CLOCK_MONOTONIC, &tick);
+  double cpu0 = cpu_seconds();
+  double t0 = now_ns(), max_late = 0;
+  for (long i = 0; i < n; i += W5_BATCH) {
+    double late = now_ns() - ((double)tick.tv_sec * 1e9 + (double)tick.tv_nsec);
+    if (late > max_late) max_late = late;
+    for (long j = i; j < i + W5_BATCH; j++) {
+      w5_submit[j] = now_ns();
+      if (j == i) m->spawn_blocking(ctx, w5_blocking, (void *)(intptr_t)j);
+      else m->spawn_short(ctx, w5_short, (void *)(intptr_t)j);
+    }
+    tick.tv_nsec += W5_TICK_NS;
+    if (tick.tv_nsec >= 1000000000L) tick.tv_sec++, tick.tv_nsec -= 1000000000L;
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &tick, NULL) == EINTR) {}
+  }
+  double t1 = now_ns();
+  wait_done();
+  double t2 = now_ns();
+  double cpu = cpu_seconds() - cpu0;
+  size_t ns = 0, nb = 0;
+  for (long i = 0; i < n; i++) {
+    double l = w5_start[i] - w5_submit[i];
+    if (i % W5_BATCH == 0) b_lat[nb++] = l;
+    else s_lat[ns++] = l;
+  }
+  qsort(s_lat, ns, sizeof(double), cmp_double);
+  qsort(b_lat, nb, sizeof(double), cmp_double);
+  print_head("W5", n, workers);
+  printf(",\"variant\":\"%s\",\"informative\":%s,\"tasks_per_s\":%.0f,"
+         "\"offered_per_s\":%.0f,\"short_p50_us\":%.2f,\"short_p99_us\":%.2f,"
+         "\"short_p999_us\":%.2f,\"short_max_us\":%.2f,\"blocking_p50_us\":%.2f,"
+         "\"blocking_p99_us\":%.2f,\"submit_max_late_us\":%.1f,\"wall_run_s\":%.3f,\"cpu_s\":%.3f,\"threads_at_end\":%ld",
+         m->label, m->informative ? "true" : "false", (double)n / ((t2 - t0) / 1e9),
+         (double)n / ((t1 - t0) / 1e9), pct(s_lat, ns, 0.5), pct(s_lat, ns, 0.99),
+         pct(s_lat, ns, 0.999), pct(s_lat, ns, 1.0), pct(b_lat, nb, 0.5),
+         pct(b_lat, nb, 0.99), max_late / 1000.0, (t2 - t0) / 1e9, cpu, thread_count());
+  if (A.mixed_facts) A.mixed_facts(ctx);
+  printf("}\n");
+  A.shutdown(ctx);
+  free(w5_submit);
+  free(w5_start);
+  free(s_lat);
+  free(b_lat);
+}
+
 /* ---- main ----------------------------------------------------------- */
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: bench-%s list | W1|W2|W3|W4|M1 [-n N] [-v VARIANT] [-w WORKERS] "
+          "usage: bench-%s list | W1|W2|W3|W4|W5|M1 [-n N] [-v VARIANT] [-w WORKERS] "
           "[--no-warmup]\n",
           A.name);
   exit(64);
@@ -312,6 +447,12 @@ int main(int argc, char **argv) {
       json_str(A.roundtrips[i].label);
       printf(",\"inline\":%s}", A.roundtrips[i].is_inline ? "true" : "false");
     }
+    printf("],\"mixed\":[");
+    for (size_t i = 0; i < A.n_mixed; i++) {
+      printf("%s{\"index\":%zu,\"label\":", i ? "," : "", i);
+      json_str(A.mixed[i].label);
+      printf(",\"informative\":%s}", A.mixed[i].informative ? "true" : "false");
+    }
     printf("]}\n");
   } else if (!strcmp(wl, "W1")) {
     w1(n < 0 ? 1000000 : n, workers, warm);
@@ -321,6 +462,8 @@ int main(int argc, char **argv) {
     w3(n < 0 ? 100000 : (n ? n : 1), workers, warm, variant);
   } else if (!strcmp(wl, "W4")) {
     w4(n < 0 ? 100000 : n, workers, warm);
+  } else if (!strcmp(wl, "W5")) {
+    w5(n < 0 ? 100000 : n, workers, warm, variant);
   } else if (!strcmp(wl, "M1")) {
     m1(n < 0 ? 1000000 : n, workers);
   } else {

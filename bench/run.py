@@ -27,7 +27,11 @@ import sys
 import time
 
 SYSTEMS = ["rtctx", "dispatch", "libuv", "glib", "tokio", "naive"]
-GROUPS = ["W1", "W2", "W3", "W3pin", "W4", "M1"]
+GROUPS = ["W1", "W2", "W3", "W3pin", "W4", "W5", "M1"]
+
+# The third field of a row: compared, or shown apart and left out of the
+# ratios (an inline round trip, a W5 run without any blocking hint).
+COMPARED, INLINE, INFORMATIVE = 0, 1, 2
 
 # metric id -> (title, unit, group, json key)
 # Swift API rows (bench/swift): systems of the one executable bench-swift,
@@ -55,9 +59,24 @@ METRICS = [
     ("W3pin", "W3 pinned (taskset -c 0): median", "µs", "W3pin", "median_us"),
     ("W3pin_p99", "W3 pinned (taskset -c 0): p99", "µs", "W3pin", "p99_us"),
     ("W4", "W4 fan-out, 1 task spawns 100,000 children", "ns/child", "W4", "ns_per_child"),
+    ("W5tput", "W5 mixed stream, 100,000 tasks offered at 100,000/s, 1 in 10 sleeps 1 ms: "
+     "throughput", "tasks/s", "W5", "tasks_per_s"),
+    ("W5p99", "W5 mixed stream: p99 of the short tasks' submission-to-start latency", "µs",
+     "W5", "short_p99_us"),
     ("M1", "M1 memory per queued task (1,000,000 queued)", "bytes/task", "M1", "bytes_per_task"),
     ("M1idle", "M1 idle RSS of the process, runtime with 2 workers", "KiB", "M1", "idle_rss_kib"),
 ]
+
+
+# Metrics where more is better: the ratio is then best peer / rtctx, so
+# that below 1 still means rtctx wins.
+HIGHER_BETTER = {"W5tput"}
+
+# W5 facts shown beside its rows in results.md (json key -> column title).
+W5_FACTS = [("short_p50_us", "short p50 µs"), ("short_p999_us", "short p99.9 µs"),
+            ("blocking_p99_us", "blocking p99 µs"), ("cpu_s", "CPU s (process)"),
+            ("threads_at_end", "threads at end"),
+            ("blocking_threads_peak", "rtctx pool peak")]
 
 
 def log(msg):
@@ -104,6 +123,8 @@ def main():
     ap.add_argument("--budget", type=float, default=float(os.environ.get("BENCH_BUDGET", 240)),
                     help="seconds: start no new round that would likely end after this")
     ap.add_argument("--systems", default=",".join(SYSTEMS))
+    ap.add_argument("--workloads", default=",".join(GROUPS),
+                    help="which of " + ",".join(GROUPS) + " to run (default: all)")
     ap.add_argument("--swift-systems", default="",
                     help="Swift API rows of bench-swift (bench/swift), e.g. "
                          + ",".join(SWIFT_SYSTEMS) + "; none by default")
@@ -182,13 +203,21 @@ def main():
         exe = os.path.join(bin_dir, f"bench-{s}")
         for g in ("W1", "W2", "W4", "M1"):
             cells[g][s].append(((s, "", False), [exe, g]))
+        for v in info[s].get("mixed", []):
+            row = (s, v["label"], INFORMATIVE if v["informative"] else COMPARED)
+            cells["W5"][s].append((row, [exe, "W5", "-v", str(v["index"])]))
         for v in info[s]["variants"]:
-            row = (s, v["label"], v["inline"])
+            row = (s, v["label"], INLINE if v["inline"] else COMPARED)
             cells["W3"][s].append((row, [exe, "W3", "-v", str(v["index"])]))
             if taskset and not v["inline"]:
                 cells["W3pin"][s].append((row, [taskset, "-c", "0", exe, "W3", "-v", str(v["index"])]))
 
+    wanted = set(args.workloads.split(","))
+    for g in GROUPS:
+        if g not in wanted:
+            cells[g] = {s: [] for s in systems}
     values = {}  # (metric id, row) -> [floats]
+    w5_facts = {}  # row -> {json key: [floats]}
     extra = {}   # (metric id, row) -> notes
     failures = []
     rounds_done = 0
@@ -198,6 +227,10 @@ def main():
         for mid, _t, _u, mg, key in METRICS:
             if mg == g and key in d and d[key] is not None and d[key] >= 0:
                 values.setdefault((mid, row), []).append(float(d[key]))
+        if g == "W5":
+            for key, _title in W5_FACTS:
+                if d.get(key) is not None:
+                    w5_facts.setdefault(row, {}).setdefault(key, []).append(float(d[key]))
         if g == "M1" and d.get("queued", 0) < d.get("n", 0):
             extra[("M1", row)] = (f"only {d['queued']} of {d['n']} stayed queued "
                                   f"(the system ran the rest meanwhile)")
@@ -210,7 +243,9 @@ def main():
                 if d["system"] not in systems:
                     continue
                 g = "W3pin" if d.get("pinned") else d["workload"]
-                ingest(d, g, (d["system"], d.get("variant", ""), bool(d.get("inline", False))))
+                flag = (INFORMATIVE if d.get("informative") else
+                        INLINE if d.get("inline") else COMPARED)
+                ingest(d, g, (d["system"], d.get("variant", ""), flag))
                 rounds_seen.add(d.get("round"))
         rounds_done = len(rounds_seen)
     for r in range(0 if args.from_raw else args.rounds):
@@ -250,10 +285,12 @@ def main():
         if not v:
             return s
         lab = f"{s}: {v}"
-        return lab + " (inline, no hop)" if inl else lab
+        return lab + FLAG_NOTE.get(inl, "")
 
-    variant_order = {(s, v["label"], v["inline"]): v["index"]
+    variant_order = {(s, v["label"], INLINE if v["inline"] else COMPARED): v["index"]
                      for s in systems for v in info[s]["variants"]}
+    variant_order.update({(s, v["label"], INFORMATIVE if v["informative"] else COMPARED):
+                          v["index"] for s in systems for v in info[s].get("mixed", [])})
     variant_order.update({(s, v["label"], v["inline"]): v["index"]
                           for s in systems if is_swift(s)
                           for g in SWIFT_GROUPS for v in info[s]["workloads"][g]})
@@ -265,16 +302,25 @@ def main():
             vs = values[(mid, row)]
             table.append((mid, title, unit, row, statistics.median(vs), min(vs), max(vs), len(vs)))
 
-    summary = []  # (mid, title, unit, rtctx med, best row, best med, ratio)
+    summary = []  # (mid, title, unit, rtctx med, best row, best med, ratio, rtctx row)
     for mid, title, unit, g, key in METRICS:
         mine = [t for t in table if t[0] == mid and t[3][0] == "rtctx" and not t[3][2]]
         peers = [t for t in table if t[0] == mid and t[3][0] != "rtctx" and not t[3][2]
                  and not is_swift(t[3][0])]
         if not mine or not peers:
             continue
-        best = min(peers, key=lambda t: t[4])
-        summary.append((mid, title, unit, mine[0][4], best[3], best[4],
-                        mine[0][4] / best[4] if best[4] > 0 else float("nan")))
+        if mid in HIGHER_BETTER:
+            best = max(peers, key=lambda t: t[4])
+        else:
+            best = min(peers, key=lambda t: t[4])
+        # W5 compares each rtctx way of running blocking work; the others
+        # have one rtctx row.
+        for t in (mine if g == "W5" else mine[:1]):
+            if mid in HIGHER_BETTER:
+                ratio = best[4] / t[4] if t[4] > 0 else float("nan")
+            else:
+                ratio = t[4] / best[4] if best[4] > 0 else float("nan")
+            summary.append((mid, title, unit, t[4], best[3], best[4], ratio, t[3]))
 
     # Swift API rows: each swift-rtctx row / the best Swift peer row, and the
     # C rtctx figure beside it for reference.
@@ -303,9 +349,11 @@ def main():
             last = mid
         log(f"{mid:<12} {row_label(row):<58} {fmt(med):>9} {fmt(lo) + '-' + fmt(hi):>19} {unit:<10} {cnt}")
     log("")
-    log("rtctx / best peer (lower is better for every metric; < 1 means rtctx wins):")
-    for mid, title, unit, mine, brow, bmed, ratio in summary:
-        log(f"  {mid:<10} rtctx {fmt(mine):>8} {unit:<10} best peer {row_label(brow):<45} "
+    log("rtctx / best peer (lower is better, but for W5tput, tasks/s, where the ratio is "
+        "best peer / rtctx; < 1 means rtctx wins):")
+    for mid, title, unit, mine, brow, bmed, ratio, mrow in summary:
+        which = f" [{mrow[1]}]" if mrow[1] and mid.startswith("W5") else ""
+        log(f"  {mid:<10} rtctx{which} {fmt(mine):>8} {unit:<10} best peer {row_label(brow):<45} "
             f"{fmt(bmed):>8}   ratio {ratio:.2f}")
     if swift_table:
         log("")
@@ -334,9 +382,12 @@ def main():
     log(f"bench: {chart_msg}")
 
     # ---- results.md --------------------------------------------------------
+    w5_rows = [(row, {k: statistics.median(v) for k, v in w5_facts[row].items()})
+               for row in sorted(w5_facts, key=lambda row: (system_rank(row[0]), row[2],
+                                                            variant_order.get(row, 0)))]
     write_markdown(os.path.join(out_dir, "results.md"), table, summary, info, skipped,
                    failures, extra, rounds_done, elapsed, load_start, load_end, chart_ok,
-                   systems, swift_table, swift_summary)
+                   systems, swift_table, swift_summary, w5_rows)
     log(f"bench: wrote {os.path.join(out_dir, 'results.md')}; raw runs in {raw_path}")
     return 0
 
@@ -455,7 +506,8 @@ def tool_version(argv):
 
 
 def write_markdown(path, table, summary, info, skipped, failures, extra, rounds, elapsed,
-                   load_start, load_end, chart_ok, systems, swift_table=(), swift_summary=()):
+                   load_start, load_end, chart_ok, systems, swift_table=(), swift_summary=(),
+                   w5_rows=()):
     L = []
     L.append("# rtctx benchmark results")
     L.append("")
@@ -470,13 +522,17 @@ def write_markdown(path, table, summary, info, skipped, failures, extra, rounds,
         L.append("")
     L.append("## rtctx / best peer")
     L.append("")
-    L.append("Lower is better for every metric; a ratio below 1 means rtctx wins. "
-             "Inline round trips (no hop) are left out of the comparison.")
+    L.append("Lower is better for every metric but W5's throughput, where the ratio is "
+             "best peer / rtctx; a ratio below 1 means rtctx wins. "
+             "Inline round trips (no hop) and W5's run without a blocking hint are left out "
+             "of the comparison.")
     L.append("")
     L.append("| metric | rtctx | best peer | peer | rtctx / best |")
     L.append("|---|---:|---|---:|---:|")
-    for mid, title, unit, mine, brow, bmed, ratio in summary:
-        L.append(f"| {title} ({unit}) | {fmt(mine)} | {label_md(brow)} | {fmt(bmed)} | {ratio:.2f} |")
+    for mid, title, unit, mine, brow, bmed, ratio, mrow in summary:
+        which = f" `{mrow[1]}`" if mrow[1] and mid.startswith("W5") else ""
+        L.append(f"| {title} ({unit}) | {fmt(mine)}{which} | {label_md(brow)} | {fmt(bmed)} | "
+                 f"{ratio:.2f} |")
     L.append("")
     L.append("## All cells: median (min–max)")
     L.append("")
@@ -487,6 +543,15 @@ def write_markdown(path, table, summary, info, skipped, failures, extra, rounds,
         sysl = label_md(row) + (f" ({note})" if note else "")
         L.append(f"| {title} | {sysl} | {fmt(med)} | {fmt(lo)}–{fmt(hi)} | {unit} | {cnt} |")
     L.append("")
+    if w5_rows:
+        L.append("## W5 in detail: medians of the runs")
+        L.append("")
+        L.append("| system | " + " | ".join(t for _k, t in W5_FACTS) + " |")
+        L.append("|---|" + "---:|" * len(W5_FACTS))
+        for row, f in w5_rows:
+            L.append(f"| {label_md(row)} | "
+                     + " | ".join(fmt(f.get(k)) for k, _t in W5_FACTS) + " |")
+        L.append("")
     if swift_table:
         write_swift_markdown(L, swift_table, swift_summary)
     L.append("## Systems")
@@ -523,6 +588,19 @@ def write_markdown(path, table, summary, info, skipped, failures, extra, rounds,
 - M1: every worker is blocked by a task waiting on a semaphore, then 1,000,000 tasks are
   posted; bytes per task = RSS growth / tasks still queued. Idle RSS: the whole process
   (driver + libraries + runtime) after start-up, 10,000 tasks and 100 ms idle.
+- W5: one outside thread offers 100,000 tasks at 100,000/s (a batch of 10 every 100 µs,
+  on absolute `clock_nanosleep` deadlines, so a late batch is followed at once by the
+  next; timer slack 1 µs for every thread of the process). The first task of each batch,
+  1 in 10, sleeps 1 ms in `nanosleep`; the others spin 3 µs on the clock. Latency is from
+  the clock read just before the post call to the task's first clock read (its start),
+  for every task; the compared figure is the short tasks' p99. Throughput is 100,000 /
+  (first submission to last completion): a system that keeps up shows about the offered
+  rate. rtctx: short tasks `rt_spawn`, blocking ones `rt_spawn_blocking` (a job is a
+  malloc'd function and argument), or `rt_spawn` with the sleep inside
+  `rt_blocking_begin()`/`rt_blocking_end()`, or `rt_spawn` with no hint at all
+  (informative, not compared); tokio `Handle::spawn` and `Handle::spawn_blocking`;
+  libdispatch `dispatch_async_f` of both onto the default global queue. Default pool
+  limits everywhere (rtctx and tokio: 512 blocking threads, 10 s keep-alive).
 - Instructions per task under callgrind: `make -C bench callgrind` (bench/callgrind.sh).""")
     if swift_table:
         L.append(SWIFT_METHOD)
@@ -575,12 +653,15 @@ SWIFT_METHOD = """- Swift API rows (bench/swift, `make bench BENCH_SWIFT=1`): on
   loop and `group.next().execute` round robin. Not pinned (no W3pin row)."""
 
 
+FLAG_NOTE = {INLINE: " (inline, no hop)", INFORMATIVE: " (informative, not compared)"}
+
+
 def label_md(row):
     s, v, inl = row
     if not v:
         return s
     lab = f"{s}: `{v}`"
-    return lab + " (inline, no hop)" if inl else lab
+    return lab + FLAG_NOTE.get(inl, "")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,12 @@
  *    function and what was wrong:
  *    `rtctx: rt_spawn: RT_EINVAL: fn is NULL`. Codes of normal operation
  *    (#RT_EAGAIN, #RT_ETIMEDOUT, #RT_EBUSY, #RT_ECANCELED) print nothing.
+ *    A pointer that is not a live object is named by an id, never by its
+ *    address: `ptr#` and 16 hex digits, a keyed hash of the address under
+ *    a key drawn per process, the same on every line for the same pointer
+ *    (`rtctx: rt_task_join: RT_EINVAL: ptr#5c0ffee1d2e3a4b5 is not a live
+ *    rt_task_t: ...`). A setuid or setgid program ignores the variable
+ *    (it is read with secure_getenv()).
  *  - Handles, runtimes, join handles, groups and trampolines carry a tag
  *    word that the library checks on entry: a pointer already released for
  *    the last time gets #RT_EINVAL (or NULL, or a no-op release) as long as its
@@ -399,7 +405,8 @@ typedef struct rt_config {
   size_t size;                        /**< sizeof(rt_config_t), set by rt_config_init */
   unsigned workers;                   /**< worker threads; 0 = online CPUs; at most 1024 */
   size_t queue_capacity;              /**< 0 = unbounded; else rt_spawn and rt_spawn_full
-                                           return RT_EAGAIN while this many tasks are queued */
+                                           return RT_EAGAIN while this many tasks are queued;
+                                           at most SIZE_MAX/2 (see rt_new()) */
   const char *thread_name;            /**< worker name prefix, copied; NULL = "rt-worker".
                                            Workers are named "<prefix>-<index>" in 15 bytes
                                            (Linux's limit): a long prefix is cut, never the index */
@@ -455,9 +462,11 @@ RT_EXPORT void rt_config_init(rt_config_t *cfg);
  *            the call only; `thread_name` is copied.
  * @return the runtime; NULL (nothing started) for a bad configuration: a
  *         `size` smaller than the `size` field or larger than this library
- *         knows, more than 1024 workers, a `queue_capacity` above SIZE_MAX/2;
- *         or when the system refused a thread (the workers already started
- *         are stopped and joined first).
+ *         knows, more than 1024 workers, a `queue_capacity` above SIZE_MAX/2
+ *         (the queue is counted in a signed word; no process could queue
+ *         that many tasks, so SIZE_MAX/2 is as good as unbounded); or when
+ *         the system refused a thread (the workers already started are
+ *         stopped and joined first).
  * @ownership The caller owns the runtime until it passes it to rt_shutdown()
  *            or rt_shutdown_timeout(), exactly once. Take handles to it with
  *            rt_handle().
@@ -900,9 +909,10 @@ RT_EXPORT RT_NODISCARD int rt_spawn_after(rt_handle_t *h, uint64_t delay_ns,
  * returned: the bridge from synchronous code into the runtime. Not refused
  * for a full queue.
  *
- * On a worker thread of the same runtime `fn` runs inline instead (waiting
- * for a worker there could wait on itself); on a worker of another runtime
- * that worker simply blocks, as any thread would.
+ * On a thread of the same runtime (a worker or a blocking thread) `fn`
+ * runs inline instead (waiting for a worker there could wait on itself);
+ * on a worker of another runtime, the wait helps: that worker runs its own
+ * runtime's queued jobs meanwhile, as rt_task_join() does.
  *
  * @param h      the runtime to run on.
  * @param fn     the work.
@@ -951,7 +961,8 @@ RT_EXPORT RT_NODISCARD int rt_block_on(rt_handle_t *h, rt_call_fn fn, void *arg,
 /**
  * Waits for a task to finish. Several threads may join the same task.
  * Called on a thread of the task's runtime for a task that has not
- * started, it runs the task inline rather than waiting on itself.
+ * started, it runs the task inline rather than waiting on itself (but not
+ * an rt_spawn_blocking() job on a worker: that waits for the pool).
  *
  * **A join on a worker helps.** Without a timeout (`timeout_ns` < 0), on a
  * worker of any runtime, while the task runs elsewhere the join runs
@@ -1022,7 +1033,10 @@ RT_EXPORT RT_NODISCARD int rt_task_join(rt_task_t *t, int64_t timeout_ns,
  *
  * @param t a join handle.
  * @retval RT_OK        the task will never run, and its `drop` has run on
- *                      the calling thread.
+ *                      the calling thread. A pending timer (rt_spawn_after())
+ *                      leaves the runtime's timers in the call, in
+ *                      O(log timers): the runtime keeps nothing of it, and
+ *                      rt_task_release() frees the rest.
  * @retval RT_EBUSY     too late: the task already started, finished, or
  *                      was cancelled before. Join it to wait for it.
  * @retval RT_ESHUTDOWN the task's runtime was inherited by fork(): nothing
@@ -1128,7 +1142,7 @@ RT_EXPORT void rt_task_release(rt_task_t *t);
  * @retval RT_OK        accepted.
  * @retval RT_EAGAIN    `queue_capacity` tasks are queued already.
  * @retval RT_ESHUTDOWN the runtime is shutting down (and the caller is not
- *                      one of its tasks) or gone.
+ *                      one of its tasks), gone, or inherited by fork().
  * @retval RT_ENOMEM    the pool had no thread and the system refused to
  *                      start one.
  * @retval RT_EINVAL    `h` or `fn` is NULL.
@@ -1193,9 +1207,10 @@ RT_EXPORT RT_NODISCARD int rt_spawn_blocking(rt_handle_t *h, rt_call_fn fn,
  *                   after an earlier region), or in a region already,
  *                   nothing needed to move.
  * @retval RT_EAGAIN in a region, but the worker stayed: no thread was free
- *                   within `max_blocking_threads`, or the runtime is
- *                   shutting down past its timeout. Its queued jobs still
- *                   move to other workers after `stranded_after_ns`.
+ *                   within `max_blocking_threads`, the runtime is
+ *                   shutting down past its timeout, or this is a forked
+ *                   child's copy of it. Its queued jobs still move to
+ *                   other workers after `stranded_after_ns`.
  * @retval RT_EINVAL not on a thread of any runtime (nor in a region): there
  *                   is nothing to protect; no region was opened.
  * @threads The calling thread, inside a task, a drop callback or a thread
@@ -1259,7 +1274,25 @@ RT_EXPORT int rt_blocking_end(void);
  * Counters of one runtime. Versioned like rt_config_t: set `size` to
  * sizeof(rt_stats_t) before calling rt_stats_get(). Work run inline (a
  * rt_block_on(), WAIT trampoline or join on a worker of the same runtime)
- * is not counted. After a finished shutdown, spawned == completed + dropped.
+ * is not counted.
+ *
+ * Two kinds of field:
+ * - cumulative: `spawned`, `completed`, `dropped`, `rejected`,
+ *   `strand_turns`, `blocking_threads_peak`, `blocking_spawned`,
+ *   `blocking_regions`, `handoffs`, `stranded_moved`, `joins_helped` (and
+ *   `shutdown`, which only goes from false to true). Each is its own
+ *   counter that only grows: two calls made one after the other on one
+ *   thread never see one go down, even while tasks run, so a monitoring
+ *   system may treat them as monotonic counters.
+ * - gauges: `queued`, `timers`, `strands`, `groups`, `blocking_threads`:
+ *   how many there are now. Never negative; while tasks run, a recent
+ *   value, not an exact one.
+ *
+ * While tasks run the fields are not read at one instant, so identities
+ * between them may be off by the work in flight. After a finished
+ * shutdown (rt_shutdown() or rt_shutdown_timeout() returned) they are
+ * exact: spawned == completed + dropped, queued == 0, timers == 0; and
+ * strands == 0, groups == 0 once every strand and group was released.
  */
 typedef struct rt_stats {
   size_t size;        /**< set by the caller to sizeof(rt_stats_t) */
@@ -1267,9 +1300,9 @@ typedef struct rt_stats {
   uint64_t spawned;   /**< tasks accepted: spawns, timers, block_on, trampoline calls,
                            group jobs and notifications */
   uint64_t completed; /**< ran to the end */
-  uint64_t dropped;   /**< never ran */
-  uint64_t queued;    /**< accepted, not yet started, timers excluded (approximate while running) */
-  uint64_t timers;    /**< timers not yet due */
+  uint64_t dropped;   /**< never ran: cancelled, or dropped by a shutdown (drop callback run) */
+  uint64_t queued;    /**< gauge: accepted, not yet started, timers excluded */
+  uint64_t timers;    /**< gauge: timers not yet due, nor cancelled (a cancel removes one at once) */
   uint64_t rejected;  /**< spawns, block_on and trampoline calls refused (RT_ESHUTDOWN, RT_EAGAIN) */
   RT_BOOL shutdown;   /**< shutdown started */
   /* Since 0.2 (callers built against 0.1 pass a smaller size): */
@@ -1303,7 +1336,8 @@ typedef struct rt_stats {
  *                   knows (set it to sizeof(rt_stats_t)).
  * @threads Any thread. The counters are read without stopping the
  *          workers: while tasks run they are a recent, not an atomic,
- *          picture.
+ *          picture; still, no cumulative field is ever smaller than the
+ *          same thread's previous call saw (see rt_stats_t).
  *
  * @par Example
  * @code
@@ -1395,6 +1429,11 @@ typedef struct rt_callback rt_callback_t;
  * a zero-filled result, without running the handler; both count in
  * rt_stats_t.rejected. If a shutdown timeout drops a queued POST call, its
  * handler never runs.
+ *
+ * The function pointer's code is in a memory page of its own, written once
+ * and then made read-only and executable: no memory is ever writable and
+ * executable at once. So each trampoline costs a page, and a few system
+ * calls to create and free: make one per binding, not one per call.
  *
  * @param h         the runtime the handler runs on.
  * @param mode      #RT_CALLBACK_POST (then `ret` must be #RT_TYPE_VOID) or

@@ -63,22 +63,51 @@ MODULES   := $(BUILD)/modules
 # kept in the object so that swiftc can leave an unchanged object alone; it
 # is deterministic, so it stays.
 PATH_MAP := -file-prefix-map $(CURDIR)=.
+
+# Hardening (what each buys, and how make check-hardening reads it off the
+# library: mk/hardening.mk, docs/guarantees.md "Hardening").
+# - Stack protector: a canary in every C function with an array or an
+#   address-taken local. Swift code gets one by default (swiftc's
+#   -enable-stack-protector) wherever it takes a local's address.
+# - FORTIFY: libc's checked variants (__memcpy_chk...) where the compiler
+#   knows a buffer's size; level 3 also where it knows it only at run time
+#   (glibc >= 2.34, clang's __builtin_dynamic_object_size). It needs an
+#   optimizing compile, so the -O0 debug variant goes without. -U first: a
+#   compiler that predefines it (Ubuntu's) would warn of a redefinition.
+# - CET (x86-64 only): endbr64 at every indirect-branch target and the
+#   IBT/SHSTK property note, in the C object and in the Swift one too:
+#   swiftc hands -Xcc -fcf-protection to its Clang importer, whose code
+#   generation options set the module flags from which LLVM emits both
+#   (-Xllvm -x86-indirect-branch-tracking gives the endbr64 but no note).
+#   The library's note is the AND of every object linked in, start files
+#   included: see CET_NOTE in mk/hardening.mk for why it is absent on
+#   Debian 12.
+HARDEN_CFLAGS := -fstack-protector-strong
+FORTIFY_CFLAGS := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3
+ifeq ($(shell uname -m),x86_64)
+HARDEN_CFLAGS += -fcf-protection=full
+HARDEN_SWIFTC := -Xcc -fcf-protection=full
+endif
+
 EMBEDDED := -target $(TRIPLE) -enable-experimental-feature Embedded -wmo -parse-as-library \
   -package-name rtctx -module-name RtctxExports -g -Xfrontend -no-clang-module-breadcrumbs \
-  -Xcc -fPIC -module-cache-path $(MODULES)/cache $(SWIFTC_WERROR) $(PATH_MAP) \
+  -Xcc -fPIC $(HARDEN_SWIFTC) -module-cache-path $(MODULES)/cache $(SWIFTC_WERROR) $(PATH_MAP) \
   -I Sources/CRtctxShim/include -I Sources/CFFI -I $(MODULES)/CRtctx
 # DWARF 4 like swiftc's: valgrind 3.19 gives up on a library that mixes in DWARF 5.
 # The same path map as the Swift object's (DW_AT_comp_dir ".").
-SHIM_CFLAGS := -std=c11 -O2 -g -gdwarf-4 -fPIC $(WARN) -ffile-prefix-map=$(CURDIR)=. \
+SHIM_CFLAGS := -std=c11 -O2 -g -gdwarf-4 -fPIC $(WARN) $(HARDEN_CFLAGS) -ffile-prefix-map=$(CURDIR)=. \
   -Iinclude -ISources/CRtctxShim/include
 
 # Only the header's rt_* functions are exported (exports.map); the library
 # must not leave any symbol undefined but libc's and libffi's (-z defs:
 # e.g. a String operation that needs Unicode tables fails the link rather
 # than the program); headers and read-only data are not executable
-# (separate-code); relocations are read-only after start (relro, now).
+# (separate-code); relocations, the GOT included, are read-only after
+# start (relro, and now: every symbol bound at load, so that .got.plt is
+# inside the RELRO segment too); the stack is never executable, whatever
+# note an object carries (noexecstack).
 LIB_LDFLAGS := -shared -fuse-ld=lld -pthread -Wl,-soname,$(SONAME) -Wl,-z,separate-code \
-  -Wl,-z,relro -Wl,-z,now -Wl,--build-id -lffi
+  -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack -Wl,--build-id -lffi
 EXPORT_MAPS := Sources/RtctxExports/exports.map Sources/RtctxExports/exports-debug.map
 EXPORTS := -Wl,--version-script=Sources/RtctxExports/exports.map
 # The debug library also exports rtctx_debug_live_objects (make stress).
@@ -111,7 +140,7 @@ endef
 
 TSAN_FLAGS := -sanitize=thread
 ASAN_FLAGS := -sanitize=address -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
-$(eval $(call embedded_variant,$(BUILD)/lib,$(SWIFT_OPT),,$(EXPORTS) $(LIB_DEFS)))
+$(eval $(call embedded_variant,$(BUILD)/lib,$(SWIFT_OPT),$(FORTIFY_CFLAGS),$(EXPORTS) $(LIB_DEFS)))
 $(eval $(call embedded_variant,$(BUILD)/debug,-Onone -DDEBUG,-O0,$(DEBUG_EXPORTS) $(LIB_DEFS)))
 $(eval $(call embedded_variant,$(BUILD)/tsan/lib,-O $(TSAN_FLAGS),-O1 -fsanitize=thread,$(EXPORTS)))
 $(eval $(call embedded_variant,$(BUILD)/asan/lib,-O $(ASAN_FLAGS),-O1 -fsanitize=address,$(EXPORTS)))

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,8 @@ __thread void *rtctx_tls_worker_slot RTCTX_SHIM_TLS;
 __thread void *rtctx_tls_context_slot RTCTX_SHIM_TLS;
 __thread void *rtctx_tls_strand_slot RTCTX_SHIM_TLS;
 __thread intptr_t rtctx_tls_region_slot RTCTX_SHIM_TLS;
+
+const char *rtctx_secure_getenv(const char *name) { return secure_getenv(name); }
 
 void rtctx_set_thread_name(const char *name) { pthread_setname_np(pthread_self(), name); }
 

@@ -36,7 +36,9 @@ extension Handle: TaskExecutor {
   ///
   /// Called on a worker of this runtime it throws
   /// `RuntimeError.wouldDeadlock` instead of waiting: the async work might
-  /// need the very worker that waits (with one worker, always). Synchronous
+  /// need the very worker that waits (with one worker, always). On one of
+  /// its blocking threads (`spawnBlocking`, a blocking region) it waits
+  /// like any other thread. Synchronous
   /// work can be run inline there with the synchronous ``blockOn(_:)``;
   /// async code on a worker should `await` instead.
   ///
@@ -48,7 +50,7 @@ extension Handle: TaskExecutor {
   ///   began (nothing ran); `RuntimeError.cancelled` if a shutdown timeout
   ///   dropped it before it started; `RuntimeError.wouldDeadlock` as above.
   public func blockOn<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-    if core.isCurrentWorker { throw RuntimeError.wouldDeadlock }
+    if core.isCurrentWorkerLoop { throw RuntimeError.wouldDeadlock }
     let slot = ResultSlot<T>()
     let finished = OneShotEvent()
     // The task is started from a queued job rather than from here, so that

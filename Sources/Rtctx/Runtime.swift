@@ -28,24 +28,45 @@ public final class Runtime: Sendable {
   ///     `Handle.spawn` and `Handle.task` throw `RuntimeError.queueFull`
   ///     when this many tasks are queued. Timers, `blockOn` and async jobs
   ///     are never refused for a full queue.
-  ///   - onThreadStart: runs on each worker before its first task.
-  ///   - onThreadStop: runs on each worker after its last task.
-  /// - Throws: `RuntimeError.invalidArgument` for an out-of-range argument,
-  ///   `RuntimeError.outOfMemory` if the system refused a thread.
+  ///   - strandedAfter: jobs queued on a worker whose task has run this
+  ///     long move to the queue every worker reads, so that a task that
+  ///     blocks strands nothing behind it (1 ms by default); nil for never
+  ///     (the runtime then starts no monitor thread).
+  ///   - maxBlockingThreads: the most threads beyond the workers, shared by
+  ///     ``Handle/spawnBlocking(_:)`` jobs and ``withBlockingRegion(_:)``;
+  ///     0 (the default) for 512.
+  ///   - blockingKeepAlive: an idle blocking thread exits after this long
+  ///     (10 s by default; zero: as soon as it runs out of work). Blocking
+  ///     threads are named "`threadName`-b*n*", the monitor "`threadName`-m".
+  ///   - onThreadStart: runs on each thread the runtime starts (workers and
+  ///     blocking threads) before its first task.
+  ///   - onThreadStop: runs on each such thread after its last task.
+  /// - Throws: `RuntimeError.invalidArgument` for an out-of-range argument
+  ///   (a negative count or duration), `RuntimeError.outOfMemory` if the
+  ///   system refused a thread.
   public init(
     workers: Int = 0,
     threadName: String = "rt-worker",
     queueCapacity: Int = 0,
+    strandedAfter: Duration? = .milliseconds(1),
+    maxBlockingThreads: Int = 0,
+    blockingKeepAlive: Duration = .seconds(10),
     onThreadStart: (@Sendable () -> Void)? = nil,
     onThreadStop: (@Sendable () -> Void)? = nil
   ) throws(RuntimeError) {
-    guard (0...RuntimeConfig.maxWorkers).contains(workers), queueCapacity >= 0 else {
+    guard (0...RuntimeConfig.maxWorkers).contains(workers), queueCapacity >= 0, maxBlockingThreads >= 0,
+      (strandedAfter ?? .zero) >= .zero, blockingKeepAlive >= .zero
+    else {
       throw .invalidArgument
     }
     var config = RuntimeConfig()
     config.workers = workers
     config.threadName = threadName
     config.queueCapacity = queueCapacity
+    // `.max` is the core's "never"; a duration too long to count saturates to it.
+    config.strandedAfter = strandedAfter?.saturatingNanoseconds ?? .max
+    config.maxBlockingThreads = maxBlockingThreads
+    config.blockingKeepAlive = blockingKeepAlive.saturatingNanoseconds
     config.onThreadStart = onThreadStart
     config.onThreadStop = onThreadStop
     // The configuration was checked above, so only a refused thread is left.

@@ -1,12 +1,16 @@
 import RtctxCore
 
 /// A runtime's counters (the Swift face of `rt_stats_t`), read with
-/// `Handle.stats`. Approximate while tasks run; after a finished shutdown,
-/// `spawned == completed + dropped`.
+/// `Handle.stats`. The cumulative ones (`spawned`, `completed`, `dropped`,
+/// `rejected`, `executorFallbacks`, `strandTurns`) never go down between
+/// two reads on one thread; the gauges (`queued`, `timers`, `strands`,
+/// `groups`) are recent values while tasks run. After a finished shutdown,
+/// `spawned == completed + dropped` and `queued == 0`, `timers == 0`.
 public struct RuntimeStats: Sendable, Equatable {
   /// Worker threads (the configured count, also after shutdown).
   public var workers: Int
-  /// Tasks accepted: spawns, timers, `blockOn` calls, async jobs, C trampoline calls.
+  /// Tasks accepted: spawns (blocking ones too), timers, `blockOn` calls,
+  /// async jobs, C trampoline calls.
   public var spawned: UInt64
   /// Accepted tasks that ran to the end.
   public var completed: UInt64
@@ -33,6 +37,26 @@ public struct RuntimeStats: Sendable, Equatable {
   public var strandTurns: UInt64
   /// Groups alive (made and not yet freed).
   public var groups: UInt64
+  /// Threads beyond the workers now: running blocking jobs, in (or after)
+  /// a blocking region, or idle in the blocking pool.
+  public var blockingThreads: UInt64
+  /// The most ``blockingThreads`` there ever were at once.
+  public var blockingThreadsPeak: UInt64
+  /// `Handle.spawnBlocking` jobs accepted (counted in ``spawned`` too).
+  public var blockingSpawned: UInt64
+  /// Blocking regions opened on this runtime's threads by
+  /// `withBlockingRegion` (or C's `rt_blocking_begin`); nested ones are
+  /// not counted.
+  public var blockingRegions: UInt64
+  /// Regions whose worker moved to a spare thread (C's `handoffs`).
+  public var handOffs: UInt64
+  /// Jobs the monitor moved off a worker stuck in one task (see
+  /// `strandedAfter`).
+  public var strandedMoved: UInt64
+  /// Jobs of this runtime that its workers ran inside joins while waiting
+  /// (`JoinHandle.value` without a timeout, `blockOn` onto another
+  /// runtime; not in a blocking region).
+  public var joinsHelped: UInt64
 
   init(_ stats: RuntimeCore.Stats, executorFallbacks: UInt64) {
     workers = stats.workers
@@ -47,5 +71,12 @@ public struct RuntimeStats: Sendable, Equatable {
     strands = stats.strands
     strandTurns = stats.strandTurns
     groups = stats.groups
+    blockingThreads = stats.blockingThreads
+    blockingThreadsPeak = stats.blockingThreadsPeak
+    blockingSpawned = stats.blockingSpawned
+    blockingRegions = stats.blockingRegions
+    handOffs = stats.handOffs
+    strandedMoved = stats.strandedMoved
+    joinsHelped = stats.joinsHelped
   }
 }

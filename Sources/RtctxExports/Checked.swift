@@ -19,7 +19,7 @@ func misuse(
     fatalError(
       "rtctx: \(function): \(DebugLog.address(pointer)) \(reason)the last release) or never returned by rtctx")
   #else
-    DebugLog.report(function, outcome, "\(DebugLog.address(pointer)) \(reason)the last release) or not from rtctx")
+    DebugLog.report(function, outcome, "\(DebugLog.id(pointer)) \(reason)the last release) or not from rtctx")
   #endif
 }
 

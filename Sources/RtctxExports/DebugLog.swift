@@ -4,6 +4,10 @@
 //   $ RTCTX_LOG=debug ./app
 //   rtctx: rt_spawn: RT_EINVAL: fn is NULL
 //   rtctx: rt_new: returns NULL: cfg->workers is 5000, more than 1024
+//   rtctx: rt_task_join: RT_EINVAL: ptr#5c0ffee1d2e3a4b5 is not a live rt_task_t: ...
+//
+// A pointer that is not a live object is named by an id, not its address
+// (PointerID.swift). A setuid or setgid program ignores RTCTX_LOG.
 //
 // For a C programmer an error code alone often does not say which call of
 // many went wrong; this line does, without a debugger. Reported: every
@@ -62,7 +66,13 @@ enum DebugLog {
     return nil
   }
 
-  /// A pointer as C's `%p` prints it.
+  /// A pointer as the log names it: `ptr#` and 16 hex digits, the same
+  /// for the same pointer within the process, never its address (see
+  /// PointerID.swift).
+  static func id(_ pointer: OpaquePointer) -> String { PointerID.text(UInt(bitPattern: pointer)) }
+
+  /// A pointer as C's `%p` prints it: for a debug build's stop only, where
+  /// the developer compares it with their own.
   static func address(_ pointer: OpaquePointer) -> String {
     "0x" + String(UInt(bitPattern: pointer), radix: 16)
   }

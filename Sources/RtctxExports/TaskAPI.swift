@@ -133,6 +133,8 @@ extension TaskCell {
       // The core refuses a task with RT_ESHUTDOWN only in a forked child.
       "the task's runtime was inherited by fork(): its workers stayed in the parent process, "
         + "so the task never runs here"
+    case .wouldDeadlock:
+      "the calling thread is running this task, further down its stack: it would wait for itself"
     default:
       "\(error.message)"
     }

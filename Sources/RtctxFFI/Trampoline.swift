@@ -16,6 +16,13 @@
 // A closure's result storage is libffi's, not the handler's: the handler
 // writes its declared C type, and the trampoline then widens integers to a
 // full `ffi_arg` (see `TrampolineType.widen`).
+//
+// W^X: libffi writes each closure (its code and the data that code reads)
+// into a page of its own, which is then sealed read-and-execute
+// (`CodePage`, Sys.swift), so no mapping of the process is ever writable
+// and executable at once. Only where the kernel refuses to make written
+// memory executable does the closure come from `ffi_closure_alloc`, which
+// then falls back on its own double mapping, as such kernels require.
 
 @preconcurrency import CFFI
 import Synchronization
@@ -159,7 +166,13 @@ public final class Trampoline: @unchecked Sendable {
 
   private let cif: UnsafeMutablePointer<ffi_cif>
   private let ffiArgumentTypes: UnsafeMutablePointer<UnsafeMutablePointer<ffi_type>?>
-  private var closure: UnsafeMutablePointer<ffi_closure>?
+  /// Where the closure lives: its sealed page, or libffi's allocator.
+  private enum Storage {
+    case none
+    case page(UnsafeMutableRawPointer)
+    case libffi(UnsafeMutablePointer<ffi_closure>)
+  }
+  private var storage = Storage.none
   /// The executable address of the closure: the C function pointer.
   public private(set) var code: UnsafeMutableRawPointer?
   private let pending = FutexWord()
@@ -184,7 +197,11 @@ public final class Trampoline: @unchecked Sendable {
 
   deinit {
     tag.clear()
-    if let closure { ffi_closure_free(closure) }
+    switch storage {
+    case .none: break
+    case .page(let page): CodePage.free(page)
+    case .libffi(let closure): ffi_closure_free(closure)
+    }
     ffiArgumentTypes.deallocate()
     cif.deinitialize(count: 1)
     cif.deallocate()
@@ -218,24 +235,41 @@ public final class Trampoline: @unchecked Sendable {
         == FFI_OK
     else { return .failure(.invalidArgument) }
 
+    guard let page = CodePage.allocate() else { return .failure(.outOfMemory) }
+    // A libffi built with static trampolines uses them only for memory
+    // its own allocator handed out (ffi_tramp_is_present looks the
+    // address up there); into this page it writes the closure's code.
+    guard prepareClosure(writable: page, executable: page) else {
+      CodePage.free(page)
+      return .failure(.invalidArgument)
+    }
+    if CodePage.seal(page) {
+      storage = .page(page)
+      code = page
+      return .success(self)
+    }
+    CodePage.free(page)
+
     var executable: UnsafeMutableRawPointer? = nil
     guard let writable = ffi_closure_alloc(MemoryLayout<ffi_closure>.size, &executable), let executable
     else { return .failure(.outOfMemory) }
-    let closure = writable.bindMemory(to: ffi_closure.self, capacity: 1)
-    self.closure = closure
+    storage = .libffi(writable.assumingMemoryBound(to: ffi_closure.self))
+    guard prepareClosure(writable: writable, executable: executable) else { return .failure(.invalidArgument) }
+    code = executable
+    return .success(self)
+  }
 
+  /// Has libffi write the closure at `writable`, to be run at `executable`.
+  private func prepareClosure(writable: UnsafeMutableRawPointer, executable: UnsafeMutableRawPointer) -> Bool {
     // The closure's user data is unretained: the trampoline outlives every
     // call through its code (the C owner frees it only after the foreign
     // side stopped calling).
-    let status = ffi_prep_closure_loc(
-      closure, cif,
+    ffi_prep_closure_loc(
+      writable.bindMemory(to: ffi_closure.self, capacity: 1), cif,
       { _, result, args, user in
         Unmanaged<Trampoline>.fromOpaque(user!).takeUnretainedValue().call(result: result, args: args)
       },
-      Unmanaged.passUnretained(self).toOpaque(), executable)
-    guard status == FFI_OK else { return .failure(.invalidArgument) }
-    code = executable
-    return .success(self)
+      Unmanaged.passUnretained(self).toOpaque(), executable) == FFI_OK
   }
 
   // MARK: Calls

@@ -504,3 +504,52 @@ TEST(config_start_hook_can_spawn) {
     CHECK_EQ(atomic_load(&from_hook[i].dropped), 0);
   }
 }
+
+/* queue_capacity at the edges the header names: 0 (unbounded), 1, 2^62 and
+ * SIZE_MAX/2 are accepted and bound the queue as said; SIZE_MAX/2 + 1 and
+ * SIZE_MAX are bad configs (NULL). A capacity of 2^62 or SIZE_MAX/2 never
+ * refuses in practice: 1000 tasks queued behind a busy worker all go in. */
+TEST(config_queue_capacity_edges) {
+  const size_t accepted[] = {0, 1, (size_t)1 << 62, SIZE_MAX / 2};
+  for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+    rt_config_t cfg;
+    rt_config_init(&cfg);
+    cfg.workers = 1;
+    cfg.queue_capacity = accepted[i];
+    rt_runtime_t *rt = rt_new(&cfg);
+    if (rt == NULL)
+      FAIL("rt_new refused queue_capacity %zu", accepted[i]);
+    rt_handle_t *h = rt_handle(rt);
+    blocker_t b;
+    blocker_init(&b);
+    blocker_start(h, &b);
+    counter_t c;
+    counter_init(&c);
+    int refused = 0;
+    for (int k = 0; k < 1000; k++) {
+      int rc = rt_spawn(h, counter_fn, &c);
+      if (rc == RT_EAGAIN)
+        refused++;
+      else
+        CHECK_RC(rc, RT_OK);
+    }
+    CHECK_EQ(refused, accepted[i] == 1 ? 999 : 0);
+    CHECK_EQ(get_stats(h).rejected, refused);
+    gate_open(&b.gate);
+    CHECK_RC(rt_shutdown(rt), RT_OK);
+    CHECK_EQ(atomic_load(&c.ran), 1000 - refused);
+    rt_handle_release(h);
+  }
+  const size_t refused[] = {SIZE_MAX / 2 + 1, SIZE_MAX};
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    rt_config_t cfg;
+    rt_config_init(&cfg);
+    cfg.workers = 1;
+    cfg.queue_capacity = refused[i];
+    cfg.on_thread_start = on_start;
+    rt_runtime_t *rt = rt_new(&cfg);
+    if (rt != NULL)
+      FAIL("rt_new accepted queue_capacity %zu, above SIZE_MAX/2", refused[i]);
+  }
+  CHECK_EQ(get_starts(), 0);
+}

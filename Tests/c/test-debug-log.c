@@ -2,7 +2,10 @@
  * README "Errors and debugging" promises, naming the C function (not a
  * helper inside the library) and the reason; normal-operation codes print
  * nothing; RTCTX_LOG=1 and =DEBUG turn the log on, =0 and unset leave it
- * off.
+ * off. A pointer that is not a live object is named by an id, "ptr#" and
+ * 16 hex digits, never by its address: the same id on every line of a
+ * process, another for another pointer, and another in the next process
+ * for the same address; a setgid program ignores RTCTX_LOG.
  *
  * The library reads RTCTX_LOG once, when it is loaded, so each case runs in
  * a new program: this runner exec'd as `--run debug_log_child`, with
@@ -17,6 +20,9 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,7 +40,8 @@ static void noop_handler(void *result, void **args, void *user) {
   (void)user;
 }
 
-/* Pointers printed by a case, for the lines that name one: "{ptr}". */
+/* Pointers printed by a case, one a line: the parent checks that the log
+ * never shows them. */
 static void print_ptr(const void *p) { printf("%p\n", p); }
 
 /* --- The cases: what the child does ---------------------------------------- */
@@ -233,6 +240,27 @@ static void case_released_handle(void) {
   rt_handle_release(h);
 }
 
+/* Two pointers rtctx never returned, named by two ids, each the same on
+ * every line. The first is at a fixed address when the system allows it,
+ * so that the parent can run the case twice with the same address there
+ * (not under a sanitizer, whose shadow memory may lie there). */
+static void case_two_pointers(void) {
+  static _Alignas(16) unsigned char zeros[512];
+  void *fixed = MAP_FAILED;
+  if (!UNDER_TSAN && !UNDER_ASAN)
+    fixed = mmap((void *)0x5a5a00000000, 4096, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  void *first = fixed != MAP_FAILED ? fixed : zeros;
+  void *second = zeros + 256;
+  print_ptr(first);
+  print_ptr(second);
+  CHECK_RC(rt_spawn(first, never_fn, NULL), RT_EINVAL);
+  CHECK_RC(rt_spawn(second, never_fn, NULL), RT_EINVAL);
+  rt_task_release(first);
+  if (fixed != MAP_FAILED)
+    CHECK_EQ(munmap(fixed, 4096), 0);
+}
+
 /* A runtime inherited by fork(): refused in the child with RT_ESHUTDOWN. */
 static void case_fork_inherited(void) {
   rt_runtime_t *rt = make_rt(1, 0);
@@ -345,6 +373,33 @@ static void *block_on_own_strand(void *s) {
   return (void *)(intptr_t)rt_strand_block_on(s, never_call, NULL, NULL);
 }
 
+static void *join_own_task(void *arg) {
+  rt_task_t **self = arg;
+  while (atomic_load((_Atomic(rt_task_t *) *)self) == NULL)
+    sleep_us(100);
+  return (void *)(intptr_t)rt_task_join(*self, -1, NULL);
+}
+
+static void case_blocking(void) {
+  CHECK_RC(rt_spawn_blocking(NULL, never_call, NULL, NULL, NULL), RT_EINVAL);
+  CHECK_RC(rt_blocking_begin(), RT_EINVAL);
+  CHECK_RC(rt_blocking_end(), RT_EINVAL);
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  CHECK_RC(rt_spawn_blocking(h, NULL, NULL, NULL, NULL), RT_EINVAL);
+  _Atomic(rt_task_t *) self = NULL;
+  rt_task_t *t;
+  CHECK_RC(rt_spawn_full(h, join_own_task, (void *)&self, NULL, &t), RT_OK);
+  atomic_store(&self, t);
+  void *rc = NULL;
+  CHECK_RC(rt_task_join(t, -1, &rc), RT_OK);
+  CHECK_RC((int)(intptr_t)rc, RT_EDEADLK);
+  rt_task_release(t);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  CHECK_RC(rt_spawn_blocking(h, never_call, NULL, NULL, NULL), RT_ESHUTDOWN);
+  rt_handle_release(h);
+}
+
 static void case_strands_and_groups(void) {
   CHECK_NULL(rt_strand_new(NULL));
   CHECK_RC(rt_strand_spawn(NULL, never_fn, NULL), RT_EINVAL);
@@ -388,7 +443,7 @@ static void case_strands_and_groups(void) {
 struct log_case {
   const char *name;
   void (*run)(void);
-  const char *lines;            /* the whole stderr, "{ptr}" for the pointer printed */
+  const char *lines;            /* the whole stderr, "{id}" and "{id2}" for pointer ids */
   const char *(*make_lines)(void); /* or built at run time */
   bool (*can_run)(void);        /* NULL: always */
 };
@@ -451,21 +506,26 @@ static const struct log_case cases[] = {
      NULL, NULL},
     {"callbacks", case_callbacks, NULL, expect_callbacks, NULL},
     {"not_ours", case_not_ours,
-     "rtctx: rt_spawn: RT_EINVAL: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
-     "rtctx: rt_stats_get: RT_EINVAL: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
-     "rtctx: rt_handle_clone: returns NULL: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
-     "rtctx: rt_enter: returns NULL: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
-     "rtctx: rt_handle_release: does nothing: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
-     "rtctx: rt_shutdown: RT_EINVAL: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
-     "rtctx: rt_task_join: RT_EINVAL: {ptr} is not a live rt_task_t: " NOT_LIVE_TAIL "\n"
-     "rtctx: rt_task_is_finished: returns false: {ptr} is not a live rt_task_t: " NOT_LIVE_TAIL "\n"
-     "rtctx: rt_task_release: does nothing: {ptr} is not a live rt_task_t: " NOT_LIVE_TAIL "\n"
-     "rtctx: rt_callback_free: does nothing: {ptr} is not a live rt_callback_t: " NOT_LIVE_TAIL "\n",
+     "rtctx: rt_spawn: RT_EINVAL: {id} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_stats_get: RT_EINVAL: {id} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_handle_clone: returns NULL: {id} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_enter: returns NULL: {id} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_handle_release: does nothing: {id} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_shutdown: RT_EINVAL: {id} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_task_join: RT_EINVAL: {id} is not a live rt_task_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_task_is_finished: returns false: {id} is not a live rt_task_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_task_release: does nothing: {id} is not a live rt_task_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_callback_free: does nothing: {id} is not a live rt_callback_t: " NOT_LIVE_TAIL "\n",
      NULL, can_misuse_pointers},
     {"released_handle", case_released_handle,
-     "rtctx: rt_spawn: RT_EINVAL: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
-     "rtctx: rt_handle_release: does nothing: {ptr} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n",
+     "rtctx: rt_spawn: RT_EINVAL: {id} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_handle_release: does nothing: {id} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n",
      NULL, can_use_after_free},
+    {"two_pointers", case_two_pointers,
+     "rtctx: rt_spawn: RT_EINVAL: {id} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_spawn: RT_EINVAL: {id2} is not a live rt_handle_t or rt_runtime_t: " NOT_LIVE_TAIL "\n"
+     "rtctx: rt_task_release: does nothing: {id} is not a live rt_task_t: " NOT_LIVE_TAIL "\n",
+     NULL, can_misuse_pointers},
     {"fork_inherited", case_fork_inherited,
      "rtctx: rt_spawn: RT_ESHUTDOWN: " FORKED "; create a new runtime in the child\n"
      "rtctx: rt_apply: RT_ESHUTDOWN: " FORKED "; create a new runtime in the child\n"
@@ -496,6 +556,15 @@ static const struct log_case cases[] = {
      "rtctx: rt_group_spawn: RT_ESHUTDOWN: " SHUT_DOWN "\n"
      "rtctx: rt_strand_new: returns NULL: " SHUT_DOWN "\n"
      "rtctx: rt_group_new: returns NULL: " SHUT_DOWN "\n",
+     NULL, NULL},
+    {"blocking", case_blocking,
+     "rtctx: rt_spawn_blocking: RT_EINVAL: h is NULL\n"
+     "rtctx: rt_blocking_begin: RT_EINVAL: not on a thread of any runtime: nothing to hand off\n"
+     "rtctx: rt_blocking_end: RT_EINVAL: the thread is in no blocking region\n"
+     "rtctx: rt_spawn_blocking: RT_EINVAL: fn is NULL\n"
+     "rtctx: rt_task_join: RT_EDEADLK: the calling thread is running this task, further down its "
+     "stack: it would wait for itself\n"
+     "rtctx: rt_spawn_blocking: RT_ESHUTDOWN: " SHUT_DOWN "\n",
      NULL, NULL},
     {"normal_operation", case_normal_operation, "", NULL, NULL},
 };
@@ -540,13 +609,16 @@ static void read_all(int fd, char *buf, size_t cap) {
   buf[n] = '\0';
 }
 
-/* Runs case `name` in a new program with RTCTX_LOG=`log` (unset if NULL);
- * fails the test unless it exits 0. */
-static void run_case(const char *name, const char *log, struct child_output *o) {
-  char self[4096];
-  ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+/* This runner's own path. */
+static void self_path(char *buf, size_t cap) {
+  ssize_t len = readlink("/proc/self/exe", buf, cap - 1);
   CHECK_GT(len, 0);
-  self[len] = '\0';
+  buf[len] = '\0';
+}
+
+/* Runs case `name` in the program `self` (this runner or a copy of it)
+ * with RTCTX_LOG=`log` (unset if NULL); fails the test unless it exits 0. */
+static void run_case_in(const char *self, const char *name, const char *log, struct child_output *o) {
 
   /* The environment without RTCTX_LOG and RTCTX_DEBUG_LOG_CASE, then ours. */
   size_t n = 0;
@@ -577,7 +649,7 @@ static void run_case(const char *name, const char *log, struct child_output *o) 
   CHECK_EQ(posix_spawn_file_actions_adddup2(&fa, err_pipe[1], STDERR_FILENO), 0);
   CHECK_EQ(posix_spawn_file_actions_adddup2(&fa, fileno(out), STDOUT_FILENO), 0);
   CHECK_EQ(posix_spawn_file_actions_addclose(&fa, err_pipe[0]), 0);
-  char *argv[] = {self, "--run", "debug_log_child", NULL};
+  char *argv[] = {(char *)self, "--run", "debug_log_child", NULL};
   pid_t pid;
   fflush(stdout);
   int rc = posix_spawn(&pid, self, &fa, NULL, argv, envp);
@@ -598,18 +670,73 @@ static void run_case(const char *name, const char *log, struct child_output *o) 
          status, o->err);
 }
 
-/* The case's expected stderr, with "{ptr}" replaced by the first line the
- * case printed on stdout. */
+static void run_case(const char *name, const char *log, struct child_output *o) {
+  char self[4096];
+  self_path(self, sizeof self);
+  run_case_in(self, name, log, o);
+}
+
+/* A pointer's id in the log: "ptr#" and 16 lower-case hex digits. */
+enum { ID_LEN = 4 + 16 };
+
+static bool is_id(const char *p) {
+  if (strncmp(p, "ptr#", 4) != 0)
+    return false;
+  for (int i = 4; i < ID_LEN; i++)
+    if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+      return false;
+  return true;
+}
+
+/* The ids in the log, distinct, in the order they first appear. */
+struct ids {
+  char id[2][ID_LEN + 1];
+  size_t count;
+};
+
+static void find_ids(const char *err, struct ids *ids) {
+  ids->count = 0;
+  for (const char *p = strstr(err, "ptr#"); p != NULL; p = strstr(p + 1, "ptr#")) {
+    if (!is_id(p))
+      FAIL("not an id (ptr# and 16 hex digits) in the log: %.24s", p);
+    bool seen = false;
+    for (size_t i = 0; i < ids->count; i++)
+      seen = seen || strncmp(ids->id[i], p, ID_LEN) == 0;
+    if (seen)
+      continue;
+    CHECK_LT(ids->count, 2u);
+    snprintf(ids->id[ids->count++], ID_LEN + 1, "%.*s", ID_LEN, p);
+  }
+}
+
+/* Fails if the log shows any pointer the case printed, in any form. */
+static void check_no_address(const struct child_output *o) {
+  const char *line = o->out;
+  while (*line != '\0') {
+    size_t len = strcspn(line, "\n");
+    char hex[64];
+    snprintf(hex, sizeof hex, "%.*s", (int)len, line);
+    const char *digits = strncmp(hex, "0x", 2) == 0 ? hex + 2 : hex;
+    if (strlen(digits) >= 6 && strstr(o->err, digits) != NULL)
+      FAIL("the log shows the address %s:\n%s", hex, o->err);
+    line += len + (line[len] != '\0');
+  }
+}
+
+/* The case's expected stderr, with "{id}" and "{id2}" replaced by the
+ * first and second distinct id of the log: so each must be the same on
+ * every line that names its pointer, and differ from the other. */
 static void expected(const struct log_case *c, const struct child_output *o, char *buf, size_t cap) {
   const char *lines = c->make_lines != NULL ? c->make_lines() : c->lines;
-  char ptr[64] = "";
-  snprintf(ptr, sizeof ptr, "%.*s", (int)strcspn(o->out, "\n"), o->out);
+  struct ids ids;
+  find_ids(o->err, &ids);
+  check_no_address(o);
   size_t n = 0;
   for (const char *p = lines; *p != '\0';) {
-    if (strncmp(p, "{ptr}", 5) == 0) {
-      CHECK_TRUE(ptr[0] != '\0');
-      n += (size_t)snprintf(buf + n, cap - n, "%s", ptr);
-      p += 5;
+    size_t which = strncmp(p, "{id}", 4) == 0 ? 1 : strncmp(p, "{id2}", 5) == 0 ? 2 : 0;
+    if (which != 0 && which <= ids.count) {
+      n += (size_t)snprintf(buf + n, cap - n, "%s", ids.id[which - 1]);
+      p += which == 1 ? 4 : 5;
     } else {
       buf[n++] = *p++;
     }
@@ -674,4 +801,73 @@ TEST(debug_log_off) {
     run_case("null_fn", values[i], &o);
     check_lines("null_fn", values[i], o.err, "");
   }
+}
+
+/* The key of the ids is drawn per process: the same address, in two runs,
+ * gets two ids (two_pointers maps its first pointer at a fixed address;
+ * where the system refused that address, there is nothing to compare). */
+TEST(debug_log_ids_differ_between_processes) {
+  if (!can_misuse_pointers()) {
+    printf("skipped: a debug library stops at the misuse\n");
+    return;
+  }
+  struct child_output a, b;
+  run_case("two_pointers", "debug", &a);
+  run_case("two_pointers", "debug", &b);
+  if (strncmp(a.out, b.out, strcspn(a.out, "\n") + 1) != 0) {
+    printf("skipped: the fixed address was refused (%.*s, %.*s)\n", (int)strcspn(a.out, "\n"), a.out,
+           (int)strcspn(b.out, "\n"), b.out);
+    return;
+  }
+  struct ids ia, ib;
+  find_ids(a.err, &ia);
+  find_ids(b.err, &ib);
+  CHECK_EQ(ia.count, 2u);
+  CHECK_EQ(ib.count, 2u);
+  CHECK_TRUE(strcmp(ia.id[0], ib.id[0]) != 0);
+}
+
+/* A setgid program ignores RTCTX_LOG (secure_getenv): its environment is
+ * its caller's. A copy of this runner, made setgid to another group, runs
+ * a case that logs; only root can make one, on a file system that honours
+ * the bit, and not under a sanitizer or valgrind (which a setgid program
+ * would not load). */
+TEST(debug_log_ignored_when_setgid) {
+  if (geteuid() != 0 || UNDER_TSAN || UNDER_ASAN || under_valgrind()) {
+    printf("skipped: needs root, and no sanitizer or valgrind\n");
+    return;
+  }
+  char self[4096], copy[4200];
+  self_path(self, sizeof self);
+  struct statvfs fs;
+  CHECK_EQ(statvfs(self, &fs), 0);
+  if (fs.f_flag & ST_NOSUID) {
+    printf("skipped: %s is on a nosuid file system\n", self);
+    return;
+  }
+  snprintf(copy, sizeof copy, "%s-setgid-XXXXXX", self);
+  int out = mkstemp(copy);
+  CHECK_GE(out, 0);
+  int in = open(self, O_RDONLY);
+  CHECK_GE(in, 0);
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(in, buf, sizeof buf)) > 0)
+    CHECK_EQ(write(out, buf, (size_t)n), n);
+  CHECK_EQ(n, 0);
+  close(in);
+  gid_t other = getgid() == 65534 ? 0 : 65534;
+  CHECK_EQ(fchown(out, 0, other), 0);
+  CHECK_EQ(fchmod(out, 0755), 0);
+  CHECK_EQ(close(out), 0);
+
+  /* The copy logs as the runner does: the comparison below means something. */
+  struct child_output o;
+  run_case_in(copy, "null_fn", "debug", &o);
+  check_lines("null_fn", "debug", o.err, find_case("null_fn")->lines);
+
+  CHECK_EQ(chmod(copy, 02755), 0);
+  run_case_in(copy, "null_fn", "debug", &o);
+  CHECK_EQ(unlink(copy), 0);
+  check_lines("null_fn (setgid)", "debug", o.err, "");
 }

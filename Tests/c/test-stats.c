@@ -186,3 +186,185 @@ TEST(stats_inline_not_counted) {
   CHECK_EQ(s.completed, 1);
   rt_handle_release(h);
 }
+
+/* ---- Cumulative counters never go backwards ----------------------------- */
+
+#include <sched.h>
+#include <stdlib.h>
+
+static atomic_bool load_stop;
+
+struct load {
+  rt_handle_t *h;
+  rt_strand_t *s;
+  uint64_t seed;
+  long rounds;
+};
+
+static void *nothing_call(void *arg) { return arg; }
+static void nothing_fn(void *arg) { (void)arg; }
+
+/* Spawns, timers (some fire, some are cancelled), joins, strands, groups,
+ * blocking jobs and block_on, with a bounded queue so that some spawns are
+ * refused. */
+static void *load_main(void *p) {
+  struct load *l = p;
+  uint64_t rng = l->seed;
+  while (!atomic_load(&load_stop)) {
+    l->rounds++;
+    for (int i = 0; i < 16; i++) {
+      int rc = rt_spawn(l->h, nothing_fn, NULL);
+      if (rc != RT_OK)
+        CHECK_RC(rc, RT_EAGAIN);
+    }
+    rt_task_t *t[5];
+    int have = 0;
+    if (rt_spawn_full(l->h, nothing_call, NULL, NULL, &t[have]) == RT_OK)
+      have++;
+    CHECK_RC(rt_spawn_after(l->h, rng_next(&rng) % 100000, nothing_call, NULL, NULL, &t[have]),
+             RT_OK);
+    have++;
+    CHECK_RC(rt_strand_spawn_after(l->s, rng_next(&rng) % 100000, nothing_call, NULL, NULL,
+                                   &t[have]),
+             RT_OK);
+    have++;
+    if (rt_strand_spawn_full(l->s, nothing_call, NULL, NULL, &t[have]) == RT_OK)
+      have++;
+    if (rng_next(&rng) % 8 == 0 &&
+        rt_spawn_blocking(l->h, nothing_call, NULL, NULL, &t[have]) == RT_OK)
+      have++;
+    for (int i = 0; i < have; i++) {
+      if (rng_next(&rng) % 2 == 0) {
+        int rc = rt_task_cancel(t[i]);
+        if (rc != RT_OK)
+          CHECK_RC(rc, RT_EBUSY);
+      }
+      int rc = rt_task_join(t[i], -1, NULL);
+      if (rc != RT_OK)
+        CHECK_RC(rc, RT_ECANCELED);
+      rt_task_release(t[i]);
+    }
+    rt_group_t *g = rt_group_new(l->h);
+    CHECK_NOT_NULL(g);
+    for (int i = 0; i < 4; i++) {
+      int rc = rt_group_spawn(g, nothing_call, NULL, NULL);
+      if (rc != RT_OK)
+        CHECK_RC(rc, RT_EAGAIN);
+    }
+    CHECK_RC(rt_group_wait(g, -1), RT_OK);
+    rt_group_release(g);
+    CHECK_RC(rt_block_on(l->h, nothing_call, NULL, NULL), RT_OK);
+  }
+  return NULL;
+}
+
+enum { NCUMULATIVE = 12 };
+
+struct sampler {
+  rt_handle_t *h;
+  long samples;
+  long decreases[NCUMULATIVE];
+  long negative;     /* a gauge that read as a wrapped negative */
+};
+
+static const char *const cumulative_names[NCUMULATIVE] = {
+    "spawned",          "completed",        "dropped",  "rejected",
+    "strand_turns",     "shutdown",         "blocking_threads_peak",
+    "blocking_spawned", "blocking_regions", "handoffs", "stranded_moved",
+    "joins_helped"};
+
+static void cumulative(const rt_stats_t *s, uint64_t out[NCUMULATIVE]) {
+  out[0] = s->spawned;
+  out[1] = s->completed;
+  out[2] = s->dropped;
+  out[3] = s->rejected;
+  out[4] = s->strand_turns;
+  out[5] = s->shutdown ? 1 : 0;
+  out[6] = s->blocking_threads_peak;
+  out[7] = s->blocking_spawned;
+  out[8] = s->blocking_regions;
+  out[9] = s->handoffs;
+  out[10] = s->stranded_moved;
+  out[11] = s->joins_helped;
+}
+
+static void *sampler_main(void *p) {
+  struct sampler *sm = p;
+  uint64_t prev[NCUMULATIVE] = {0};
+  while (!atomic_load(&load_stop)) {
+    rt_stats_t s = get_stats(sm->h);
+    uint64_t now[NCUMULATIVE];
+    cumulative(&s, now);
+    for (int k = 0; k < NCUMULATIVE; k++)
+      if (now[k] < prev[k]) {
+        if (sm->decreases[k]++ == 0)
+          printf("%s went from %" PRIu64 " to %" PRIu64 "\n", cumulative_names[k], prev[k],
+                 now[k]);
+      }
+    const uint64_t gauges[5] = {s.queued, s.timers, s.strands, s.groups, s.blocking_threads};
+    for (int k = 0; k < 5; k++)
+      if (gauges[k] > (UINT64_C(1) << 62))
+        sm->negative++;
+    memcpy(prev, now, sizeof prev);
+    /* Leaves the loaders (and the workers) a share of the two cores. */
+    if (++sm->samples % 16 == 0)
+      sched_yield();
+  }
+  return NULL;
+}
+
+/* Two threads sample rt_stats_get while two others spawn, set, cancel and
+ * join for two seconds: no cumulative field of one thread's samples ever
+ * decreases, and no gauge reads negative. After the shutdown, the header's
+ * identities hold exactly. */
+TEST(stats_monotonic_under_load) {
+  enum { LOADERS = 2, SAMPLERS = 2 };
+  const unsigned seconds = 2;
+  rt_runtime_t *rt = make_rt(2, 64);
+  rt_handle_t *h = rt_handle(rt);
+  rt_strand_t *s = rt_strand_new(h);
+  CHECK_NOT_NULL(s);
+  atomic_store(&load_stop, false);
+  uint64_t seed = test_seed();
+  struct load l[LOADERS];
+  struct sampler sm[SAMPLERS];
+  pthread_t lt[LOADERS], st[SAMPLERS];
+  memset(sm, 0, sizeof sm);
+  for (int i = 0; i < SAMPLERS; i++) {
+    sm[i].h = h;
+    CHECK_EQ(pthread_create(&st[i], NULL, sampler_main, &sm[i]), 0);
+  }
+  for (int i = 0; i < LOADERS; i++) {
+    l[i] = (struct load){.h = h, .s = s, .seed = seed + (uint64_t)i * 7919};
+    CHECK_EQ(pthread_create(&lt[i], NULL, load_main, &l[i]), 0);
+  }
+  sleep_ms(seconds * 1000);
+  atomic_store(&load_stop, true);
+  for (int i = 0; i < LOADERS; i++)
+    pthread_join(lt[i], NULL);
+  for (int i = 0; i < SAMPLERS; i++)
+    pthread_join(st[i], NULL);
+  long samples = 0;
+  for (int i = 0; i < SAMPLERS; i++) {
+    samples += sm[i].samples;
+    CHECK_GT(sm[i].samples, 0);
+    for (int k = 0; k < NCUMULATIVE; k++)
+      if (sm[i].decreases[k] != 0)
+        FAIL("sampler %d: %s decreased %ld times in %ld samples", i, cumulative_names[k],
+             sm[i].decreases[k], sm[i].samples);
+    CHECK_EQ(sm[i].negative, 0);
+  }
+  printf("stats samples: %ld, decreases seen: 0, load rounds: %ld\n", samples,
+         l[0].rounds + l[1].rounds);
+  rt_strand_release(s);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  rt_stats_t f = get_stats(h);
+  CHECK_TRUE(f.shutdown);
+  CHECK_GT(f.spawned, 0);
+  CHECK_EQ(f.spawned, f.completed + f.dropped);
+  CHECK_EQ(f.queued, 0);
+  CHECK_EQ(f.timers, 0);
+  CHECK_EQ(f.strands, 0);
+  CHECK_EQ(f.groups, 0);
+  rt_handle_release(h);
+}

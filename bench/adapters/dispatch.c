@@ -60,6 +60,12 @@ static const struct roundtrip d_rts[] = {
     {"dispatch_sync_f", 1, d_sync},
 };
 
+/* W5: the blocking tasks go where the others go; libdispatch adds
+ * threads to a global queue whose workers block. */
+static const struct mixed d_mixed[] = {
+    {"dispatch_async_f, all on the global queue", 0, d_spawn, d_spawn, NULL, NULL},
+};
+
 const struct adapter bench_adapter = {
     .name = "dispatch",
     .api = "dispatch_async_f on the default global queue; dispatch_semaphore; dispatch_sync_f",
@@ -71,4 +77,6 @@ const struct adapter bench_adapter = {
     .roundtrips = d_rts,
     .n_roundtrips = 2,
     .shutdown = d_shutdown,
+    .mixed = d_mixed,
+    .n_mixed = 1,
 };

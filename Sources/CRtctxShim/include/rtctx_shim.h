@@ -46,6 +46,11 @@ int rtctx_futex_wait(uint32_t *word, uint32_t expected, int64_t timeout_ns);
 /* Wakes up to `count` threads sleeping on word; returns how many woke. */
 int rtctx_futex_wake(uint32_t *word, int count);
 
+/* secure_getenv: getenv, but NULL in a program running with privileges
+ * its caller lacks (a GNU extension, which Glibc's Swift module does not
+ * declare). */
+const char *rtctx_secure_getenv(const char *name);
+
 /* pthread_setname_np for the calling thread (a GNU extension, which
  * Glibc's Swift module does not declare). */
 void rtctx_set_thread_name(const char *name);

@@ -8,11 +8,13 @@ import Synchronization
 ///
 ///     bit 62  closed: callers outside the runtime's workers are refused
 ///     bit 61  sealed: everyone is refused, the runtime's own tasks too
-///     0...60  jobs accepted into the run queues, ever (monotonic)
+///     0...60  jobs accepted into the run queues, ever (monotonic); a
+///             timer falling due is counted apart (`Ledger.timerFired`)
 ///
-/// A job is in flight from its acceptance until a worker (or the shutdown
-/// thread) is done with its queue entry; the drain compares this count
-/// with the finished counts (see `RuntimeCore.inFlight`).
+/// A job is in flight from its acceptance (or its timer's firing) until a
+/// worker (or the shutdown thread) is done with its queue entry; the drain
+/// compares these counts with the finished counts (see
+/// `RuntimeCore.inFlight`).
 final class Admission: Sendable {
   private static let closedBit: UInt64 = 1 << 62
   private static let sealedBit: UInt64 = 1 << 61
@@ -42,11 +44,6 @@ final class Admission: Sendable {
     // from the shutdown, or heard of it) reads it by coherence.
     let current = word.word.pointee.load(ordering: .relaxed)
     return current & Self.sealedBit != 0 || (current & Self.closedBit != 0 && !fromWorker)
-  }
-
-  /// Counts in a job the runtime already owes: a timer falling due.
-  func force() {
-    word.word.pointee.add(1, ordering: .relaxed)
   }
 
   /// Jobs accepted so far. Acquiring: read after the finished counts.

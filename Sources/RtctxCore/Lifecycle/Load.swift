@@ -13,14 +13,17 @@ import CRtctxShim
 public func rtctxCoreLoad() {
   Fork.install()
   _ = Environment.debugLog
+  _ = PointerID.key
 }
 
 /// Settings read from the environment once, when the library is loaded.
 package enum Environment {
   /// `RTCTX_LOG=debug` (or `1`, in any case): the C export layer reports
-  /// every misuse on stderr.
+  /// every misuse on stderr. Ignored in a setuid or setgid program (and
+  /// one with file capabilities): there the environment is its caller's,
+  /// who must not make it write to the stderr it was given.
   package static let debugLog: Bool = {
-    guard let value = getenv("RTCTX_LOG") else { return false }
+    guard let value = secureEnvironmentValue("RTCTX_LOG") else { return false }
     return strcasecmp(value, "debug") == 0 || strcmp(value, "1") == 0
   }()
 }

@@ -347,6 +347,10 @@ public final class RuntimeCore: @unchecked Sendable {
   /// threads (where its tasks run too).
   public var isCurrentWorker: Bool { currentWorkerUnretained != nil }
 
+  /// True on the threads that run this runtime's worker loops (not its
+  /// blocking threads): where waiting could hold up queued work.
+  public var isCurrentWorkerLoop: Bool { currentQueueOwner != nil }
+
   /// The calling thread's worker if it runs one of this runtime's worker
   /// loops (not a blocking thread): the one whose queue it may use.
   @inline(__always)
@@ -449,25 +453,30 @@ public final class RuntimeCore: @unchecked Sendable {
     return schedule(cell, after: delay).map { joinable ? cell : nil }
   }
 
-  /// Adds a timer for `cell` (in state `timer`); releases it if refused.
+  /// Adds a timer for `cell` (in state `timer`); the heap keeps it only
+  /// if accepted.
   func schedule(_ cell: TaskCell, after delay: UInt64) -> Result<Void, RuntimeError> {
     // A delay too far to represent never falls due (dropped at shutdown).
-    schedule(.task(cell), due: Deadline.after(nanoseconds: delay) ?? .max)
-  }
-
-  /// Adds a timer; consumes `job` if refused, like `submit`.
-  private func schedule(_ job: Job, due: UInt64) -> Result<Void, RuntimeError> {
+    let due = Deadline.after(nanoseconds: delay) ?? .max
     // A timer is accepted while admission is open; if the drain already
     // closed the timers, it is refused there.
     guard !admission.isSealed, !admission.isClosed || isCurrentWorker,
-      let earliest = timers.add(due: due, job: job, onAccepted: ledger.timerAccepted)
+      let earliest = timers.add(due: due, cell: cell, onAccepted: ledger.timerAccepted)
     else {
-      _ = job.take()  // releases the cell
       ledger.refused()
       return .failure(.shutDown)
     }
     if earliest && parking.hasSleepers { parking.notifyAll() }
     return .success(())
+  }
+
+  /// `rt_task_cancel` of a timer: the canceller won the cell's CAS out of
+  /// `timer`, so the cell's heap entry goes now (unless a firing or the
+  /// shutdown's close popped it first and just releases it), and with it
+  /// the heap's reference to the cell and its argument.
+  func timerCancelled(_ cell: TaskCell) {
+    timers.remove(cell)
+    ledger.timerGone()
   }
 
   /// Queues `work` to run once, whatever the queue capacity (executor
@@ -502,8 +511,8 @@ public final class RuntimeCore: @unchecked Sendable {
         _ = job.take()  // cancelled while pending: release the heap's retain
         return
       }
-      // The runtime owes a due timer its run, even while draining.
-      admission.force()
+      // The runtime owes a due timer its run, even while draining: it is
+      // in flight from here (`Ledger.inFlight` counts fired timers).
       ledger.timerFired()
       if let strand = job.cell?.strand {
         // A strand's timer joins the strand's queue (Strand.swift).
@@ -536,7 +545,7 @@ public final class RuntimeCore: @unchecked Sendable {
     // refused, and a forked child, whose copy of the lock may be held by a
     // thread that stayed in the parent, reads it too (Fork.swift).
     ledger.stats(
-      workers, accepted: admission.accepted, shutdown: admission.isClosed,
+      workers, accepted: { admission.accepted }, shutdown: admission.isClosed,
       blockingThreads: blocking.threadCount.load(ordering: .relaxed),
       blockingThreadsPeak: blocking.peakCount.load(ordering: .relaxed))
   }

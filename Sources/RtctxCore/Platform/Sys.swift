@@ -38,6 +38,42 @@ func freeZeroedPages(_ memory: UnsafeMutableRawPointer, byteCount: Int) {
   check(munmap(memory, byteCount), "munmap")
 }
 
+/// A page for code the library writes once and then runs (a libffi
+/// trampoline), never writable and executable at once: mapped read-write
+/// and zeroed, written, then sealed read-and-execute for good.
+///
+/// Why not libffi's `ffi_closure_alloc`: Debian 12's libffi (3.4.4, built
+/// without static trampolines) maps every closure in an anonymous page
+/// that is writable and executable together, unless the kernel refuses
+/// such a mapping. Why a page each, not a slab of pages mapped twice (a
+/// writable view and an executable one of the same memfd): that keeps a
+/// writable alias of live code for as long as the code lives, and needs
+/// memfd_create to allow executable mappings (vm.memfd_noexec may forbid
+/// them). The price is a page of memory (4 KiB on x86-64) and three
+/// system calls per trampoline's life.
+package enum CodePage {
+  package static var size: Int { sysconf(Int32(_SC_PAGESIZE)) }
+
+  /// A fresh read-write page, or nil if the system refused.
+  package static func allocate() -> UnsafeMutableRawPointer? { allocateZeroedPages(byteCount: size) }
+
+  /// Makes `page` read-and-execute and no longer writable. False if the
+  /// kernel refuses executable memory that was written (SELinux without
+  /// execmem, PaX MPROTECT): the page stays writable and must be freed.
+  package static func seal(_ page: UnsafeMutableRawPointer) -> Bool {
+    mprotect(page, size, PROT_READ | PROT_EXEC) == 0
+  }
+
+  package static func free(_ page: UnsafeMutableRawPointer) { freeZeroedPages(page, byteCount: size) }
+}
+
+/// The environment variable `name`, or nil if unset or if the program
+/// runs with privileges its caller lacks (glibc's AT_SECURE: setuid,
+/// setgid, file capabilities), where its environment is untrusted.
+func secureEnvironmentValue(_ name: UnsafePointer<CChar>) -> UnsafePointer<CChar>? {
+  rtctx_secure_getenv(name)
+}
+
 /// The number of CPUs online, at least 1.
 func onlineCPUs() -> Int {
   max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))

@@ -48,6 +48,9 @@ final class BlockingPool: Sendable {
     /// Blocking spawns between their check for a thread and their queueing:
     /// while any is pending, no idle thread leaves.
     var pending = 0
+    /// Threads started without work that have not yet come for some: a
+    /// job queued meanwhile is theirs, not a reason for another thread.
+    var starting = 0
     /// Threads the pool started, joined at shutdown; those that left on
     /// their own are joined by the next start.
     var started: [(serial: Int, thread: OSThread)] = []
@@ -97,7 +100,12 @@ extension RuntimeCore {
   /// `rt_spawn_blocking`: a task for the blocking pool, with the same
   /// admission, join handle, cancellation and shutdown as `rt_spawn_full`.
   public func spawnBlocking(_ body: TaskBody, joinable: Bool) -> Result<TaskCell?, RuntimeError> {
-    let cell = TaskCell(body, runtime: self, state: .queued)
+    // A forked child's copy of the pool's lock may be held (Fork.swift).
+    if isInheritedByFork {
+      ledger.refused()
+      return .failure(.shutDown)
+    }
+    let cell = TaskCell(body, runtime: self, state: .queued, pooled: true)
     let job = Job.task(cell)
     // A thread first, so that an accepted job always has one to run it: if
     // the system refuses the first thread, nothing was accepted.
@@ -125,9 +133,12 @@ extension RuntimeCore {
         return idler
       }
       pool.queue.append(job)
-      // A new thread if the cap allows; if the system refuses it, the
-      // threads that exist take the job in turn (there is at least one).
-      if pool.threads < blocking.maxThreads { _ = startBlockingThread(&pool, first: nil) }
+      // A new thread if the cap allows and no starting one will take it;
+      // if the system refuses it, the threads that exist take the job in
+      // turn (there is at least one).
+      if pool.queued > pool.starting && pool.threads < blocking.maxThreads {
+        _ = startBlockingThread(&pool, first: nil)
+      }
       return nil
     }
     if let idler { wakeIdler(idler) }
@@ -140,7 +151,8 @@ extension RuntimeCore {
   /// and moves the calling thread to the pool. False if none is free and
   /// the cap is reached, or the runtime is past draining: nothing changed.
   func handOff(_ worker: WorkerState) -> Bool {
-    guard inPhase(.running) || inPhase(.draining) else { return false }
+    // Not in a forked child either: its copy of the pool's lock may be held.
+    guard inPhase(.running) || inPhase(.draining), !isInheritedByFork else { return false }
     // Before the new owner can see the worker: this thread's joins stop
     // using it (`execute` compares epochs), and its stack of running
     // tasks is its own, not the worker's.
@@ -202,6 +214,7 @@ extension RuntimeCore {
     }) else { return false }
     pool.nextSerial += 1
     pool.started.append((serial, thread))
+    if first == nil { pool.starting += 1 }
     if !owning { blocking.count(&pool, 1) }
     return true
   }
@@ -210,7 +223,11 @@ extension RuntimeCore {
     ThreadSlots.worker = Unmanaged.passUnretained(blockingState).toOpaque()
     config.onThreadStart?()
     // Unless the runtime stopped while this thread ran the worker it began with.
-    if first.map(runBlocking) ?? true { serveBlocking() }
+    if let first {
+      if runBlocking(first) { serveBlocking() }
+    } else {
+      serveBlocking(starting: true)
+    }
     ThreadSlots.worker = nil
     config.onThreadStop?()
     blocking.state.withLock { $0.exited.append(serial) }
@@ -218,17 +235,11 @@ extension RuntimeCore {
 
   /// A blocking thread's loop: runs what the pool hands it until the
   /// runtime stops, or it idled for the keep-alive.
-  func serveBlocking() {
+  func serveBlocking(starting: Bool = false) {
     let idler = BlockingPool.Idler()
-    while true {
-      // What this thread ran last may have been done with off any worker
-      // loop (a task that handed its worker away, then returned): a
-      // draining shutdown waits for a signal that no worker would send.
-      if !inPhase(.running) {
-        drainEvent.atomic.pointee.add(1, ordering: .releasing)
-        drainEvent.wakeAll()
-      }
-      guard let work = nextBlockingWork(idler) else { return }
+    var starting = starting
+    while let work = nextBlockingWork(idler, starting: starting) {
+      starting = false
       if !runBlocking(work) { return }
     }
   }
@@ -250,11 +261,15 @@ extension RuntimeCore {
   /// The next work for an idle thread: a queued job, or what a spawn or a
   /// hand-off gives it while it waits. Nil when it should exit: the
   /// runtime stops, or nothing came for the keep-alive.
-  private func nextBlockingWork(_ idler: BlockingPool.Idler) -> BlockingPool.Work? {
+  private func nextBlockingWork(_ idler: BlockingPool.Idler, starting: Bool) -> BlockingPool.Work? {
     let pool = blocking
+    var starting = starting
     while true {
       let ready: BlockingPool.Work?? = pool.state.withLock { pool in
-        // A thread that leaves counts no more (rt_stats_t: "threads ... now").
+        if starting {
+          pool.starting -= 1
+          starting = false
+        }
         if pool.stopping {
           blocking.count(&pool, -1)
           return .some(nil)
@@ -314,10 +329,7 @@ extension RuntimeCore {
         }
         ledger.entryDoneElsewhere()
       }
-      if !inPhase(.running) {
-        drainEvent.atomic.pointee.add(1, ordering: .releasing)
-        drainEvent.wakeAll()
-      }
+      if !inPhase(.running) { drainProgressed() }
       next = blocking.state.withLock { $0.popJob() }
     }
   }
@@ -358,8 +370,8 @@ public enum BlockingRegion {
     case handedOff
     /// Nothing to hand off: a blocking thread, or already in a region.
     case alreadyBlocking
-    /// No thread was free within `maxBlockingThreads`, or the runtime is
-    /// past draining: the worker stays, and waits with its task (the
+    /// No thread was free within `maxBlockingThreads`, the runtime is
+    /// past draining, or it was inherited by fork(): the worker stays, and waits with its task (the
     /// monitor still moves its queued jobs after `strandedAfter`).
     case noSpareThread
   }

@@ -19,7 +19,31 @@ import Synchronization
 /// claimed, ran, dropped and finished in its own `WorkerCounters`, with
 /// plain stores. What is rare (timers, cancels, inline joins, refusals,
 /// shutdown drops) goes to shared atomics here. While tasks run `stats` is
-/// approximate; after shutdown it is exact.
+/// a recent picture, not an atomic one; after shutdown it is exact.
+///
+/// Why the cumulative fields of `stats` never go backwards between two
+/// reads by one thread, without a shared read-modify-write on the hot path:
+/// each counter here only grows (a worker's is written by that worker
+/// alone, a load and a store of one more; the shared ones are atomic adds),
+/// and two loads of one atomic location by one thread, in program order,
+/// never see the newer value first (read-read coherence, which holds for
+/// relaxed loads too). So every counter a read adds up is at least what
+/// the previous read by that thread saw, and so is their sum. A difference
+/// has no such property: its subtrahend may have grown, between the two
+/// loads, by more than the minuend did; the old `spawned`, accepted minus
+/// fired timers plus timers set, went down under load this way. Hence
+/// each cumulative field is a sum of counters of its own, never a
+/// difference: `spawned` is the admissions (which no longer count fired
+/// timers) plus the timers set.
+///
+/// Gauges (`queued`, `timers`, `strands`, `groups`) are differences. Each
+/// reads its subtrahends before its minuends, so that what was taken out
+/// by the first read was put in before the second; where the adds are
+/// relaxed, that ordering is not guaranteed (a fired timer's cell may be
+/// claimed by a canceller before the firing counts it), so a passing
+/// negative reads as zero. Strands and groups are counted freed with a
+/// releasing add after they were made, and read freed first with an
+/// acquiring load, so their difference cannot go below zero.
 final class Ledger: Sendable {
   /// `queue_capacity`: raised on admission, lowered by every claim.
   let bound: QueueBound
@@ -122,8 +146,11 @@ final class Ledger: Sendable {
   /// Counted under the timer lock, before the timer can fire.
   func timerAccepted() { timersAccepted.add(1, ordering: .relaxed) }
 
-  /// A timer fell due and moves to a run queue: it takes queue capacity
-  /// (never refused, as the contract says) like any queued job.
+  /// A timer fell due and moves to a run queue: it is in flight from here
+  /// (`inFlight`), and takes queue capacity (never refused, as the
+  /// contract says) like any queued job. Called before the push, under
+  /// the timer lock, which orders it before a `close` that checks the
+  /// drain.
   func timerFired() {
     timersFired.add(1, ordering: .relaxed)
     bound.reserveAlways()
@@ -164,49 +191,51 @@ final class Ledger: Sendable {
 
   var anyDroppedByTimeout: Bool { droppedByTimeout.load(ordering: .relaxed) > 0 }
 
-  /// Jobs accepted and not yet done with. Reads the finished counts
-  /// before the accepted count: both only grow, so a zero means that at
-  /// the later read everything accepted had finished.
+  /// Jobs accepted (or fired timers) and not yet done with. Reads the
+  /// finished counts before the accepted ones: all only grow, so a zero
+  /// means that at the later reads everything accepted had finished. A
+  /// fired timer's count is made before its push, so the acquiring read
+  /// of a finished count that includes its job orders that count before
+  /// the reads that follow.
   func inFlight(_ workers: [WorkerState], accepted: () -> UInt64) -> UInt64 {
     var finished = entriesDoneOffWorkers.load(ordering: .acquiring)
     for worker in workers { finished &+= worker.counters.finished.load(ordering: .acquiring) }
-    return accepted() &- finished
+    return accepted() &+ timersFired.load(ordering: .acquiring) &- finished
   }
 
+  /// Every field as the type comment says: cumulative ones as sums only,
+  /// gauges with their subtrahends read first.
   func stats(
-    _ workers: [WorkerState], accepted: UInt64, shutdown: Bool, blockingThreads: Int, blockingThreadsPeak: Int
+    _ workers: [WorkerState], accepted: () -> UInt64, shutdown: Bool, blockingThreads: Int,
+    blockingThreadsPeak: Int
   ) -> RuntimeCore.Stats {
     var completed = ranOffWorkers.load(ordering: .relaxed)
     var dropped = droppedOffWorkers.load(ordering: .relaxed)
-    var claimedByWorkers: UInt64 = 0
+    var claimed = claimedOffWorkers.load(ordering: .relaxed)
     for worker in workers {
       completed &+= worker.counters.completed.load(ordering: .relaxed)
       dropped &+= worker.counters.dropped.load(ordering: .relaxed)
-      claimedByWorkers &+= worker.counters.claimed.load(ordering: .relaxed)
+      claimed &+= worker.counters.claimed.load(ordering: .relaxed)
     }
-    let claimed = claimedByWorkers &+ claimedOffWorkers.load(ordering: .relaxed)
-    let timersAccepted = timersAccepted.load(ordering: .relaxed)
-    let timersFired = timersFired.load(ordering: .relaxed)
     let timersGone = timersGone.load(ordering: .relaxed)
-    // Counters move independently while tasks run; a passing negative
-    // reads as zero.
+    let timersFired = timersFired.load(ordering: .relaxed)
+    let admitted = accepted()
+    let timersAccepted = timersAccepted.load(ordering: .relaxed)
     func nonNegative(_ value: UInt64) -> UInt64 { value > UInt64(Int64.max) ? 0 : value }
-    // Freed first, made second: a strand is freed only after it was made,
-    // so the difference cannot go below zero.
-    let freed = strandsFreed.load(ordering: .acquiring)
-    let groupsGone = groupsFreed.load(ordering: .acquiring)
+    let strandsFreed = strandsFreed.load(ordering: .acquiring)
+    let groupsFreed = groupsFreed.load(ordering: .acquiring)
     return RuntimeCore.Stats(
       workers: workers.count,
-      spawned: accepted &- timersFired &+ timersAccepted,
+      spawned: admitted &+ timersAccepted,
       completed: completed,
       dropped: dropped,
-      queued: nonNegative(accepted &- claimed),
+      queued: nonNegative(admitted &+ timersFired &- claimed),
       timers: nonNegative(timersAccepted &- timersFired &- timersGone),
       rejected: rejected.load(ordering: .relaxed),
       shutdown: shutdown,
-      strands: strandsMade.load(ordering: .relaxed) &- freed,
+      strands: strandsMade.load(ordering: .relaxed) &- strandsFreed,
       strandTurns: strandTurns.load(ordering: .relaxed),
-      groups: groupsMade.load(ordering: .relaxed) &- groupsGone,
+      groups: groupsMade.load(ordering: .relaxed) &- groupsFreed,
       blockingThreads: UInt64(blockingThreads),
       blockingThreadsPeak: UInt64(blockingThreadsPeak),
       blockingSpawned: blockingSpawns.load(ordering: .relaxed),

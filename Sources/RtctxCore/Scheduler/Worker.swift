@@ -115,10 +115,7 @@ extension RuntimeCore {
         if !execute(job, on: worker) { return false }
         continue
       }
-      if !inPhase(.running) {
-        drainEvent.atomic.pointee.add(1, ordering: .releasing)
-        drainEvent.wakeAll()
-      }
+      if !inPhase(.running) { drainProgressed() }
       if fireDueTimers() { continue }
       if isStopping { break }
       if !searching { searching = parking.startSearching() }
@@ -138,10 +135,18 @@ extension RuntimeCore {
     return true
   }
 
+  /// Wakes a shutdown that waits for the drain to look again.
+  func drainProgressed() {
+    drainEvent.atomic.pointee.add(1, ordering: .releasing)
+    drainEvent.wakeAll()
+  }
+
   /// A join on `worker`'s thread runs one queued job of this runtime while
   /// it waits; false if none was found. `stillOwner` is false if that job
   /// handed the worker away (the join then only waits).
   func helpOnce(_ worker: WorkerState) -> (ran: Bool, stillOwner: Bool) {
+    // In a forked child, nothing of an inherited runtime runs (Fork.swift).
+    if isInheritedByFork { return (false, false) }
     guard let job = findWork(worker) else { return (false, true) }
     // The helped job runs as it would on its own: outside the joiner's
     // strand, entered contexts and blocking region.
@@ -222,15 +227,7 @@ extension RuntimeCore {
   func execute(_ job: Job, on worker: WorkerState) -> Bool {
     let counters = worker.counters
     let epoch = worker.epoch.load(ordering: .relaxed)
-    if inPhase(.dropping) {
-      if job.isStrandWakeUp {
-        if case .strand(let strand) = job.take() { strand.wokenUp(on: worker) }
-        return worker.epoch.load(ordering: .relaxed) == epoch
-      }
-      if dropQueued(job) { ledger.droppedByWorker(counters) }
-      ledger.entryDone(by: counters)
-      return true
-    }
+    if inPhase(.dropping) { return executeDropping(job, on: worker, epoch: epoch) }
     switch job.take() {
     case .fn(let fn, let arg):
       ledger.claimed(by: counters)
@@ -250,15 +247,40 @@ extension RuntimeCore {
       cell.runClaimed()
       if worker.epoch.load(ordering: .relaxed) == epoch { worker.runningCell = cell.below }
     case .strand(let strand):
-      strand.wokenUp(on: worker)
-      return worker.epoch.load(ordering: .relaxed) == epoch
+      return strandTurn(strand, on: worker, epoch: epoch)
     }
-    if worker.epoch.load(ordering: .relaxed) != epoch {
-      ledger.ranAfterHandOff()
-      return false
-    }
+    if worker.epoch.load(ordering: .relaxed) != epoch { return ranAfterHandOff() }
     ledger.ran(by: counters)
     ledger.entryDone(by: counters)
+    return true
+  }
+
+  // Out of line, the rare paths of `execute`; the strand's turn also breaks
+  // the cycle execute → turn → execute, which would keep the inliner from
+  // inlining `execute` into the worker loop.
+
+  @inline(never)
+  private func strandTurn(_ strand: StrandCore, on worker: WorkerState, epoch: UInt32) -> Bool {
+    strand.wokenUp(on: worker)
+    return worker.epoch.load(ordering: .relaxed) == epoch
+  }
+
+  @inline(never)
+  private func ranAfterHandOff() -> Bool {
+    ledger.ranAfterHandOff()
+    // No worker may be left to see that this was the last job in flight.
+    if !inPhase(.running) { drainProgressed() }
+    return false
+  }
+
+  @inline(never)
+  private func executeDropping(_ job: Job, on worker: WorkerState, epoch: UInt32) -> Bool {
+    if job.isStrandWakeUp {
+      if case .strand(let strand) = job.take() { return strandTurn(strand, on: worker, epoch: epoch) }
+      return true
+    }
+    if dropQueued(job) { ledger.droppedByWorker(worker.counters) }
+    ledger.entryDone(by: worker.counters)
     return true
   }
 }

@@ -38,6 +38,12 @@ struct Job: @unchecked Sendable {
     Job(code: cellCode, payload: UInt(bitPattern: Unmanaged.passRetained(cell).toOpaque()))
   }
 
+  /// A job that takes over a retain of `cell` already taken (the timer
+  /// heap's, Timers.swift).
+  static func task(retained cell: Unmanaged<TaskCell>) -> Job {
+    Job(code: cellCode, payload: UInt(bitPattern: cell.toOpaque()))
+  }
+
   /// Work with no result and no join handle: the object is the job, with
   /// no cell or futex word beside it.
   static func posted(_ work: PostedWork) -> Job {

@@ -33,6 +33,9 @@ public final class TaskCell: @unchecked Sendable {
   /// The strand the task runs on, if any: then it runs only in the
   /// strand's order, never inline in a join.
   let strand: StrandCore?
+  /// A job of the blocking pool (`rt_spawn_blocking`): it must not run on
+  /// a worker loop, not even inline in a join there.
+  let pooled: Bool
   private let status: FutexWord
   /// Written once by the finisher before its releasing store of `finished`;
   /// read only after an acquiring load saw `finished`.
@@ -44,14 +47,18 @@ public final class TaskCell: @unchecked Sendable {
   /// same thread's stack (`WorkerState.runningCell`), written and read by
   /// that thread only.
   var below: Unmanaged<TaskCell>?
+  /// A timer's position in the timer heap, or `Timers.notInHeap`; read and
+  /// written under the timer lock only (Timers.swift).
+  var timerSlot = Timers.notInHeap
 
   init(
     _ body: TaskBody, runtime: RuntimeCore, state: State, strand: StrandCore? = nil,
-    onDone: TaskDoneHook? = nil
+    onDone: TaskDoneHook? = nil, pooled: Bool = false
   ) {
     self.body = body
     self.runtime = runtime
     self.strand = strand
+    self.pooled = pooled
     self.status = FutexWord(state.rawValue)
     self.onDone = onDone
   }
@@ -119,7 +126,8 @@ public final class TaskCell: @unchecked Sendable {
   ///
   /// On a thread of the task's runtime, a task still queued is claimed and
   /// run inline instead: the worker would otherwise wait on itself. Not a
-  /// strand's task: that would run it out of the strand's order.
+  /// strand's task: that would run it out of the strand's order; nor a
+  /// blocking job on a worker loop, which the join helps meanwhile.
   ///
   /// Without a deadline, on a worker (of any runtime), the join helps: it
   /// runs that worker's queued jobs while the task runs elsewhere, so the
@@ -129,11 +137,12 @@ public final class TaskCell: @unchecked Sendable {
   /// thread itself is running, further down its stack, could never end:
   /// `.wouldDeadlock`.
   public func join(deadline: UInt64?) -> Result<UnsafeMutableRawPointer?, RuntimeError> {
-    let owner = deadline == nil ? WorkerState.currentQueueOwner : nil
-    if let owner, owner.isRunning(self) { return .failure(.wouldDeadlock) }
-    // In a region the join only waits, even if the worker stayed (no spare
-    // thread): the task may hold a lock that a queued job takes.
-    var helper = ThreadSlots.regionDepth == 0 ? owner : nil
+    var helper = deadline == nil ? WorkerState.currentQueueOwner : nil
+    if let helper, helper.isRunning(self) { return .failure(.wouldDeadlock) }
+    // In a region whose hand-off was refused the thread still owns its
+    // worker, but the task asked to wait without running anything (it may
+    // hold a lock a queued job takes).
+    if ThreadSlots.regionDepth > 0 { helper = nil }
     if deadline != nil || !runtime.isCurrentWorker {
       _ = spinBriefly { isDone || (deadline.map { monotonicNow() >= $0 } ?? false) }
     }
@@ -147,7 +156,10 @@ public final class TaskCell: @unchecked Sendable {
         return .success(result)
       case .dropped:
         return .failure(.cancelled)
-      case .queued where strand == nil && runtime.isCurrentWorker:
+      // Not a blocking job on a worker loop: it would block the worker.
+      // (On a blocking thread it may: a job joining another at a cap of
+      // one thread would wait for itself otherwise.)
+      case .queued where strand == nil && runtime.isCurrentWorker && !(pooled && runtime.isCurrentWorkerLoop):
         if transition(from: .queued, to: .claimed) {
           runtime.ledger.claimedElsewhere()
           runInline(on: helper)
@@ -210,7 +222,7 @@ public final class TaskCell: @unchecked Sendable {
         if transition(from: .queued, to: .claimed) { runtime.ledger.claimedElsewhere(); break claim }
       case .timer:
         if transition(from: .timer, to: .claimed) {
-          runtime.ledger.timerGone()
+          runtime.timerCancelled(self)
           break claim
         }
       case .claimed, .finished, .dropped:

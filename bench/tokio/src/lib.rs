@@ -2,6 +2,7 @@
 //!
 //! - post from an outside thread: `Handle::spawn`
 //! - post from a task on the runtime: `tokio::spawn`
+//! - post blocking work (W5): `Handle::spawn_blocking`
 //! - round trip (hop): `Handle::spawn` of the call + `Handle::block_on` of a
 //!   oneshot channel's receiver
 //! - round trip (inline): `Handle::block_on(async { f(arg) })`, which runs
@@ -59,6 +60,16 @@ pub unsafe extern "C" fn bench_tokio_spawn(rt: *const Rt, f: TaskFn, arg: *mut c
 pub extern "C" fn bench_tokio_spawn_from_task(f: TaskFn, arg: *mut c_void) {
     let job = Job { f, arg };
     drop(tokio::spawn(async move { job.run() }));
+}
+
+/// W5's blocking tasks: tokio's blocking pool.
+///
+/// # Safety
+/// As `bench_tokio_spawn`.
+#[no_mangle]
+pub unsafe extern "C" fn bench_tokio_spawn_blocking(rt: *const Rt, f: TaskFn, arg: *mut c_void) {
+    let job = Job { f, arg };
+    drop((*rt).handle.spawn_blocking(move || job.run()));
 }
 
 /// # Safety
