@@ -510,23 +510,30 @@ static void do_spawn(enum kind k, bool from_task, int depth, uint64_t *rng) {
   }
   if (t != NULL && k == K_LEAF) {
     /* A join of a task that blocks: a leaf waits for nothing, so even a
-     * join from a task (of a younger task) ends; on a worker it helps.
-     * Not while holding a strand: a job it helps with may block_on that
-     * strand (the header's "a lock that a queued job may take"), so
-     * there it joins in short turns, which only wait. */
-    int64_t timeout = rt_strand_current() != NULL ? 100000 : -1;
+     * join from a task (of a younger task) ends, and on a worker it
+     * helps. Two exceptions join in short turns, which only wait: a
+     * strand holder (a job it helps with may block_on that strand: the
+     * header's "a lock that a queued job may take"). And a task waits
+     * for a blocking leaf only briefly, then leaves it on the board: a
+     * join on a worker leaves a queued blocking job to the pool, whose
+     * threads may all run jobs that wait for this task. */
+    bool turns = rt_strand_current() != NULL;
+    bool brief = from_task && it->blocking;
+    int64_t timeout = brief ? (int64_t)MS : turns ? 100000 : -1;
     int jrc;
     do {
       void *res = NULL;
       count_call(C_JOIN);
       jrc = rt_task_join(t, timeout, &res);
       check_join(it, jrc, res);
-    } while (jrc == RT_ETIMEDOUT && timeout >= 0);
-    if (jrc == RT_ETIMEDOUT)
+    } while (jrc == RT_ETIMEDOUT && turns && !brief);
+    if (jrc == RT_ETIMEDOUT && timeout < 0)
       FAIL("rt_task_join(-1) of a leaf returned RT_ETIMEDOUT");
-    count_call(C_TASK_RELEASE);
-    rt_task_release(t);
-    t = NULL;
+    if (jrc != RT_ETIMEDOUT) {
+      count_call(C_TASK_RELEASE);
+      rt_task_release(t);
+      t = NULL;
+    }
   }
   if (t != NULL) {
     board_put(t, it);
@@ -571,8 +578,10 @@ static _Thread_local int region_depth;
  * never while it holds a strand (a task in rt_strand_block_on may be
  * waiting for that strand), never in a blocking region (its join only
  * waits, and with RT_EAGAIN it holds its worker: with every worker so
- * held, a strand job the joined task waits for would never start); else
- * briefly. */
+ * held, a strand job the joined task waits for would never start), and
+ * never for a blocking job (a join on a worker leaves a queued one to the
+ * pool, whose few threads may all be running jobs that wait for the
+ * joiner); else briefly. */
 static void do_task_op(struct item *self, uint64_t *rng) {
   size_t i = (size_t)rng_next(rng);
   rt_task_t *t;
@@ -585,7 +594,7 @@ static void do_task_op(struct item *self, uint64_t *rng) {
     int64_t timeout = timeouts[rng_next(rng) % 4];
     if (self != NULL && timeout < 0 &&
         (it->seq >= stack_oldest || it->delay > 0 || it->strand >= 0 || rt_strand_current() != NULL ||
-         region_depth > 0))
+         region_depth > 0 || it->blocking))
       timeout = 100000;
     void *res = NULL;
     count_call(C_JOIN);
