@@ -7,7 +7,10 @@
  * whose runtime is gone, trampolines of arbitrary signatures, and strands
  * (spawns of every kind, block_on, one from inside its own strand), and
  * rt_apply over sizes from 0 to a few thousand, and groups (spawns, strand
- * spawns, waits, cancels). Up to
+ * spawns, waits, cancels), and blocking work (rt_spawn_blocking with NULL
+ * handles and functions, joins and cancels; regions in tasks, nested, and
+ * ends without a begin; regions off the runtime; configurations with
+ * zero, tiny and huge stranded limits, pool caps and keep-alives). Up to
  * three runtimes live in one input, one at a time.
  *
  * The program never does what the contract calls undefined (a pointer used
@@ -95,6 +98,7 @@ struct cell {
   bool inline_run; /* block_on on a worker: not counted in stats */
   bool counted;  /* goes into the stats of runtime `rt` */
   bool post;     /* a POST call: refusal is not visible to the caller */
+  bool blocking; /* rt_spawn_blocking: counts in blocking_spawned */
   int rt;        /* which runtime */
 };
 
@@ -113,6 +117,7 @@ static struct cell *new_cell(int rt) {
   c->inline_run = false;
   c->counted = true;
   c->post = false;
+  c->blocking = false;
   c->rt = rt;
   return c;
 }
@@ -186,6 +191,57 @@ static void *f_strand_self(void *p) {
 
 static rt_call_fn const call_fns[] = {f_count, f_spawn_child, f_block_on, f_sleep};
 
+/* Per runtime: outermost regions the tasks opened (rt_stats_t counts each). */
+static atomic_uint_least64_t regions_opened[MAX_RT];
+
+/* A region in a task: RT_OK or RT_EAGAIN, an inner one RT_OK, ends RT_OK,
+ * then an end too many RT_EINVAL. */
+static void *f_region(void *p) {
+  struct cell *c = p;
+  mark_ran(c);
+  int rc = rt_blocking_begin();
+  CHECK(rc == RT_OK || rc == RT_EAGAIN, "rt_blocking_begin in a task gave %d", rc);
+  atomic_fetch_add(&regions_opened[c->rt], 1);
+  CHECK(rt_blocking_begin() == RT_OK, "a nested rt_blocking_begin");
+  struct timespec ts = {0, 20000};
+  nanosleep(&ts, NULL);
+  CHECK(rt_blocking_end() == RT_OK, "inner rt_blocking_end");
+  CHECK(rt_blocking_end() == RT_OK, "outer rt_blocking_end");
+  CHECK(rt_blocking_end() == RT_EINVAL, "rt_blocking_end without a begin");
+  return p;
+}
+
+/* An end without a begin, in a task. */
+static void *f_bad_end(void *p) {
+  mark_ran(p);
+  CHECK(rt_blocking_end() == RT_EINVAL, "rt_blocking_end without a begin in a task");
+  return p;
+}
+
+/* A blocking child of a task (from a worker or a blocking thread), joined. */
+static void *f_blocking_child(void *p) {
+  struct cell *c = p;
+  mark_ran(c);
+  struct cell *child = new_cell(c->rt);
+  if (child != NULL) {
+    child->has_drop = true;
+    child->blocking = true;
+    rt_task_t *t = NULL;
+    child->rc = rt_spawn_blocking(rt_handle_current(), f_sleep, child, cell_drop, &t);
+    CHECK(child->rc == RT_OK || child->rc == RT_ESHUTDOWN || child->rc == RT_EAGAIN,
+          "a task's rt_spawn_blocking returned %d", child->rc);
+    if (t != NULL) {
+      int rc = rt_task_join(t, -1, NULL);
+      CHECK(rc == RT_OK || rc == RT_ECANCELED, "join of a blocking child gave %d", rc);
+      rt_task_release(t);
+    }
+  }
+  return p;
+}
+
+static rt_call_fn const blocking_fns[] = {f_count, f_sleep, f_region, f_bad_end,
+                                          f_blocking_child, f_spawn_child, f_block_on, f_region};
+
 /* ------------------------------------------------------------------------ */
 /* Trampolines: the signatures the decoder knows how to call                 */
 /* ------------------------------------------------------------------------ */
@@ -224,6 +280,7 @@ struct runtime {
   rt_runtime_t *rt;   /* NULL once shut down */
   rt_handle_t *witness; /* kept to the end: stats, repeated shutdowns */
   size_t capacity;
+  unsigned max_blocking; /* the pool's cap, resolved */
 };
 
 struct task {
@@ -320,16 +377,27 @@ static void op_new(void) {
     cfg.on_thread_start = on_start;
     cfg.on_thread_stop = on_stop;
   }
-  /* rt_new reads `size` bytes: 0 and 1 cover queue_capacity, 2 only
-   * workers, 3 nothing but size (then workers = online CPUs); the rest are
-   * bad sizes. */
+  /* Blocking work: zero (the defaults), tiny, huge and any values. */
+  static const uint64_t ns_edges[] = {0, 1, 50000, 200000, UINT64_MAX - 1, UINT64_MAX};
+  uint8_t e = u8();
+  cfg.stranded_after_ns = e < 240 ? ns_edges[e % 6] : u64();
+  static const unsigned caps_b[] = {0, 1, 2, 4, 0xFFFFFFFFu};
+  e = u8();
+  cfg.max_blocking_threads = e < 240 ? caps_b[e % 5] : (unsigned)u64();
+  e = u8();
+  cfg.blocking_keep_alive_ns = e < 240 ? ns_edges[e % 6] : u64();
+  /* rt_new reads `size` bytes: 0, 1 and 7 cover queue_capacity, 2 only
+   * workers, 3 nothing but size (then workers = online CPUs), 7 all but
+   * the blocking fields (a 0.2 caller); 4-6 are bad sizes. */
   static const size_t sizes[] = {sizeof(rt_config_t), offsetof(rt_config_t, on_thread_start),
                                  offsetof(rt_config_t, queue_capacity), sizeof(size_t), 0,
-                                 sizeof(rt_config_t) + 8, SIZE_MAX};
-  uint8_t si = u8() % 7;
+                                 sizeof(rt_config_t) + 8, SIZE_MAX,
+                                 offsetof(rt_config_t, stranded_after_ns)};
+  uint8_t si = u8() % 8;
   cfg.size = sizes[si];
-  bool good = si < 4 && (si == 3 || cfg.workers <= 1024) &&
-              (si >= 2 || cfg.queue_capacity <= (size_t)INTPTR_MAX / 2);
+  bool reads_capacity = si < 2 || si == 7;
+  bool good = (si < 4 || si == 7) && (si == 3 || cfg.workers <= 1024) &&
+              (!reads_capacity || cfg.queue_capacity <= (size_t)INTPTR_MAX / 2);
   bool busy = nrt == MAX_RT || (cur >= 0 && live(cur));
   /* One running runtime at a time, three per input: else bad configs only. */
   if (busy && good)
@@ -346,8 +414,10 @@ static void op_new(void) {
   CHECK(rt != NULL, "rt_new failed (size %zu, workers %u)", cfg.size, cfg.workers);
   rts[nrt].rt = rt;
   rts[nrt].witness = rt_handle(rt);
-  rts[nrt].capacity = null_cfg || si >= 2 ? 0 : cfg.queue_capacity;
-  if (!null_cfg && si == 0 && cfg.on_thread_start != NULL)
+  rts[nrt].capacity = null_cfg || !reads_capacity ? 0 : cfg.queue_capacity;
+  rts[nrt].max_blocking =
+      !null_cfg && si == 0 && cfg.max_blocking_threads != 0 ? cfg.max_blocking_threads : 512;
+  if (!null_cfg && (si == 0 || si == 7) && cfg.on_thread_start != NULL)
     hooked_workers += cfg.workers;
   CHECK(rts[nrt].witness == (rt_handle_t *)rt, "rt_handle is not the runtime's pointer");
   cur = nrt++;
@@ -925,6 +995,55 @@ static void op_callback_free(void) {
   cbs[i] = cbs[--ncb];
 }
 
+/* rt_spawn_blocking: NULL handle or fn, a drop, a join handle (joined,
+ * cancelled and released later by op_task), or cancelled at once. */
+static void op_blocking(void) {
+  int rt;
+  rt_handle_t *h = pick_handle(&rt);
+  uint8_t b = u8();
+  struct cell *c = new_cell(rt);
+  if (c == NULL)
+    return;
+  bool null_fn = b % 16 == 0;
+  c->has_drop = b & 16;
+  c->blocking = true;
+  bool want_task = (b & 32) && nt < MAX_T;
+  rt_call_fn fn = null_fn ? NULL : blocking_fns[u8() % 8];
+  rt_task_t *t = (rt_task_t *)(uintptr_t)0x5151;
+  int rc = rt_spawn_blocking(h, fn, c, c->has_drop ? cell_drop : NULL, want_task ? &t : NULL);
+  c->rc = expect_spawn(rt, null_fn, true, rc);
+  if (!want_task)
+    return;
+  if (rc != RT_OK) {
+    CHECK(t == (rt_task_t *)(uintptr_t)0x5151, "task_out touched on failure");
+    return;
+  }
+  CHECK(t != NULL && t != (rt_task_t *)(uintptr_t)0x5151, "no task_out");
+  if (b & 64) {
+    int crc = rt_task_cancel(t);
+    if (crc == RT_OK) {
+      CHECK(atomic_load(&c->ran) == 0, "cancelled blocking job ran");
+      CHECK(!c->has_drop || atomic_load(&c->dropped) == 1, "cancel before its drop");
+    } else {
+      CHECK(crc == RT_EBUSY, "cancel of a blocking job gave %d", crc);
+    }
+  }
+  tasks[nt].t = t;
+  tasks[nt].c = c;
+  tasks[nt].delay = 0;
+  nt++;
+}
+
+/* Regions off the runtime (entered or not): refused, nothing opened. */
+static void op_region(void) {
+  uint8_t b = u8();
+  if (b % 2)
+    CHECK(rt_blocking_begin() == RT_EINVAL, "rt_blocking_begin off the runtime");
+  CHECK(rt_blocking_end() == RT_EINVAL, "rt_blocking_end off the runtime");
+  if (b % 4 == 0)
+    CHECK(rt_blocking_end() == RT_EINVAL, "a second rt_blocking_end off the runtime");
+}
+
 static void op_misc(void) {
   uint8_t b = u8();
   CHECK(rt_strerror((int)(int32_t)u64()) != NULL, "rt_strerror");
@@ -969,7 +1088,8 @@ static void finish(void) {
 
   /* The ledger. */
   uint64_t spawned[MAX_RT] = {0}, ran[MAX_RT] = {0}, dropped_seen[MAX_RT] = {0},
-           unran_silent[MAX_RT] = {0}, posts[MAX_RT] = {0}, posts_ran[MAX_RT] = {0};
+           unran_silent[MAX_RT] = {0}, posts[MAX_RT] = {0}, posts_ran[MAX_RT] = {0},
+           blocking[MAX_RT] = {0};
   int n = atomic_load(&ncells);
   if (n > CELLS)
     n = CELLS;
@@ -996,6 +1116,7 @@ static void finish(void) {
       continue;
     }
     spawned[c->rt]++;
+    blocking[c->rt] += c->blocking;
     ran[c->rt] += (uint64_t)r;
     dropped_seen[c->rt] += (uint64_t)d;
     if (c->has_drop)
@@ -1026,10 +1147,22 @@ static void finish(void) {
           s.spawned, spawned[i], posts[i] + calls);
     CHECK(s.spawned + s.rejected >= spawned[i], "rejected %" PRIu64, s.rejected);
     CHECK(s.dropped >= dropped_seen[i] + unran_silent[i], "dropped %" PRIu64, s.dropped);
+    CHECK(s.blocking_spawned == blocking[i] && s.blocking_spawned <= s.spawned,
+          "blocking_spawned %" PRIu64 ", ledger %" PRIu64 ", spawned %" PRIu64,
+          s.blocking_spawned, blocking[i], s.spawned);
+    uint64_t regions = atomic_load(&regions_opened[i]);
+    CHECK(s.blocking_regions == regions && s.handoffs <= s.blocking_regions,
+          "blocking_regions %" PRIu64 ", ledger %" PRIu64 ", handoffs %" PRIu64,
+          s.blocking_regions, regions, s.handoffs);
+    CHECK(s.blocking_threads == 0 && s.blocking_threads_peak <= rts[i].max_blocking,
+          "blocking_threads %" PRIu64 " after shutdown, peak %" PRIu64 " (cap %u)",
+          s.blocking_threads, s.blocking_threads_peak, rts[i].max_blocking);
     rt_handle_release(rts[i].witness);
   }
-  CHECK(atomic_load(&hook_starts) == hooked_workers && atomic_load(&hook_stops) == hooked_workers,
-        "hooks: %d starts, %d stops, want %d", atomic_load(&hook_starts),
+  /* Blocking threads run the hooks too: at least one start per worker. */
+  CHECK(atomic_load(&hook_starts) >= hooked_workers &&
+            atomic_load(&hook_stops) == atomic_load(&hook_starts),
+        "hooks: %d starts, %d stops, want %d or more", atomic_load(&hook_starts),
         atomic_load(&hook_stops), hooked_workers);
 }
 
@@ -1042,6 +1175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memset(rts, 0, sizeof rts);
   for (int i = 0; i < MAX_RT; i++) {
     applies[i] = 0;
+    atomic_store(&regions_opened[i], 0);
     atomic_store(&tramp_calls[i], 0);
     atomic_store(&tramp_runs[i], 0);
   }
@@ -1052,11 +1186,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rts[0].rt = rt_new(&cfg);
   CHECK(rts[0].rt != NULL, "rt_new");
   rts[0].witness = rt_handle(rts[0].rt);
+  rts[0].max_blocking = 512;
   nrt = 1;
   cur = 0;
   int ops = 0;
   while (in_n > 0 && ops++ < 400) {
-    switch (u8() % 21) {
+    switch (u8() % 23) {
     case 0: op_new(); break;
     case 1: op_shutdown(); break;
     case 2: op_handle(); break;
@@ -1073,6 +1208,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 15: case 16: op_strand(); break;
     case 17: op_apply(); break;
     case 18: case 19: op_group(); break;
+    case 21: op_blocking(); break;
+    case 22: op_region(); break;
     default:
       if (u8() % 2) op_callback_free(); else op_misc();
       break;

@@ -8,8 +8,13 @@
  * handle clones and releases, trampolines in both modes, stats with every
  * size, strand spawns of every kind and strand block_on, with each strand
  * job checking it runs alone on its strand, rt_apply with each index
- * checked once), while one thread shuts the
- * runtime down at a random instant,
+ * checked once, and blocking work: rt_spawn_blocking jobs that block for
+ * 0-200 us, some cancelled at once, blocking regions (nested, with spawns
+ * and joins inside, and off the runtime, where they are refused), and
+ * tasks that join a task that blocks), on a runtime with a small blocking
+ * pool (1-4 threads, so regions get RT_EAGAIN and blocking jobs queue), a
+ * short keep-alive (threads exit and start again) and a short stranded
+ * limit, while one thread shuts the runtime down at a random instant,
  * gracefully or with a timeout from 0 to ample. The threads go on calling
  * after the shutdown returned.
  *
@@ -17,8 +22,10 @@
  * drop ran, and what its spawn returned. Afterwards it checks that each
  * accepted unit ran xor was dropped, exactly once; refused ones neither;
  * joins and cancels agreed with what happened; the stats add up
- * (spawned == completed + dropped, and each figure equals the ledger's);
- * the hooks balanced and every worker thread is gone. Against a debug
+ * (spawned == completed + dropped, and each figure equals the ledger's;
+ * blocking_spawned and blocking_regions exactly, the pool's thread counts
+ * within their cap and 0 after the shutdown); the hooks balanced and
+ * every thread of the runtime is gone. Against a debug
  * library (make stress) it also counts live objects: no runtime, task,
  * guard or callback outlives the round.
  *
@@ -50,13 +57,15 @@ enum kind {
   K_STRAND_BLOCK, /* rt_strand_block_on (counted: it is a strand job) */
   K_GROUP,        /* rt_group_spawn */
   K_GROUP_STRAND, /* rt_group_strand_spawn */
+  K_BLOCKING,     /* rt_spawn_blocking */
+  K_LEAF,         /* rt_spawn_full or rt_spawn_blocking of a job that only blocks, joined at once */
   K_COUNT
 };
 static const char *const kind_name[K_COUNT] = {
     "rt_spawn", "rt_spawn_full", "rt_spawn_after", "rt_block_on",
     "rt_block_on (inline)", "POST call", "WAIT call", "WAIT call (inline)",
     "rt_strand_spawn", "rt_strand_spawn_full", "rt_strand_spawn_after", "rt_strand_block_on",
-    "rt_group_spawn", "rt_group_strand_spawn"};
+    "rt_group_spawn", "rt_group_strand_spawn", "rt_spawn_blocking", "a joined leaf"};
 
 static bool is_timer(enum kind k) { return k == K_AFTER || k == K_STRAND_AFTER; }
 
@@ -77,6 +86,7 @@ struct item {
   uint64_t seq; /* creation order: tasks join only older ones (no cycles) */
   uint64_t rng; /* what the task does when it runs */
   int strand;   /* index into R.strands, or -1 */
+  bool blocking; /* went to rt_spawn_blocking */
 };
 
 enum { POOL = 1 << 16, BOARD = 64, MAX_THREADS = 8, MAX_GUARDS = 4, MAX_CLONES = 4, MAX_STRANDS = 4 };
@@ -88,7 +98,8 @@ enum call {
   C_RELEASE, C_HANDLE, C_CALLBACK_NEW, C_CALLBACK_CALL, C_CALLBACK_FREE,
   C_STATS, C_SHUTDOWN, C_STRERROR, C_STRAND_NEW, C_STRAND_SPAWN, C_STRAND_BLOCK_ON,
   C_STRAND_CURRENT, C_STRAND_RELEASE, C_APPLY, C_GROUP_NEW, C_GROUP_SPAWN, C_GROUP_WAIT,
-  C_GROUP_CANCEL, C_GROUP_PENDING, C_GROUP_RELEASE, C_COUNT
+  C_GROUP_CANCEL, C_GROUP_PENDING, C_GROUP_RELEASE, C_SPAWN_BLOCKING, C_BLOCKING_BEGIN,
+  C_BLOCKING_END, C_COUNT
 };
 
 /* A join handle shared by every thread and task of the round: a thread
@@ -126,12 +137,22 @@ static struct round {
    * jobs, which count in the stats like tasks (the header says so). */
   atomic_uint_least64_t applies;
   rt_group_t *groups[2];
+  /* Blocking work: the configured cap (resolved), the outermost regions
+   * opened (rt_blocking_begin at depth 0 that did not return RT_EINVAL),
+   * those of them that got RT_EAGAIN, and blocking jobs accepted and not
+   * yet run or dropped (foreign threads stop adding past a bound, so
+   * that a pool of one thread drains in milliseconds). */
+  unsigned max_blocking;
+  atomic_uint_least64_t regions, regions_eagain;
+  atomic_int blocking_backlog;
 } R;
 
 /* Totals over every round, for the summary line. */
 static struct {
   uint64_t rounds, threads, calls, accepted, ran, dropped, refused, graceful,
       with_timeout, timed_out, inline_runs;
+  uint64_t blocking_spawned, blocking_started, regions, regions_eagain, handoffs,
+      joins_helped, stranded_moved, small_pools;
 } total;
 
 static long (*live_objects)(int kind); /* debug libraries only */
@@ -157,6 +178,7 @@ static struct item *new_item(enum kind k, bool from_task, int depth, uint64_t *r
   it->seq = atomic_fetch_add(&R.seq, 1);
   it->rng = rng_next(rng) | 1;
   it->strand = -1;
+  it->blocking = false;
   return it;
 }
 
@@ -169,6 +191,8 @@ static size_t item_index(const struct item *it) { return (size_t)(it - R.pool); 
 static void task_ops(struct item *self);
 
 static void mark_ran(struct item *it) {
+  if (it->blocking)
+    atomic_fetch_sub(&R.blocking_backlog, 1);
   if (atomic_fetch_add(&it->ran, 1) != 0)
     FAIL("item %zu (%s) ran twice", item_index(it), kind_name[it->kind]);
   if (atomic_load(&it->dropped) != 0)
@@ -182,12 +206,21 @@ static void mark_ran(struct item *it) {
  * a cycle, on this thread or across threads. */
 static _Thread_local uint64_t stack_oldest = UINT64_MAX;
 
+static void leaf_block(struct item *it);
+
 static void *item_call(void *p) {
   struct item *it = p;
   mark_ran(it);
   if (rt_handle_current() != R.h)
     FAIL("item %zu: rt_handle_current() is %p in a task, want %p", item_index(it),
          (void *)rt_handle_current(), (void *)R.h);
+  if (it->kind == K_LEAF) {
+    leaf_block(it);
+    return it;
+  }
+  /* A blocking job blocks: half of them in the OS for 0-200 us. */
+  if (it->blocking && it->rng % 2)
+    sleep_us((unsigned)(it->rng / 2 % 201));
   if (it->strand >= 0) {
     count_call(C_STRAND_CURRENT);
     if (rt_strand_current() != R.strands[it->strand])
@@ -210,6 +243,8 @@ static void item_fn(void *p) { (void)item_call(p); }
 
 static void item_drop(void *p) {
   struct item *it = p;
+  if (it->blocking)
+    atomic_fetch_sub(&R.blocking_backlog, 1);
   if (atomic_fetch_add(&it->dropped, 1) != 0)
     FAIL("item %zu (%s) dropped twice", item_index(it), kind_name[it->kind]);
   if (atomic_load(&it->ran) != 0)
@@ -323,6 +358,8 @@ static void board_retire(size_t i) {
 
 static const uint64_t delays[] = {0, 10000, 300000, 2 * MS, 20 * MS, 1000 * MS, UINT64_MAX};
 
+static void check_join(struct item *it, int rc, void *res);
+
 /* Checks what a spawn returned against the shutdown state around it. */
 static void check_spawn_rc(struct item *it, int rc, bool before_shutdown, bool after_shutdown) {
   switch (rc) {
@@ -337,7 +374,8 @@ static void check_spawn_rc(struct item *it, int rc, bool before_shutdown, bool a
   case RT_EAGAIN:
     if (R.capacity == 0 || (it->kind != K_SPAWN && it->kind != K_FULL && it->kind != K_STRAND &&
                             it->kind != K_STRAND_FULL && it->kind != K_GROUP &&
-                            it->kind != K_GROUP_STRAND))
+                            it->kind != K_GROUP_STRAND && it->kind != K_BLOCKING &&
+                            it->kind != K_LEAF))
       FAIL("%s returned RT_EAGAIN (capacity %zu)", kind_name[it->kind], R.capacity);
     break;
   case RT_ECANCELED:
@@ -395,6 +433,24 @@ static void do_spawn(enum kind k, bool from_task, int depth, uint64_t *rng) {
     want_task = false;
     break;
   }
+  case K_BLOCKING:
+  case K_LEAF:
+    it->has_drop = rng_next(rng) % 4 != 0;
+    it->blocking = k == K_BLOCKING || rng_next(rng) % 2 == 0;
+    if (k == K_LEAF)
+      want_task = true; /* joined below, at once */
+    if (it->blocking) {
+      count_call(C_SPAWN_BLOCKING);
+      atomic_fetch_add(&R.blocking_backlog, 1);
+      rc = rt_spawn_blocking(h, item_call, it, it->has_drop ? item_drop : NULL,
+                             want_task ? &t : NULL);
+      if (rc != RT_OK)
+        atomic_fetch_sub(&R.blocking_backlog, 1);
+    } else {
+      count_call(C_SPAWN_FULL);
+      rc = rt_spawn_full(h, item_call, it, it->has_drop ? item_drop : NULL, &t);
+    }
+    break;
   case K_STRAND:
   case K_STRAND_FULL:
   case K_STRAND_AFTER:
@@ -437,12 +493,53 @@ static void do_spawn(enum kind k, bool from_task, int depth, uint64_t *rng) {
   /* Not started when the call returned: it must not be refused for it. */
   bool before = atomic_load(&R.shutdown_started) == 0;
   check_spawn_rc(it, rc, before, after);
+  if (t != NULL && rc != RT_OK)
+    FAIL("%s failed with %s but set task_out", kind_name[k], rt_code_name(rc));
+  if (t != NULL && k == K_BLOCKING && rng_next(rng) % 3 == 0) {
+    /* Cancelled at once: with a pool of one busy thread, often before it starts. */
+    count_call(C_CANCEL);
+    int crc = rt_task_cancel(t);
+    if (crc == RT_OK) {
+      if (atomic_load(&it->ran) != 0 || (it->has_drop && atomic_load(&it->dropped) != 1))
+        FAIL("rt_task_cancel RT_OK on blocking item %zu, but ran %d dropped %d", item_index(it),
+             atomic_load(&it->ran), atomic_load(&it->dropped));
+      atomic_store(&it->cancel_ok, 1);
+    } else if (crc != RT_EBUSY) {
+      FAIL("rt_task_cancel of a blocking job returned %s", rt_code_name(crc));
+    }
+  }
+  if (t != NULL && k == K_LEAF) {
+    /* A join of a task that blocks: a leaf waits for nothing, so even a
+     * join from a task (of a younger task) ends, and on a worker it
+     * helps. Two exceptions join in short turns, which only wait: a
+     * strand holder (a job it helps with may block_on that strand: the
+     * header's "a lock that a queued job may take"). And a task waits
+     * for a blocking leaf only briefly, then leaves it on the board: a
+     * join on a worker leaves a queued blocking job to the pool, whose
+     * threads may all run jobs that wait for this task. */
+    bool turns = rt_strand_current() != NULL;
+    bool brief = from_task && it->blocking;
+    int64_t timeout = brief ? (int64_t)MS : turns ? 100000 : -1;
+    int jrc;
+    do {
+      void *res = NULL;
+      count_call(C_JOIN);
+      jrc = rt_task_join(t, timeout, &res);
+      check_join(it, jrc, res);
+    } while (jrc == RT_ETIMEDOUT && turns && !brief);
+    if (jrc == RT_ETIMEDOUT && timeout < 0)
+      FAIL("rt_task_join(-1) of a leaf returned RT_ETIMEDOUT");
+    if (jrc != RT_ETIMEDOUT) {
+      count_call(C_TASK_RELEASE);
+      rt_task_release(t);
+      t = NULL;
+    }
+  }
   if (t != NULL) {
-    if (rc != RT_OK)
-      FAIL("%s failed with %s but set task_out", kind_name[k], rt_code_name(rc));
     board_put(t, it);
   } else if (want_task && rc == RT_OK &&
-             (k == K_FULL || k == K_AFTER || k == K_STRAND_FULL || k == K_STRAND_AFTER)) {
+             (k == K_FULL || k == K_AFTER || k == K_STRAND_FULL || k == K_STRAND_AFTER ||
+              k == K_BLOCKING)) {
     FAIL("%s returned RT_OK without a task", kind_name[k]);
   }
 }
@@ -468,13 +565,23 @@ static void check_join(struct item *it, int rc, void *res) {
   }
 }
 
+/* How deep in blocking regions this thread is, as the library counts it:
+ * rt_blocking_begin() is RT_OK or RT_EAGAIN at depth 0 on a thread of the
+ * runtime, RT_OK deeper, and rt_blocking_end() RT_EINVAL at depth 0. */
+static _Thread_local int region_depth;
+
 /* A join, cancel, is_finished or retire of a shared task. A task waits
  * without limit only for a task older than every task on its thread's
  * stack (see stack_oldest), and never for a timer (it may be far, and the
  * drain waits for the joiner), never for a strand job (it never runs
  * inline, and its strand's wake-up may be queued behind the joiner), and
  * never while it holds a strand (a task in rt_strand_block_on may be
- * waiting for that strand); else briefly. */
+ * waiting for that strand), never in a blocking region (its join only
+ * waits, and with RT_EAGAIN it holds its worker: with every worker so
+ * held, a strand job the joined task waits for would never start), and
+ * never for a blocking job (a join on a worker leaves a queued one to the
+ * pool, whose few threads may all be running jobs that wait for the
+ * joiner); else briefly. */
 static void do_task_op(struct item *self, uint64_t *rng) {
   size_t i = (size_t)rng_next(rng);
   rt_task_t *t;
@@ -486,7 +593,8 @@ static void do_task_op(struct item *self, uint64_t *rng) {
     static const int64_t timeouts[] = {0, 100000, (int64_t)MS, -1};
     int64_t timeout = timeouts[rng_next(rng) % 4];
     if (self != NULL && timeout < 0 &&
-        (it->seq >= stack_oldest || it->delay > 0 || it->strand >= 0 || rt_strand_current() != NULL))
+        (it->seq >= stack_oldest || it->delay > 0 || it->strand >= 0 || rt_strand_current() != NULL ||
+         region_depth > 0 || it->blocking))
       timeout = 100000;
     void *res = NULL;
     count_call(C_JOIN);
@@ -533,8 +641,9 @@ static void do_stats(rt_handle_t *h, uint64_t *rng) {
   } u;
   memset(&u, 0xA5, sizeof u);
   static const size_t sizes[] = {sizeof(rt_stats_t), offsetof(rt_stats_t, rejected),
-                                 sizeof(size_t), 4, sizeof(rt_stats_t) + 8, 0};
-  size_t size = sizes[rng_next(rng) % 6];
+                                 sizeof(size_t), 4, sizeof(rt_stats_t) + 8, 0,
+                                 offsetof(rt_stats_t, blocking_threads)};
+  size_t size = sizes[rng_next(rng) % 7];
   u.s.size = size;
   count_call(C_STATS);
   int rc = rt_stats_get(h, &u.s);
@@ -660,12 +769,98 @@ static void do_group_op(uint64_t *rng) {
   }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Blocking regions                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* On a thread of the runtime (a task, a leaf run inline by a joiner). */
+static int region_begin(void) {
+  int outer = region_depth;
+  count_call(C_BLOCKING_BEGIN);
+  int rc = rt_blocking_begin();
+  if (outer > 0 ? rc != RT_OK : rc != RT_OK && rc != RT_EAGAIN)
+    FAIL("rt_blocking_begin() at depth %d on a thread of the runtime returned %s", outer,
+         rt_code_name(rc));
+  region_depth++;
+  if (outer == 0) {
+    atomic_fetch_add(&R.regions, 1);
+    if (rc == RT_EAGAIN)
+      atomic_fetch_add(&R.regions_eagain, 1);
+  }
+  return rc;
+}
+
+static void region_end(void) {
+  count_call(C_BLOCKING_END);
+  int rc = rt_blocking_end();
+  if (rc != RT_OK)
+    FAIL("rt_blocking_end() at depth %d returned %s", region_depth, rt_code_name(rc));
+  region_depth--;
+  if (region_depth == 0) {
+    /* An end without a begin. */
+    count_call(C_BLOCKING_END);
+    CHECK_RC(rt_blocking_end(), RT_EINVAL);
+  }
+}
+
+/* A task that blocks for 0-200 us in a region (sometimes two, nested), and
+ * spawns or joins inside it. */
+static void do_region(struct item *self, uint64_t *rng) {
+  region_begin();
+  bool nested = rng_next(rng) % 3 == 0;
+  if (nested)
+    region_begin();
+  sleep_us((unsigned)(rng_next(rng) % 201));
+  switch (rng_next(rng) % 6) {
+  case 0: do_spawn(K_FULL, true, self->depth + 1, rng); break;
+  case 1: do_spawn(K_BLOCKING, true, self->depth + 1, rng); break;
+  case 2: do_task_op(self, rng); break;
+  case 3: do_spawn(K_LEAF, true, self->depth + 1, rng); break;
+  default: break;
+  }
+  if (nested)
+    region_end();
+  region_end();
+}
+
+/* A leaf blocks, in a region or not, and waits for nothing. */
+static void leaf_block(struct item *it) {
+  bool region = it->rng % 2;
+  if (region)
+    region_begin();
+  sleep_us((unsigned)(it->rng / 2 % 201));
+  if (region)
+    region_end();
+}
+
+/* Off the runtime, entered or not: there is nothing to protect. */
+static void do_region_off_runtime(uint64_t *rng) {
+  rt_guard_t *g = NULL;
+  if (rng_next(rng) % 2) {
+    count_call(C_ENTER);
+    g = rt_enter(R.h);
+    CHECK_NOT_NULL(g);
+  }
+  count_call(C_BLOCKING_BEGIN);
+  CHECK_RC(rt_blocking_begin(), RT_EINVAL);
+  count_call(C_BLOCKING_END);
+  CHECK_RC(rt_blocking_end(), RT_EINVAL);
+  if (g != NULL) {
+    count_call(C_EXIT);
+    CHECK_RC(rt_exit(g), RT_OK);
+  }
+}
+
+/* Blocking spawns from foreign threads stop while this many wait: a pool
+ * of one thread then drains in tens of milliseconds at a shutdown. */
+enum { BLOCKING_BACKLOG = 256 };
+
 /* What a task does when it runs: nothing, mostly; else one or two calls. */
 static void task_ops(struct item *self) {
   uint64_t rng = self->rng;
   int n = self->depth >= 3 ? 0 : (int)(rng_next(&rng) % 3);
   for (int i = 0; i < n; i++) {
-    switch (rng_next(&rng) % 19) {
+    switch (rng_next(&rng) % 23) {
     case 0: do_spawn(K_SPAWN, true, self->depth + 1, &rng); break;
     case 1: case 2: do_spawn(K_FULL, true, self->depth + 1, &rng); break;
     case 3: do_spawn(K_AFTER, true, self->depth + 1, &rng); break;
@@ -698,9 +893,16 @@ static void task_ops(struct item *self) {
     case 16: do_apply(rt_handle_current(), &rng); break;
     case 17: do_spawn(K_GROUP, true, self->depth + 1, &rng); break;
     case 18: do_spawn(K_GROUP_STRAND, true, self->depth + 1, &rng); break;
+    case 19: do_region(self, &rng); break;
+    case 20:
+      if (atomic_load(&R.blocking_backlog) < 2 * BLOCKING_BACKLOG)
+        do_spawn(K_BLOCKING, true, self->depth + 1, &rng);
+      break;
+    case 21: do_spawn(K_LEAF, true, self->depth + 1, &rng); break;
     default:
-      /* Shutdown from a worker of this runtime: refused, changes nothing.
-       * R.rt is valid: the shutdown waits for this task. */
+      /* Shutdown from a worker or a blocking thread of this runtime:
+       * refused, changes nothing. R.rt is valid: the shutdown waits for
+       * this task. */
       count_call(C_SHUTDOWN);
       CHECK_RC(rt_shutdown(R.rt), RT_EDEADLK);
       count_call(C_HANDLE);
@@ -760,7 +962,7 @@ static void *foreign_main(void *arg) {
   struct foreign *f = arg;
   uint64_t *rng = &f->rng;
   while (!atomic_load(&R.stop)) {
-    switch (rng_next(rng) % 29) {
+    switch (rng_next(rng) % 33) {
     case 0: case 1: do_spawn(K_SPAWN, false, 0, rng); break;
     case 2: case 3: case 4: do_spawn(K_FULL, false, 0, rng); break;
     case 5: case 6: do_spawn(K_AFTER, false, 0, rng); break;
@@ -800,6 +1002,12 @@ static void *foreign_main(void *arg) {
     case 24: do_spawn(K_GROUP, false, 0, rng); break;
     case 25: do_spawn(K_GROUP_STRAND, false, 0, rng); break;
     case 26: case 27: do_group_op(rng); break;
+    case 29: case 30:
+      if (atomic_load(&R.blocking_backlog) < BLOCKING_BACKLOG)
+        do_spawn(K_BLOCKING, false, 0, rng);
+      break;
+    case 31: do_spawn(K_LEAF, false, 0, rng); break;
+    case 32: do_region_off_runtime(rng); break;
     default:
       count_call(C_CURRENT);
       CHECK_NULL(rt_handle_current());
@@ -852,7 +1060,7 @@ static void check_live(const char *when) {
 static void check_ledger(int round, bool graceful, int shutdown_rc) {
   uint64_t known = 0, accepted_known = 0, refused_known = 0, ran = 0, drops = 0,
            silent = 0, unknown_calls = 0, unknown_ran = 0, nontimer_dropped = 0,
-           inline_runs = 0;
+           inline_runs = 0, blocking_accepted = 0;
   size_t n = atomic_load(&R.next);
   if (n > POOL)
     n = POOL;
@@ -895,6 +1103,7 @@ static void check_ledger(int round, bool graceful, int shutdown_rc) {
       continue;
     }
     accepted_known++;
+    blocking_accepted += it->blocking;
     ran += (uint64_t)r;
     drops += (uint64_t)d;
     if (it->has_drop && r + d != 1)
@@ -939,6 +1148,33 @@ static void check_ledger(int round, bool graceful, int shutdown_rc) {
   if (shutdown_rc == RT_ETIMEDOUT && s.dropped == 0)
     FAIL("round %d: RT_ETIMEDOUT, yet nothing was dropped", round);
 
+  /* Blocking work: each rt_spawn_blocking accepted, and each outermost
+   * region, counted once; a region either handed its worker off, found
+   * nothing to move (RT_OK) or got RT_EAGAIN; the pool within its cap,
+   * every thread of it started through the hooks, none left. */
+  uint64_t regions = atomic_load(&R.regions), eagain = atomic_load(&R.regions_eagain);
+  uint64_t started = (uint64_t)atomic_load(&R.starts) - R.workers;
+  bool bok = s.blocking_spawned == blocking_accepted && s.blocking_spawned <= s.spawned &&
+             s.blocking_regions == regions && s.handoffs + eagain <= s.blocking_regions &&
+             s.blocking_threads == 0 && s.blocking_threads_peak <= R.max_blocking &&
+             s.blocking_threads_peak <= started;
+  if (!bok)
+    FAIL("round %d blocking stats: blocking_spawned %" PRIu64 " (ledger %" PRIu64
+         ", spawned %" PRIu64 "), blocking_regions %" PRIu64 " (ledger %" PRIu64
+         ", %" PRIu64 " of them RT_EAGAIN), handoffs %" PRIu64 ", blocking_threads %" PRIu64
+         " after shutdown, peak %" PRIu64 " (cap %u, %" PRIu64 " threads started)",
+         round, s.blocking_spawned, blocking_accepted, s.spawned, s.blocking_regions, regions,
+         eagain, s.handoffs, s.blocking_threads, s.blocking_threads_peak, R.max_blocking,
+         started);
+  total.blocking_spawned += s.blocking_spawned;
+  total.blocking_started += started;
+  total.regions += regions;
+  total.regions_eagain += eagain;
+  total.handoffs += s.handoffs;
+  total.joins_helped += s.joins_helped;
+  total.stranded_moved += s.stranded_moved;
+  total.small_pools += R.max_blocking <= 4;
+
   total.accepted += s.spawned;
   total.ran += s.completed;
   total.dropped += s.dropped;
@@ -961,6 +1197,15 @@ static void run_round(int round, uint64_t *master) {
   cfg.thread_name = "sx";
   cfg.on_thread_start = hook_start;
   cfg.on_thread_stop = hook_stop;
+  /* Blocking work: mostly a pool of 1-4 threads (regions then get
+   * RT_EAGAIN and blocking jobs queue), keep-alives from 1 ns to the
+   * default 10 s, the stranded limit short, default or off. */
+  cfg.max_blocking_threads = rng_next(&rng) % 5 == 0 ? 0 : 1 + (unsigned)(rng_next(&rng) % 4);
+  static const uint64_t keep_alives[] = {0, 1, 50000, MS, 20 * MS};
+  cfg.blocking_keep_alive_ns = keep_alives[rng_next(&rng) % 5];
+  static const uint64_t stranded[] = {0, 200000, 200000, 50000, UINT64_MAX};
+  cfg.stranded_after_ns = stranded[rng_next(&rng) % 5];
+  R.max_blocking = cfg.max_blocking_threads != 0 ? cfg.max_blocking_threads : 512;
   R.workers = cfg.workers;
   R.capacity = cfg.queue_capacity;
   R.rt = rt_new(&cfg);
@@ -1007,7 +1252,8 @@ static void run_round(int round, uint64_t *master) {
     FAIL("round %d: %s returned %s", round, graceful ? "rt_shutdown" : "rt_shutdown_timeout",
          rt_code_name(rc));
   atomic_store(&R.shutdown_done, 1);
-  CHECK_EQ(atomic_load(&R.stops), cfg.workers);
+  /* Workers and blocking threads alike run both hooks. */
+  CHECK_EQ(atomic_load(&R.stops), atomic_load(&R.starts));
   /* Calls after the shutdown, for a while. */
   sleep_us((unsigned)(rng_next(&rng) % 5000));
   atomic_store(&R.stop, 1);
@@ -1075,4 +1321,10 @@ TEST(stress_api_random) {
          total.rounds, total.threads, total.calls, total.accepted, total.ran, total.dropped,
          total.refused, total.inline_runs, total.rounds, total.graceful, total.with_timeout,
          total.timed_out);
+  printf("stress: blocking work: %" PRIu64 " rt_spawn_blocking accepted, %" PRIu64
+         " regions (%" PRIu64 " RT_EAGAIN), %" PRIu64 " hand-offs, %" PRIu64
+         " blocking threads started, %" PRIu64 " joins helped, %" PRIu64
+         " stranded jobs moved; %" PRIu64 " rounds with a pool of 1-4 threads\n",
+         total.blocking_spawned, total.regions, total.regions_eagain, total.handoffs,
+         total.blocking_started, total.joins_helped, total.stranded_moved, total.small_pools);
 }
