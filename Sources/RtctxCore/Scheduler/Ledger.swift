@@ -138,6 +138,14 @@ final class Ledger: Sendable {
     entryDoneElsewhere()
   }
 
+  /// A loop dropped a job its owner never ran: freed with it pending, or
+  /// fallen due after the free (Loop.swift).
+  func droppedByLoop() {
+    claimedElsewhere()
+    droppedElsewhere()
+    entryDoneElsewhere()
+  }
+
   /// The shutdown thread popped a queue entry and is done with it.
   func entryDoneElsewhere() { entriesDoneOffWorkers.add(1, ordering: .releasing) }
 
