@@ -2423,11 +2423,16 @@ RT_EXPORT RT_NODISCARD rt_loop_t *rt_loop_new(rt_handle_t *h);
  * the jobs still pending are dropped here, in order, exactly once (their
  * `drop`, if any, gets `arg`; plain rt_loop_spawn() jobs just vanish). A
  * delayed job whose timer has not fallen due yet is dropped when it does
- * (or by the runtime's shutdown). A post racing the free on another thread
- * is either accepted before it (then dropped here) or refused; the free
- * waits for posts under way. A post that starts after rt_loop_free()
- * returned uses a freed pointer, which is undefined (the tag check gives
- * #RT_EINVAL while the memory was not reused).
+ * (or by the runtime's shutdown). The descriptor is closed here.
+ *
+ * Posts racing the free: a post on another thread is either accepted
+ * before the free (then dropped here) or refused with #RT_ESHUTDOWN. The
+ * loop's memory (about 200 bytes, no descriptor) is kept until the
+ * runtime's shutdown returns, so until then a post to a freed loop is
+ * refused with #RT_ESHUTDOWN, never a crash. A loop freed after that is
+ * released at once (the free waits for the posts under way), and a post
+ * to it afterwards uses a freed pointer, which is undefined (the tag
+ * check gives #RT_EINVAL while the memory was not reused).
  *
  * In a child forked without exec, nothing is dropped (no callback runs in
  * the child) and nothing is freed but the caller's reference.

@@ -27,9 +27,12 @@ import Synchronization
 /// took once the runtime drops).
 ///
 /// Free: `close` marks the loop closed under the lock, so every post after
-/// it is refused, and drops what is pending, on the owner. A post already
-/// past the C layer's tag check when the loop closes is waited for
-/// (`posters`), so it never touches freed memory.
+/// it is refused, closes the descriptor, and drops what is pending, on the
+/// owner. The object itself stays in the runtime's registry until the
+/// runtime's shutdown ends (`LoopRegistry.retire`), so that a post racing
+/// the free, or coming after it, is refused instead of touching freed
+/// memory; after that, a free releases it at once, and a post already past
+/// the C layer's tag check when the loop closes is waited for (`posters`).
 public final class LoopCore: @unchecked Sendable {
   private struct Shared {
     /// Accepted jobs not yet taken, from `head` on.
@@ -40,6 +43,7 @@ public final class LoopCore: @unchecked Sendable {
     /// A shutdown timeout swept the loop: later arrivals are dropped.
     var dropping = false
     var stopRequested = false
+    var fdOpen = true
   }
 
   /// What the C API checks a loop against (see ObjectTag.swift).
@@ -68,11 +72,14 @@ public final class LoopCore: @unchecked Sendable {
   }
 
   deinit {
-    event.close()
+    if shared.withLock({ $0.fdOpen }) { event.close() }
     tag.clear()
   }
 
   public var fd: Int32 { event.fd }
+
+  /// True once freed.
+  var isClosed: Bool { shared.withLock { $0.closed } }
 
   /// True on the thread that made the loop.
   public var isOwnedByCaller: Bool { owner.isCurrentThread }
@@ -189,7 +196,7 @@ public final class LoopCore: @unchecked Sendable {
     if runtime.isInheritedByFork { return }
     shared.withLock { s in
       s.stopRequested = true
-      if !s.signalled {
+      if !s.signalled && !s.closed {
         s.signalled = true
         event.signal()
       }
@@ -308,12 +315,15 @@ public final class LoopCore: @unchecked Sendable {
     if runtime.isInheritedByFork { return }
     let pending = shared.withLock { s -> [Job] in
       s.closed = true
+      // Under the lock: every signal checks `closed` under it first.
+      s.fdOpen = false
+      event.close()
       let left = Array(s.incoming[s.head...])
       s.incoming.removeAll()
       s.head = 0
       return left
     }
-    runtime.loops.remove(self)
+    runtime.loops.retire(self)
     for job in pending { dropUnrun(job) }
     if !runtime.inPhase(.running) { runtime.drainProgressed() }
     // Acquiring: pairs with each poster's releasing exit.
@@ -341,6 +351,8 @@ public final class LoopCore: @unchecked Sendable {
 final class LoopRegistry: Sendable {
   private struct State {
     var live: [LoopCore] = []
+    /// Freed loops, kept until the shutdown ends (see LoopCore).
+    var retired: [LoopCore] = []
     var closed = false
   }
 
@@ -354,8 +366,13 @@ final class LoopRegistry: Sendable {
     }
   }
 
-  func remove(_ loop: LoopCore) {
-    state.withLock { s in s.live.removeAll { $0 === loop } }
+  /// A freed loop: no longer swept or helped, kept while the runtime may
+  /// still be posted to.
+  func retire(_ loop: LoopCore) {
+    state.withLock { s in
+      s.live.removeAll { $0 === loop }
+      if !s.closed { s.retired.append(loop) }
+    }
   }
 
   var all: [LoopCore] { state.withLock { $0.live } }
@@ -367,8 +384,11 @@ final class LoopRegistry: Sendable {
   func close() {
     let released = state.withLock { s -> [LoopCore] in
       s.closed = true
-      defer { s.live = [] }
-      return s.live
+      defer {
+        s.live = []
+        s.retired = []
+      }
+      return s.live + s.retired
     }
     _ = released  // released here, outside the lock
   }

@@ -153,7 +153,7 @@ public final class TaskCell: @unchecked Sendable {
     var helper = deadline == nil ? WorkerState.currentQueueOwner : nil
     if let helper, helper.isRunning(self) { return .failure(.wouldDeadlock) }
     // Only the owner runs a loop's job: waiting for it there never ends.
-    if deadline == nil, let loop, loop.isOwnedByCaller, !isDone { return .failure(.wouldDeadlock) }
+    if deadline == nil, let loop, loop.isOwnedByCaller, !isDone, !loop.isClosed { return .failure(.wouldDeadlock) }
     // In a region whose hand-off was refused the thread still owns its
     // worker, but the task asked to wait without running anything (it may
     // hold a lock a queued job takes).
