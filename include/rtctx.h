@@ -2717,7 +2717,9 @@ RT_EXPORT int rt_loop_run(rt_loop_t *l, int64_t timeout_ns);
  * static void quit(void *loop) { (void)rt_loop_stop(loop); }
  *
  * // From a worker: the owner's rt_loop_run() returns 0 after quit() ran.
- * int ask_to_quit(rt_loop_t *l) { return rt_loop_spawn(l, quit, l); }
+ * int ask_to_quit(rt_loop_t *l) {
+ *   return rt_loop_spawn(l, quit, l);
+ * }
  * @endcode
  */
 RT_EXPORT int rt_loop_stop(rt_loop_t *l);
