@@ -2378,6 +2378,8 @@ RT_EXPORT void rt_signal_slot_free(rt_signal_slot_t *slot);
  * they wait. After the timeout of rt_shutdown_timeout(), the jobs still
  * pending on any loop are dropped, exactly once (their `drop` runs on the
  * shutdown thread, or on the owner for jobs it had already taken).
+ * rt_shutdown() from one of the runtime's loop jobs would wait for that
+ * job: it returns #RT_EDEADLK, as on a worker.
  */
 
 /** @addtogroup loops

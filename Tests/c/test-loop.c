@@ -529,3 +529,27 @@ TEST(loop_fork_child_runs_nothing) {
   CHECK_RC(rt_shutdown(rt), RT_OK);
   rt_handle_release(h);
 }
+
+static rt_runtime_t *deadlock_rt;
+static atomic_int shutdown_rc;
+
+static void shutdown_from_job(void *arg) {
+  (void)arg;
+  atomic_store(&shutdown_rc, rt_shutdown(deadlock_rt));
+}
+
+/* rt_shutdown from one of the loop's own jobs would wait for that job:
+ * RT_EDEADLK, nothing changed. */
+TEST(loop_shutdown_from_job_edeadlk) {
+  deadlock_rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(deadlock_rt);
+  rt_loop_t *l = rt_loop_new(h);
+  CHECK_RC(rt_loop_spawn(l, shutdown_from_job, NULL), RT_OK);
+  CHECK_RC(rt_loop_run(l, -1), 1);
+  CHECK_RC(atomic_load(&shutdown_rc), RT_EDEADLK);
+  CHECK_RC(rt_loop_spawn(l, nothing, NULL), RT_OK); /* still running */
+  CHECK_RC(rt_loop_run(l, -1), 1);
+  CHECK_RC(rt_loop_free(l), RT_OK);
+  CHECK_RC(rt_shutdown(deadlock_rt), RT_OK);
+  rt_handle_release(h);
+}

@@ -220,7 +220,7 @@ public final class RuntimeCore: @unchecked Sendable {
   public func shutdown(timeout: UInt64?) -> ShutdownOutcome {
     // In a forked child no worker exists to drain or join (Fork.swift).
     if Fork.isInherited(self) { return .inheritedByFork }
-    if isCurrentWorker { return .onOwnWorker }
+    if isCurrentWorker || isRunningLoopJob { return .onOwnWorker }
     // Step 1, if no other shutdown began.
     let began = advance { state in
       guard case .running(let threads) = state else { return nil }
@@ -264,6 +264,13 @@ public final class RuntimeCore: @unchecked Sendable {
     advance(to: .stopped(droppedByTimeout: timedOut))
     Fork.unregister(self)
     return timedOut ? .timedOut : .completed
+  }
+
+  /// True inside a job of one of this runtime's loops (Loop.swift): that
+  /// job is in flight, so a shutdown here would wait for itself.
+  private var isRunningLoopJob: Bool {
+    guard let loop = ThreadSlots.loop else { return false }
+    return Unmanaged<LoopCore>.fromOpaque(loop)._withUnsafeGuaranteedRef { $0.runtime === self }
   }
 
   private func joinWorkers(_ threads: [OSThread]) {

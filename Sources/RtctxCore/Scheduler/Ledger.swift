@@ -124,7 +124,7 @@ final class Ledger: Sendable {
   }
 
   /// A joiner ran the task it claimed, inline.
-  func ranElsewhere() { ranOffWorkers.add(1, ordering: .relaxed) }
+  func ranElsewhere(_ count: UInt64 = 1) { ranOffWorkers.add(count, ordering: .relaxed) }
 
   /// A canceller (or the shutdown thread, for a timer) dropped a task it
   /// claimed.
@@ -147,7 +147,7 @@ final class Ledger: Sendable {
   }
 
   /// The shutdown thread popped a queue entry and is done with it.
-  func entryDoneElsewhere() { entriesDoneOffWorkers.add(1, ordering: .releasing) }
+  func entryDoneElsewhere(_ count: UInt64 = 1) { entriesDoneOffWorkers.add(count, ordering: .releasing) }
 
   // MARK: Timers
 
