@@ -26,7 +26,7 @@ import Synchronization
 /// check that nothing leaked (`rtctx_debug_live_objects`).
 public struct ObjectTag: ~Copyable, Sendable {
   public enum Kind: Int, CaseIterable, Sendable {
-    case runtime = 0, task, contextGuard, callback, strand, group, signalSlot
+    case runtime = 0, task, contextGuard, callback, strand, group, signalSlot, loop
 
     /// Eight ASCII letters per kind; nothing else writes such a word there.
     @usableFromInline @inline(__always) var magic: UInt64 {
@@ -38,6 +38,7 @@ public struct ObjectTag: ~Copyable, Sendable {
       case .strand: 0x7274_2D73_7472_616E  // "rt-stran"
       case .group: 0x7274_2D67_726F_7570  // "rt-group"
       case .signalSlot: 0x7274_2D73_6967_6E6C  // "rt-signl"
+      case .loop: 0x7274_2D6C_6F6F_7021  // "rt-loop!"
       }
     }
   }
@@ -109,6 +110,7 @@ package struct CallerReference: ~Copyable, Sendable {
     private static let strands = Atomic<Int>(0)
     private static let groups = Atomic<Int>(0)
     private static let signalSlots = Atomic<Int>(0)
+    private static let loops = Atomic<Int>(0)
 
     private static func counter<R>(_ kind: ObjectTag.Kind, _ body: (borrowing Atomic<Int>) -> R) -> R {
       switch kind {
@@ -119,6 +121,7 @@ package struct CallerReference: ~Copyable, Sendable {
       case .strand: body(strands)
       case .group: body(groups)
       case .signalSlot: body(signalSlots)
+      case .loop: body(loops)
       }
     }
 
