@@ -66,6 +66,12 @@ enum DebugLog {
     return nil
   }
 
+  /// NULL from `function`, whose allocations failed (`Allocation`): what
+  /// it built was released, and it took nothing of the caller's.
+  static func outOfMemory<T>(_ function: StaticString) -> T? {
+    null(function, "out of memory: an allocation failed; nothing was created, and nothing of the caller's was taken")
+  }
+
   /// A pointer as the log names it: `ptr#` and 16 hex digits, the same
   /// for the same pointer within the process, never its address (see
   /// PointerID.swift).

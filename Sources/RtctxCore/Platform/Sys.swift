@@ -312,3 +312,27 @@ enum Spin {
     }
   }
 }
+
+/// Out of memory as an error (the funnel in shim.c): a failed allocation of
+/// the Swift code is served from the calling thread's reserve and sets the
+/// thread's flag, which the entry point reads at its commit point, before
+/// it queues anything or takes ownership of anything, to undo and refuse
+/// with `.outOfMemory`. In the SwiftPM build nothing is routed to the
+/// funnel (its allocator traps on failure), so the flag stays clear.
+package enum Allocation {
+  /// First thing in an entry point that allocates: a full reserve, the
+  /// flag cleared; if the system has no memory for a reserve, the flag set.
+  @inline(__always)
+  package static func begin() { rtctx_alloc_begin() }
+
+  /// Whether an allocation of this thread failed since `begin`.
+  @inline(__always)
+  package static var failed: Bool { rtctx_alloc_failed() != 0 }
+
+  /// The top of a thread's loop (workers, blocking threads, the monitor):
+  /// a fresh reserve once this thread used its own.
+  @inline(__always)
+  package static func refillIfUsed() {
+    if rtctx_alloc_failed() != 0 { _ = rtctx_alloc_refill() }
+  }
+}

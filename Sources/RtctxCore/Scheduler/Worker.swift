@@ -82,6 +82,8 @@ extension RuntimeCore {
     // the thread as one of its workers (inline block_on, EDEADLK).
     ThreadSlots.worker = Unmanaged.passUnretained(worker).toOpaque()
     defer { ThreadSlots.worker = nil }
+    // A reserve before the first job: a worker never dies of an allocation.
+    Allocation.begin()
 
     let epoch = worker.epoch.load(ordering: .relaxed)
     config.onThreadStart?()
@@ -104,6 +106,7 @@ extension RuntimeCore {
   func runWorker(_ worker: WorkerState) -> Bool {
     var searching = false
     while true {
+      Allocation.refillIfUsed()
       if let job = findWork(worker) {
         if searching {
           searching = false
