@@ -31,7 +31,7 @@ void rtctx_debug_fail_allocations(uint64_t nth, uint64_t count);
 uint64_t rtctx_debug_allocations(void);
 intptr_t rtctx_debug_live_objects(int kind);
 
-enum { TASKS = 32 };
+enum { TASKS = 512, MANY = 40 };
 
 /* One ledger entry per task the program offers. */
 struct entry {
@@ -67,6 +67,20 @@ static void callback_handler(void *result, void **args, void *user) {
   (void)result, (void)args, (void)user;
   atomic_fetch_add(&callback_calls, 1);
 }
+/* A task that spawns from its worker (the worker path's allocations). */
+static rt_handle_t *nested_handle;
+static struct entry *offer(int must_run);
+static void answer(const char *call, int rc, struct entry *e);
+static void *nested_fn(void *arg) {
+  atomic_fetch_add(&((struct entry *)arg)->ran, 1);
+  for (int i = 0; i < 4; i++) {
+    struct entry *e = (struct entry *)arg + 1 + i;
+    answer("rt_spawn_full (from a task)", rt_spawn_full(nested_handle, call_fn, e, drop_fn, NULL), e);
+  }
+  return NULL;
+}
+static atomic_int apply_calls;
+static void apply_fn(void *ctx, size_t index) { (void)ctx, (void)index, atomic_fetch_add(&apply_calls, 1); }
 static void slot_fn(void *arg) { (void)arg, atomic_fetch_add(&slot_runs, 1); }
 static void slot_drop(void *arg) { (void)arg, atomic_fetch_add(&slot_drops, 1); }
 
@@ -134,6 +148,27 @@ static void program(void) {
     rt_task_release(task);
   }
 
+  /* Growth on the caller's path: the timer heap, the blocking queue. */
+  for (int i = 0; i < MANY; i++) {
+    e = offer(0);
+    answer("rt_spawn_after (many)", rt_spawn_after(h, 3600ull * 1000000000ull, call_fn, e, drop_fn, NULL), e);
+  }
+  for (int i = 0; i < MANY / 4; i++) {
+    e = offer(0);
+    answer("rt_spawn_blocking (many)", rt_spawn_blocking(h, call_fn, e, drop_fn, NULL), e);
+  }
+
+  /* Spawns from a worker, the block_on waiting for the first. */
+  nested_handle = h;
+  e = offer(1);
+  for (int i = 0; i < 4; i++) offer(0);
+  rc = rt_block_on(h, nested_fn, e, NULL);
+  answer("rt_block_on (nested)", rc, e);
+
+  rc = rt_apply(h, 8, apply_fn, NULL);
+  check_rc("rt_apply", rc);
+  if (rc == RT_OK && atomic_load(&apply_calls) != 8) DIE("rt_apply made %d calls of 8", atomic_load(&apply_calls));
+
   rt_strand_t *s = rt_strand_new(h);
   if (s == NULL) atomic_fetch_add(&totals->nulls, 1);
   if (s != NULL) {
@@ -141,6 +176,10 @@ static void program(void) {
     answer("rt_strand_spawn", rt_strand_spawn(s, run_fn, e), e);
     e = offer(0);
     answer("rt_strand_spawn_full", rt_strand_spawn_full(s, call_fn, e, drop_fn, NULL), e);
+    for (int i = 0; i < MANY; i++) {
+      e = offer(0);
+      answer("rt_strand_spawn_full (many)", rt_strand_spawn_full(s, call_fn, e, drop_fn, NULL), e);
+    }
     e = offer(1);
     answer("rt_strand_block_on", rt_strand_block_on(s, call_fn, e, NULL), e);
     rt_strand_release(s);
@@ -149,7 +188,7 @@ static void program(void) {
   rt_group_t *g = rt_group_new(h);
   if (g == NULL) atomic_fetch_add(&totals->nulls, 1);
   if (g != NULL) {
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < MANY; i++) {
       e = offer(0);
       answer("rt_group_spawn", rt_group_spawn(g, call_fn, e, drop_fn), e);
     }
