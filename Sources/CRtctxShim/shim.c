@@ -115,6 +115,8 @@ uint64_t rtctx_debug_allocations(void) { return atomic_load(&seam_count); }
 static inline int seam_fails(void) { return 0; }
 #endif
 
+int rtctx_alloc_seam_fails(void) { return seam_fails(); }
+
 static int reserve_register(struct rtctx_reserve *chunk) {
   for (size_t i = 0; i < RESERVE_SLOTS; i++) {
     struct rtctx_reserve *expected = NULL;
@@ -222,6 +224,16 @@ void rtctx_free(void *pointer) {
   if (pointer == NULL) return;
   if (atomic_load_explicit(&reserve_live, memory_order_relaxed) != 0 && reserve_give_back(pointer)) return;
   free(pointer);
+}
+
+int rtctx_alloc_probe(size_t bytes) {
+  void *block = NULL;
+  if (seam_fails() || posix_memalign(&block, 16, bytes) != 0) {
+    rtctx_tls_alloc_failed_slot = 1;
+    return 0;
+  }
+  free(block);
+  return 1;
 }
 
 static void reserve_thread_exit(void *unused) {

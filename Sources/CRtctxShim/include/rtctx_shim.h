@@ -111,5 +111,11 @@ static inline int rtctx_alloc_failed(void) { return rtctx_tls_alloc_failed_slot;
 int rtctx_posix_memalign(void **out, size_t alignment, size_t size);
 void *rtctx_calloc(size_t count, size_t size);
 void rtctx_free(void *pointer);
+/* The debug library's seam (RTCTX_ALLOC_SEAM): whether the allocation
+ * being made should fail; always 0 in the release library. */
+int rtctx_alloc_seam_fails(void);
+/* Whether the system gives `bytes` now (allocated and freed at once): for
+ * a growth too large for the reserve, asked before it. 0 sets the flag. */
+int rtctx_alloc_probe(size_t bytes);
 
 #endif

@@ -244,7 +244,7 @@ public final class RuntimeCore: @unchecked Sendable {
     let deadline = timeout.flatMap { Deadline.after(nanoseconds: $0) }
     if !waitDrained(deadline: deadline) {
       advance(to: .dropping(threads: threads))
-      timers.close(if: { true })?.forEach(dropTimer)
+      timers.close(if: { true })?.forEach { dropTimer(.task(retained: $0.cell)) }
       dropQueuedJobs()
       dropQueuedBlockingJobs { job in
         if dropQueued(job) { ledger.droppedByShutdown() } else { ledger.entryDoneElsewhere() }
@@ -256,7 +256,7 @@ public final class RuntimeCore: @unchecked Sendable {
     while !signals.close(on: self, if: { inFlight == 0 }) { _ = waitDrained(deadline: nil) }
     while true {
       if let pending = timers.close(if: { inFlight == 0 }) {
-        pending.forEach(dropTimer)
+        pending.forEach { dropTimer(.task(retained: $0.cell)) }
         break
       }
       _ = waitDrained(deadline: nil)
@@ -481,6 +481,11 @@ public final class RuntimeCore: @unchecked Sendable {
   func schedule(_ cell: TaskCell, after delay: UInt64) -> Result<Void, RuntimeError> {
     // A delay too far to represent never falls due (dropped at shutdown).
     let due = Deadline.after(nanoseconds: delay) ?? .max
+    // The commit point of a timer, as `admit` is of a queued job.
+    if !timers.makeRoom() || Allocation.failed {
+      ledger.refused()
+      return .failure(.outOfMemory)
+    }
     // A timer is accepted while admission is open; if the drain already
     // closed the timers, it is refused there.
     guard !admission.isSealed, !admission.isClosed || isCurrentWorker,

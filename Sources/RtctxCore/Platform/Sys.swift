@@ -29,6 +29,8 @@ private func pthreadFailed(_ rc: Int32, _ call: StaticString) -> Never {
 /// written, where malloc (and calloc, for memory it reuses) would write
 /// them at once. Nil if the system refused.
 func allocateZeroedPages(byteCount: Int) -> UnsafeMutableRawPointer? {
+  // The debug library's seam fails mappings too (make check-oom).
+  if rtctx_alloc_seam_fails() != 0 { return nil }
   let memory = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
   // MAP_FAILED, a C macro Swift cannot import: (void *)-1.
   return memory == UnsafeMutableRawPointer(bitPattern: -1) ? nil : memory
@@ -324,6 +326,15 @@ package enum Allocation {
   /// flag cleared; if the system has no memory for a reserve, the flag set.
   @inline(__always)
   package static func begin() { rtctx_alloc_begin() }
+
+  /// Whether the system has `bytes` for a growth now (allocated and freed):
+  /// asked before an array grows past what the reserve could serve, so
+  /// that a refusal comes while the caller can still say no. False sets
+  /// the flag.
+  package static func probe(bytes: Int) -> Bool { rtctx_alloc_probe(bytes) != 0 }
+
+  /// For a failure the funnel does not see (a refused mapping).
+  package static func noteFailure() { rtctx_tls_alloc_failed_slot = 1 }
 
   /// Whether an allocation of this thread failed since `begin`.
   @inline(__always)
