@@ -79,7 +79,7 @@ struct rtctx_reserve {
 };
 
 __thread struct rtctx_reserve *rtctx_tls_reserve_slot RTCTX_SHIM_TLS;
-__thread int rtctx_tls_alloc_failed_slot RTCTX_SHIM_TLS;
+__thread int rtctx_tls_alloc_failed_slot RTCTX_SHIM_TLS = 1;
 
 /* Reserve blocks live anywhere: free's fast path reads only this. */
 static _Atomic uint64_t reserve_live;

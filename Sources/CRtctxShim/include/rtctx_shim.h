@@ -102,8 +102,10 @@ extern __thread int rtctx_tls_alloc_failed_slot RTCTX_SHIM_TLS;
  * clears its flag; if the system has no memory for it, sets the flag and
  * returns 0. */
 int rtctx_alloc_refill(void);
+/* The flag starts set on every thread (a thread has no reserve until its
+ * first refill), so that the fast path reads one word. */
 static inline void rtctx_alloc_begin(void) {
-  if (__builtin_expect(rtctx_tls_reserve_slot == NULL || rtctx_tls_alloc_failed_slot, 0)) rtctx_alloc_refill();
+  if (__builtin_expect(rtctx_tls_alloc_failed_slot, 0)) rtctx_alloc_refill();
 }
 static inline int rtctx_alloc_failed(void) { return rtctx_tls_alloc_failed_slot; }
 /* The funnel itself: what the Swift object's calls to posix_memalign,

@@ -106,7 +106,6 @@ extension RuntimeCore {
   func runWorker(_ worker: WorkerState) -> Bool {
     var searching = false
     while true {
-      Allocation.refillIfUsed()
       if let job = findWork(worker) {
         if searching {
           searching = false
@@ -118,6 +117,9 @@ extension RuntimeCore {
         if !execute(job, on: worker) { return false }
         continue
       }
+      // Out of work: a fresh reserve if this thread used its own (off the
+      // task path; a task's own calls into the library refill it too).
+      Allocation.refillIfUsed()
       if !inPhase(.running) { drainProgressed() }
       if fireDueTimers() { continue }
       if isStopping { break }
