@@ -60,7 +60,8 @@ const char *rtctx_shim_version_string(void) { return RTCTX_VERSION_STRING; }
  * process's shared one), and the thread's failure flag tells the entry
  * point, at its commit point, to undo what it built and answer RT_ENOMEM.
  * The reserve is a bump arena whose live count and offset share one word:
- * the last free of a block rewinds it, and a retired chunk is freed by
+ * its owner rewinds it once no block is live (the shared one is rewound
+ * by its last free: it is never freed), and a retired chunk is freed by
  * whoever ends its last use. */
 
 #include <stdatomic.h>
@@ -188,8 +189,10 @@ static int reserve_give_back(void *pointer) {
     if ((state & RESERVE_LIVE_MASK) == 0) {
       if (state & RESERVE_RETIRED)
         reserve_unregister_free(chunk);
-      else /* rewinds unless someone took a block meanwhile */
+      else if (chunk == shared_reserve) /* unless someone took a block meanwhile */
         atomic_compare_exchange_strong(&chunk->state, &state, 0);
+      /* A thread's own chunk: only its owner rewinds it (rtctx_alloc_refill),
+       * since the owner may retire and free it the moment its count is 0. */
     }
     return 1;
   }
@@ -245,9 +248,12 @@ static void reserve_thread_exit(void *unused) {
 
 int rtctx_alloc_refill(void) {
   struct rtctx_reserve *chunk = rtctx_tls_reserve_slot;
-  if (chunk != NULL && atomic_load(&chunk->state) == 0) {
-    rtctx_tls_alloc_failed_slot = 0;
-    return 1;
+  if (chunk != NULL) {
+    uint64_t state = atomic_load(&chunk->state);
+    if ((state & RESERVE_LIVE_MASK) == 0 && (state == 0 || atomic_compare_exchange_strong(&chunk->state, &state, 0))) {
+      rtctx_tls_alloc_failed_slot = 0;
+      return 1;
+    }
   }
   struct rtctx_reserve *fresh = reserve_new();
   if (fresh == NULL) {
