@@ -36,7 +36,7 @@
  *    of a misuse (#RT_EINVAL, #RT_EDEADLK, #RT_ESHUTDOWN, or NULL from a
  *    function returning a pointer) prints one line to stderr naming the
  *    function and what was wrong:
- *    `rtctx: rt_spawn: RT_EINVAL: fn is NULL`. Codes of normal operation
+ *    `rtctx: rt_spawn: RT_EINVAL: fn is NULL`; so does #RT_ENOMEM. Codes of normal operation
  *    (#RT_EAGAIN, #RT_ETIMEDOUT, #RT_EBUSY, #RT_ECANCELED) print nothing.
  *    A pointer that is not a live object is named by an id, never by its
  *    address: `ptr#` and 16 hex digits, a keyed hash of the address under

@@ -88,7 +88,8 @@ enum DebugLog {
     let result: String
     switch outcome {
     case .code(let error):
-      guard error.isMisuse else { return }
+      // Out of memory is no misuse, but rare enough to be worth a line.
+      guard error.isMisuse || error == .outOfMemory else { return }
       result = error.name
     case .null: result = "returns NULL"
     case .false: result = "returns false"

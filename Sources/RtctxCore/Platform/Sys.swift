@@ -319,31 +319,56 @@ enum Spin {
 /// the Swift code is served from the calling thread's reserve and sets the
 /// thread's flag, which the entry point reads at its commit point, before
 /// it queues anything or takes ownership of anything, to undo and refuse
-/// with `.outOfMemory`. In the SwiftPM build nothing is routed to the
-/// funnel (its allocator traps on failure), so the flag stays clear.
+/// with `.outOfMemory`. Only the C library routes its allocations to the
+/// funnel: the SwiftPM build runs on the Swift runtime, whose allocator
+/// traps on failure, so there the flag is never read and nothing refills.
 package enum Allocation {
   /// First thing in an entry point that allocates: a full reserve, the
   /// flag cleared; if the system has no memory for a reserve, the flag set.
   @inline(__always)
-  package static func begin() { rtctx_alloc_begin() }
+  package static func begin() {
+    #if hasFeature(Embedded)
+      rtctx_alloc_begin()
+    #endif
+  }
 
   /// Whether the system has `bytes` for a growth now (allocated and freed):
   /// asked before an array grows past what the reserve could serve, so
   /// that a refusal comes while the caller can still say no. False sets
   /// the flag.
-  package static func probe(bytes: Int) -> Bool { rtctx_alloc_probe(bytes) != 0 }
+  package static func probe(bytes: Int) -> Bool {
+    #if hasFeature(Embedded)
+      rtctx_alloc_probe(bytes) != 0
+    #else
+      true
+    #endif
+  }
 
   /// For a failure the funnel does not see (a refused mapping).
-  package static func noteFailure() { rtctx_tls_alloc_failed_slot = 1 }
+  package static func noteFailure() {
+    #if hasFeature(Embedded)
+      rtctx_tls_alloc_failed_slot = 1
+    #else
+      fatalError("rtctx: out of memory")
+    #endif
+  }
 
   /// Whether an allocation of this thread failed since `begin`.
   @inline(__always)
-  package static var failed: Bool { rtctx_alloc_failed() != 0 }
+  package static var failed: Bool {
+    #if hasFeature(Embedded)
+      rtctx_alloc_failed() != 0
+    #else
+      false
+    #endif
+  }
 
-  /// The top of a thread's loop (workers, blocking threads, the monitor):
-  /// a fresh reserve once this thread used its own.
+  /// A thread's loop (workers, blocking threads, the monitor): a fresh
+  /// reserve once this thread used its own.
   @inline(__always)
   package static func refillIfUsed() {
-    if rtctx_alloc_failed() != 0 { _ = rtctx_alloc_refill() }
+    #if hasFeature(Embedded)
+      if rtctx_alloc_failed() != 0 { _ = rtctx_alloc_refill() }
+    #endif
   }
 }
