@@ -142,13 +142,17 @@ static void reserve_unregister_free(struct rtctx_reserve *chunk) {
   free(chunk);
 }
 
-static struct rtctx_reserve *reserve_new(void) {
+/* NULL if the system refused the memory, or (*full set) if every slot of
+ * the registry is taken: more than RESERVE_SLOTS threads with a reserve. */
+static struct rtctx_reserve *reserve_new(int *full) {
   void *memory = NULL;
+  *full = 0;
   if (seam_fails() || posix_memalign(&memory, RESERVE_HEADER, RESERVE_BYTES) != 0) return NULL;
   struct rtctx_reserve *chunk = memory;
   atomic_init(&chunk->state, 0);
   if (!reserve_register(chunk)) {
     free(chunk);
+    *full = 1;
     return NULL;
   }
   return chunk;
@@ -255,16 +259,21 @@ int rtctx_alloc_refill(void) {
       return 1;
     }
   }
-  struct rtctx_reserve *fresh = reserve_new();
+  int full;
+  struct rtctx_reserve *fresh = reserve_new(&full);
   if (fresh == NULL) {
-    rtctx_tls_alloc_failed_slot = 1;
-    return 0;
+    /* Too many threads for the registry is no shortage of memory: such a
+     * thread goes on with what is left of its own reserve and the
+     * process's. */
+    rtctx_tls_alloc_failed_slot = !full;
+    return !rtctx_tls_alloc_failed_slot;
   }
-  /* The key's destructor retires the chunk when the thread exits. */
+  /* The key's destructor retires the chunk when the thread exits; with no
+   * key (the process used up its keys), threads share the process's. */
   if (chunk == NULL && (!reserve_key_ok || pthread_setspecific(reserve_key, fresh) != 0)) {
     reserve_retire(fresh);
-    rtctx_tls_alloc_failed_slot = 1;
-    return 0;
+    rtctx_tls_alloc_failed_slot = reserve_key_ok;
+    return !rtctx_tls_alloc_failed_slot;
   }
   rtctx_tls_reserve_slot = fresh;
   if (chunk != NULL) reserve_retire(chunk);
