@@ -66,7 +66,8 @@ demo: $(BUILD)/hello ## build and run examples-c/hello.c
 # build/logs/STEP.log: one line per step, and the end of the log of a step
 # that fails. `make check V=1` shows everything as it runs.
 CHECK_STEPS := check-header lib static check-exports check-abi check-size check-repro check-swift check-c \
-  check-hardening check-examples check-docs check-install stress fuzz check-models
+  check-hardening check-examples check-docs check-install stress fuzz check-models \
+  check-oom
 
 check: ## every test: header, exports, ABI, size, reproducible build, Swift, C harness, hardening, examples, docs, install, stress, fuzz, models
 	@echo "make check: $(words $(CHECK_STEPS)) steps, logs in $(BUILD)/logs"
@@ -341,3 +342,4 @@ include mk/abi.mk
 include mk/repro.mk
 include mk/hardening.mk
 include mk/models.mk
+include mk/oom.mk

@@ -36,7 +36,7 @@
  *    of a misuse (#RT_EINVAL, #RT_EDEADLK, #RT_ESHUTDOWN, or NULL from a
  *    function returning a pointer) prints one line to stderr naming the
  *    function and what was wrong:
- *    `rtctx: rt_spawn: RT_EINVAL: fn is NULL`. Codes of normal operation
+ *    `rtctx: rt_spawn: RT_EINVAL: fn is NULL`; so does #RT_ENOMEM. Codes of normal operation
  *    (#RT_EAGAIN, #RT_ETIMEDOUT, #RT_EBUSY, #RT_ECANCELED) print nothing.
  *    A pointer that is not a live object is named by an id, never by its
  *    address: `ptr#` and 16 hex digits, a keyed hash of the address under
@@ -63,6 +63,32 @@
  *    fork() is given back in the child by its fork handler, and it
  *    initialises its globals when it is loaded, so a child never waits for
  *    something a parent thread left half done).
+ *
+ * @par Out of memory
+ * In the C library, out of memory is an error, never an abort. A call
+ * whose allocations fail returns #RT_ENOMEM, or NULL from a function that
+ * returns a pointer (with `RTCTX_LOG=debug`, a line saying so), having
+ * queued nothing and taken nothing of the caller's: neither `fn` nor
+ * `drop` is called for its `arg`. A task already accepted still runs or
+ * drops exactly once, and no worker, blocking thread or monitor dies of
+ * an allocation. How: every thread that calls into the library keeps a
+ * reserve of 128 KiB (allocated on its first call, touched only when
+ * used, freed when the thread exits; the process has one more). An
+ * allocation the system refuses is served from it, and the call undoes
+ * what it built and refuses at its commit point, before it queues
+ * anything; one refused after that point (a queue growing as the task
+ * goes in) is served from the reserve and the call succeeds. The thread
+ * refills its reserve on its next call (a worker, before its next job); if
+ * even that is refused, the call answers #RT_ENOMEM at once. What still
+ * aborts, and why: a thread that needs more than its reserve and the
+ * process's (128 KiB each) between two refills, which only a single
+ * internal growth past a commit point can (the blocking pool's queue, a
+ * group's or a strand's list of jobs, the signal slots' registry, each
+ * proportional to the work queued): its memory is then truly gone, and the
+ * Swift code that asked for it has no way to give up half way. The run
+ * queues grow by 64 KiB at a time, which the reserve holds, and the timer
+ * heap asks the system before it doubles, so neither aborts. The Swift product `Rtctx` (SwiftPM) runs on the Swift
+ * runtime, whose allocator traps on failure: there, out of memory aborts.
  *
  * The API in topics (each is a page under "Modules", and a man page
  * lists each topic's functions in SEE ALSO; rtctx(3) lists them all):
@@ -290,8 +316,8 @@ extern "C" {
 enum {
   RT_OK = 0,           /**< success */
   RT_EINVAL = -22,     /**< bad argument: NULL fn or handle, bad config, misuse */
-  RT_ENOMEM = -12,     /**< an allocation failed (no function of this version
-                            returns it: rt_callback_new() gives NULL) */
+  RT_ENOMEM = -12,     /**< an allocation failed: nothing was queued or taken
+                            (see "Out of memory" in the introduction) */
   RT_EAGAIN = -11,     /**< the bounded queue is full; try again later */
   RT_EDEADLK = -35,    /**< the call would wait on itself (shutdown from a worker) */
   RT_ETIMEDOUT = -110, /**< a timeout elapsed first */
@@ -471,7 +497,8 @@ RT_EXPORT void rt_config_init(rt_config_t *cfg);
  *         (the queue is counted in a signed word; no process could queue
  *         that many tasks, so SIZE_MAX/2 is as good as unbounded); or when
  *         the system refused a thread (the workers already started are
- *         stopped and joined first).
+ *         stopped and joined first), or when memory ran out (nothing is
+ *         left of the attempt).
  * @ownership The caller owns the runtime until it passes it to rt_shutdown()
  *            or rt_shutdown_timeout(), exactly once. Take handles to it with
  *            rt_handle().

@@ -119,13 +119,24 @@ $(MODULES)/CRtctx/module.modulemap: Makefile mk/embedded.mk
 	@mkdir -p $(dir $@)
 	printf 'module CRtctx {\n  header "%s/include/rtctx.h"\n  export *\n}\n' '$(CURDIR)' > $@
 
+# Out of memory is an error, not a trap: every allocation of the Swift
+# object goes through the funnel in shim.c (the Embedded Swift runtime's
+# swift_allocObject and swift_slowAlloc, emitted into the object, call
+# posix_memalign and trap on NULL; the inject ring calls calloc), which
+# serves a failed one from a reserve and tells the entry point. Renaming
+# the object's undefined symbols reaches every call site, inlined ones
+# too, without touching the compiler; the static archive is linked from
+# the same object.
+ALLOC_FUNNEL := --redefine-sym posix_memalign=rtctx_posix_memalign --redefine-sym calloc=rtctx_calloc \
+  --redefine-sym free=rtctx_free
+
 # $(call embedded_variant,DIR,SWIFTC FLAGS,CC FLAGS,LINK FLAGS)
 define embedded_variant
 # mk/embedded.mk too: a change of flags rebuilds.
 $(1)/rtctx-swift.o: $(LIB_SWIFT) $(LIB_HDRS) $(MODULES)/CRtctx/module.modulemap mk/embedded.mk
 	@mkdir -p $(1)
 	$(SWIFTC) $(EMBEDDED) $(2) -c $(LIB_SWIFT) -o $$@.tmp
-	$(OBJCOPY) --remove-section=.debug_names $$@.tmp $$@ && rm -f $$@.tmp
+	$(OBJCOPY) --remove-section=.debug_names $(ALLOC_FUNNEL) $$@.tmp $$@ && rm -f $$@.tmp
 
 $(1)/shim.o: $(LIB_SHIM) $(LIB_HDRS) mk/embedded.mk
 	@mkdir -p $(1)
@@ -141,7 +152,8 @@ endef
 TSAN_FLAGS := -sanitize=thread
 ASAN_FLAGS := -sanitize=address -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
 $(eval $(call embedded_variant,$(BUILD)/lib,$(SWIFT_OPT),$(FORTIFY_CFLAGS),$(EXPORTS) $(LIB_DEFS)))
-$(eval $(call embedded_variant,$(BUILD)/debug,-Onone -DDEBUG,-O0,$(DEBUG_EXPORTS) $(LIB_DEFS)))
+# The debug library also has the allocation-failure seam (make check-oom).
+$(eval $(call embedded_variant,$(BUILD)/debug,-Onone -DDEBUG,-O0 -DRTCTX_ALLOC_SEAM,$(DEBUG_EXPORTS) $(LIB_DEFS)))
 $(eval $(call embedded_variant,$(BUILD)/tsan/lib,-O $(TSAN_FLAGS),-O1 -fsanitize=thread,$(EXPORTS)))
 $(eval $(call embedded_variant,$(BUILD)/asan/lib,-O $(ASAN_FLAGS),-O1 -fsanitize=address,$(EXPORTS)))
 

@@ -12,6 +12,7 @@ public func rt_callback_new(
   _ user: UnsafeMutableRawPointer?, _ codeOut: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
 ) -> OpaquePointer? {
   let name: StaticString = "rt_callback_new"
+  Allocation.begin()
   guard let h else { return DebugLog.null(name, "h is NULL") }
   guard let handler else { return DebugLog.null(name, "handler is NULL") }
   guard let codeOut else { return DebugLog.null(name, "code_out is NULL") }
@@ -46,6 +47,7 @@ public func rt_callback_new(
       on: core, mode: callMode, returns: returns, arguments: arguments, handler: handler, user: user)
     {
     case .success(let trampoline):
+      if Allocation.failed { return DebugLog.outOfMemory(name) }
       codeOut.pointee = trampoline.code
       return OpaquePointer(Unmanaged.passRetained(trampoline).toOpaque())
     // The signature was checked above: what is left is libffi's.

@@ -79,7 +79,10 @@ extension RuntimeCore {
     _ pointer: OpaquePointer, _ function: StaticString, orElse invalid: R,
     reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (RuntimeCore) -> R
   ) -> R {
-    withLive(pointer, { $0.tag.holds(.runtime) }, "rt_handle_t or rt_runtime_t", function, invalid, outcome, body)
+    // Every call on a handle may allocate: its thread gets a full reserve
+    // first (the funnel in shim.c, `Allocation`).
+    Allocation.begin()
+    return withLive(pointer, { $0.tag.holds(.runtime) }, "rt_handle_t or rt_runtime_t", function, invalid, outcome, body)
   }
 
   static func isLive(_ pointer: OpaquePointer, _ function: StaticString) -> Bool {
@@ -109,7 +112,8 @@ extension GroupCore {
     _ pointer: OpaquePointer, _ function: StaticString, orElse invalid: R,
     reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (GroupCore) -> R
   ) -> R {
-    withLive(pointer, { $0.tag.holds(.group) }, "rt_group_t", function, invalid, outcome, body)
+    Allocation.begin()
+    return withLive(pointer, { $0.tag.holds(.group) }, "rt_group_t", function, invalid, outcome, body)
   }
 
   /// The release function `function` (see `releaseCallerReference`).
@@ -125,7 +129,8 @@ extension StrandCore {
     _ pointer: OpaquePointer, _ function: StaticString, orElse invalid: R,
     reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (StrandCore) -> R
   ) -> R {
-    withLive(pointer, { $0.tag.holds(.strand) }, "rt_strand_t", function, invalid, outcome, body)
+    Allocation.begin()
+    return withLive(pointer, { $0.tag.holds(.strand) }, "rt_strand_t", function, invalid, outcome, body)
   }
 
   /// The release function `function` (see `releaseCallerReference`).

@@ -66,6 +66,12 @@ enum DebugLog {
     return nil
   }
 
+  /// NULL from `function`, whose allocations failed (`Allocation`): what
+  /// it built was released, and it took nothing of the caller's.
+  static func outOfMemory<T>(_ function: StaticString) -> T? {
+    null(function, "out of memory: an allocation failed; nothing was created, and nothing of the caller's was taken")
+  }
+
   /// A pointer as the log names it: `ptr#` and 16 hex digits, the same
   /// for the same pointer within the process, never its address (see
   /// PointerID.swift).
@@ -82,7 +88,8 @@ enum DebugLog {
     let result: String
     switch outcome {
     case .code(let error):
-      guard error.isMisuse else { return }
+      // Out of memory is no misuse, but rare enough to be worth a line.
+      guard error.isMisuse || error == .outOfMemory else { return }
       result = error.name
     case .null: result = "returns NULL"
     case .false: result = "returns false"

@@ -9,6 +9,7 @@ public func rt_group_new(_ h: OpaquePointer?) -> OpaquePointer? {
     guard let group = core.makeGroup() else {
       return DebugLog.null("rt_group_new", core.whyRefused(.shutDown))
     }
+    if Allocation.failed { return DebugLog.outOfMemory("rt_group_new") }
     return OpaquePointer(Unmanaged.passRetained(group).toOpaque())
   }
 }

@@ -58,6 +58,7 @@ public func rt_config_init(_ cfg: UnsafeMutablePointer<rt_config_t>?) {
 
 @_cdecl("rt_new")
 public func rt_new(_ cfg: UnsafePointer<rt_config_t>?) -> OpaquePointer? {
+  Allocation.begin()
   var c = defaultConfig()
   if let cfg {
     let size = UnsafeRawPointer(cfg).load(as: Int.self)
@@ -89,8 +90,9 @@ public func rt_new(_ cfg: UnsafePointer<rt_config_t>?) -> OpaquePointer? {
     let hook = Hook(fn: stop, user: c.user)
     config.onThreadStop = { hook() }
   }
-  // The configuration is valid here, so nil means a thread was refused.
+  // The configuration is valid here, so nil means a thread or memory was refused.
   guard let core = RuntimeCore.start(config) else {
+    if Allocation.failed { return DebugLog.outOfMemory("rt_new") }
     return DebugLog.null(
       "rt_new", "the system refused to start a worker thread: the workers already started were stopped and joined")
   }

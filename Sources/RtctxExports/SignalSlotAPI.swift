@@ -12,6 +12,7 @@ public func rt_signal_slot_new(
   guard let fn else { return DebugLog.null(name, "fn is NULL") }
   return RuntimeCore.with(h, name, orElse: nil, reporting: .null) { core in
     guard let slot = SignalSlot.make(on: core, fn, arg, drop: drop) else {
+      if Allocation.failed { return DebugLog.outOfMemory(name) }
       return DebugLog.null(name, core.whyRefused(.shutDown))
     }
     return OpaquePointer(Unmanaged.passRetained(slot).toOpaque())

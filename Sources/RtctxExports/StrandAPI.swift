@@ -7,7 +7,9 @@ public func rt_strand_new(_ h: OpaquePointer?) -> OpaquePointer? {
   guard let h else { return DebugLog.null("rt_strand_new", "h is NULL") }
   return RuntimeCore.with(h, "rt_strand_new", orElse: nil, reporting: .null) { core in
     if core.refusesCaller { return DebugLog.null("rt_strand_new", core.whyRefused(.shutDown)) }
-    return OpaquePointer(Unmanaged.passRetained(StrandCore(runtime: core)).toOpaque())
+    let strand = StrandCore(runtime: core)
+    if Allocation.failed { return DebugLog.outOfMemory("rt_strand_new") }
+    return OpaquePointer(Unmanaged.passRetained(strand).toOpaque())
   }
 }
 

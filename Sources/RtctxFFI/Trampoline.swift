@@ -277,6 +277,9 @@ public final class Trampoline: @unchecked Sendable {
   // MARK: Calls
 
   private func call(result: UnsafeMutableRawPointer?, args: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) {
+    // A foreign thread's call is an entry point: a POST call whose block
+    // found no memory is refused (and counted) like one after shutdown.
+    Allocation.begin()
     switch mode {
     case .post: post(args)
     case .wait: wait(result: result, args: args)

@@ -93,4 +93,36 @@ static inline void rtctx_tls_set_region(intptr_t depth) { rtctx_tls_region_slot 
 static inline void *rtctx_tls_loop(void) { return rtctx_tls_loop_slot; }
 static inline void rtctx_tls_set_loop(void *loop) { rtctx_tls_loop_slot = loop; }
 
+/* Out of memory (the funnel in shim.c). Each thread that calls into the
+ * library keeps a reserve of RTCTX_RESERVE_BYTES (allocated, but touched
+ * only when used), from which a failed allocation of the Swift code is
+ * served; the thread's flag then says an allocation failed since the last
+ * refill. An entry point calls rtctx_alloc_begin first and, at its commit
+ * point, refuses with RT_ENOMEM if rtctx_alloc_failed. */
+#define RTCTX_RESERVE_BYTES (128 * 1024)
+struct rtctx_reserve;
+extern __thread struct rtctx_reserve *rtctx_tls_reserve_slot RTCTX_SHIM_TLS;
+extern __thread int rtctx_tls_alloc_failed_slot RTCTX_SHIM_TLS;
+/* Gives the thread a full reserve (a fresh one if it used its own) and
+ * clears its flag; if the system has no memory for it, sets the flag and
+ * returns 0. */
+int rtctx_alloc_refill(void);
+/* The flag starts set on every thread (a thread has no reserve until its
+ * first refill), so that the fast path reads one word. */
+static inline void rtctx_alloc_begin(void) {
+  if (__builtin_expect(rtctx_tls_alloc_failed_slot, 0)) rtctx_alloc_refill();
+}
+static inline int rtctx_alloc_failed(void) { return rtctx_tls_alloc_failed_slot; }
+/* The funnel itself: what the Swift object's calls to posix_memalign,
+ * calloc and free are renamed to. */
+int rtctx_posix_memalign(void **out, size_t alignment, size_t size);
+void *rtctx_calloc(size_t count, size_t size);
+void rtctx_free(void *pointer);
+/* The debug library's seam (RTCTX_ALLOC_SEAM): whether the allocation
+ * being made should fail; always 0 in the release library. */
+int rtctx_alloc_seam_fails(void);
+/* Whether the system gives `bytes` now (allocated and freed at once): for
+ * a growth too large for the reserve, asked before it. 0 sets the flag. */
+int rtctx_alloc_probe(size_t bytes);
+
 #endif

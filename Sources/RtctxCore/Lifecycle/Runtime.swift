@@ -94,8 +94,16 @@ public final class RuntimeCore: @unchecked Sendable {
 
   private init(config: RuntimeConfig) {
     self.config = config
-    workerCount = config.resolvedWorkers
-    workers = (0..<workerCount).map { WorkerState(index: $0, queueCapacity: config.localCapacity) }
+    // Each worker's queue is a large allocation: after a failed one (see
+    // `Allocation`), building more would only drain this thread's reserve
+    // for a runtime that `start` discards anyway.
+    var built: [WorkerState] = []
+    for index in 0..<config.resolvedWorkers {
+      if Allocation.failed { break }
+      built.append(WorkerState(index: index, queueCapacity: config.localCapacity))
+    }
+    workers = built
+    workerCount = built.count
     blockingState = WorkerState(index: -1, queueCapacity: 2, ownsQueue: false)
     blocking = BlockingPool(maxThreads: config.resolvedMaxBlockingThreads, keepAlive: config.blockingKeepAlive)
     monitor = config.strandedAfter == .max ? nil : Monitor(strandedAfter: config.strandedAfter)
@@ -124,7 +132,8 @@ public final class RuntimeCore: @unchecked Sendable {
     let runtime = RuntimeCore(config: config)
     runtime.blockingState.runtimeAddress = Unmanaged.passUnretained(runtime).toOpaque()
     var threads: [OSThread] = []
-    for worker in runtime.workers {
+    // Out of memory (`Allocation`) stops the start like a refused thread.
+    for worker in runtime.workers where !Allocation.failed {
       worker.runtimeAddress = Unmanaged.passUnretained(runtime).toOpaque()
       guard let thread = config.startThread(config.workerName(worker.index), {
         runtime.workerMain(worker)
@@ -138,10 +147,16 @@ public final class RuntimeCore: @unchecked Sendable {
       runtime.startedWorkers.wait(whileEqualTo: started)
     }
     var monitorThread: OSThread?
-    if threads.count == runtime.workerCount, let monitor = runtime.monitor {
+    if threads.count == runtime.workerCount, !Allocation.failed, let monitor = runtime.monitor {
       monitorThread = config.startThread(config.monitorThreadName, { runtime.monitorMain(monitor) })
     }
-    guard threads.count == runtime.workerCount, monitorThread != nil || runtime.monitor == nil else {
+    guard threads.count == runtime.workerCount, monitorThread != nil || runtime.monitor == nil,
+      runtime.workerCount == config.resolvedWorkers, !Allocation.failed
+    else {
+      if let monitorThread {
+        runtime.monitor?.stop()
+        monitorThread.join()
+      }
       runtime.advance(to: .stopping)
       runtime.joinWorkers(threads)
       runtime.advance(to: .stopped(droppedByTimeout: false))
@@ -231,7 +246,7 @@ public final class RuntimeCore: @unchecked Sendable {
     let deadline = timeout.flatMap { Deadline.after(nanoseconds: $0) }
     if !waitDrained(deadline: deadline) {
       advance(to: .dropping(threads: threads))
-      timers.close(if: { true })?.forEach(dropTimer)
+      timers.close(if: { true })?.forEach { dropTimer(.task(retained: $0.cell)) }
       dropQueuedJobs()
       loops.all.forEach { $0.sweepForShutdown() }
       dropQueuedBlockingJobs { job in
@@ -244,7 +259,7 @@ public final class RuntimeCore: @unchecked Sendable {
     while !signals.close(on: self, if: { inFlight == 0 }) { _ = waitDrained(deadline: nil) }
     while true {
       if let pending = timers.close(if: { inFlight == 0 }) {
-        pending.forEach(dropTimer)
+        pending.forEach { dropTimer(.task(retained: $0.cell)) }
         break
       }
       _ = waitDrained(deadline: nil)
@@ -388,15 +403,19 @@ public final class RuntimeCore: @unchecked Sendable {
   @inline(__always)
   func submit(_ job: Job, bounded: Bool, owed: Bool = false) -> RuntimeError? {
     let worker = currentWorkerUnretained
-    if let error = admit(job, bounded: bounded, fromWorker: owed || worker != nil) { return error }
+    if let error = admit(job, bounded: bounded, fromWorker: owed || worker != nil, fallible: !owed) { return error }
     enqueue(job, worker: worker)
     return nil
   }
 
   /// Counts a job in (and reserves its queue capacity), or refuses and
   /// consumes it. A strand admits its jobs here, then queues them itself.
+  /// The commit point of every spawn: `fallible` (all but work the runtime
+  /// owes, and a signal handler's post, which allocates nothing) refuses
+  /// the job if an allocation for it failed (`Allocation`).
   @inline(__always)
-  func admit(_ job: Job, bounded: Bool, fromWorker: Bool) -> RuntimeError? {
+  func admit(_ job: Job, bounded: Bool, fromWorker: Bool, fallible: Bool = true) -> RuntimeError? {
+    if fallible && Allocation.failed { return refuse(job, .outOfMemory) }
     if bounded {
       if !ledger.bound.reserve() { return refuse(job, .queueFull) }
     } else {
@@ -477,6 +496,11 @@ public final class RuntimeCore: @unchecked Sendable {
   func schedule(_ cell: TaskCell, after delay: UInt64) -> Result<Void, RuntimeError> {
     // A delay too far to represent never falls due (dropped at shutdown).
     let due = Deadline.after(nanoseconds: delay) ?? .max
+    // The commit point of a timer, as `admit` is of a queued job.
+    if !timers.makeRoom() || Allocation.failed {
+      ledger.refused()
+      return .failure(.outOfMemory)
+    }
     // A timer is accepted while admission is open; if the drain already
     // closed the timers, it is refused there.
     guard !admission.isSealed, !admission.isClosed || isCurrentWorker,

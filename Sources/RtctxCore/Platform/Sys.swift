@@ -29,6 +29,8 @@ private func pthreadFailed(_ rc: Int32, _ call: StaticString) -> Never {
 /// written, where malloc (and calloc, for memory it reuses) would write
 /// them at once. Nil if the system refused.
 func allocateZeroedPages(byteCount: Int) -> UnsafeMutableRawPointer? {
+  // The debug library's seam fails mappings too (make check-oom).
+  if rtctx_alloc_seam_fails() != 0 { return nil }
   let memory = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
   // MAP_FAILED, a C macro Swift cannot import: (void *)-1.
   return memory == UnsafeMutableRawPointer(bitPattern: -1) ? nil : memory
@@ -362,5 +364,63 @@ struct EventFD: @unchecked Sendable {
     // rather than spins.
     let ms: Int32 = timeoutNs.map { Int32(clamping: ($0 &+ 999_999) / 1_000_000) } ?? -1
     _ = poll(&pfd, 1, ms)
+  }
+}
+
+/// Out of memory as an error (the funnel in shim.c): a failed allocation of
+/// the Swift code is served from the calling thread's reserve and sets the
+/// thread's flag, which the entry point reads at its commit point, before
+/// it queues anything or takes ownership of anything, to undo and refuse
+/// with `.outOfMemory`. Only the C library routes its allocations to the
+/// funnel: the SwiftPM build runs on the Swift runtime, whose allocator
+/// traps on failure, so there the flag is never read and nothing refills.
+package enum Allocation {
+  /// First thing in an entry point that allocates: a full reserve, the
+  /// flag cleared; if the system has no memory for a reserve, the flag set.
+  @inline(__always)
+  package static func begin() {
+    #if hasFeature(Embedded)
+      rtctx_alloc_begin()
+    #endif
+  }
+
+  /// Whether the system has `bytes` for a growth now (allocated and freed):
+  /// asked before an array grows past what the reserve could serve, so
+  /// that a refusal comes while the caller can still say no. False sets
+  /// the flag.
+  package static func probe(bytes: Int) -> Bool {
+    #if hasFeature(Embedded)
+      rtctx_alloc_probe(bytes) != 0
+    #else
+      true
+    #endif
+  }
+
+  /// For a failure the funnel does not see (a refused mapping).
+  package static func noteFailure() {
+    #if hasFeature(Embedded)
+      rtctx_tls_alloc_failed_slot = 1
+    #else
+      fatalError("rtctx: out of memory")
+    #endif
+  }
+
+  /// Whether an allocation of this thread failed since `begin`.
+  @inline(__always)
+  package static var failed: Bool {
+    #if hasFeature(Embedded)
+      rtctx_alloc_failed() != 0
+    #else
+      false
+    #endif
+  }
+
+  /// A thread's loop (workers, blocking threads, the monitor): a fresh
+  /// reserve once this thread used its own.
+  @inline(__always)
+  package static func refillIfUsed() {
+    #if hasFeature(Embedded)
+      if rtctx_alloc_failed() != 0 { _ = rtctx_alloc_refill() }
+    #endif
   }
 }

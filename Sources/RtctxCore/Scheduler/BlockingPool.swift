@@ -221,6 +221,7 @@ extension RuntimeCore {
 
   private func blockingThreadMain(first: BlockingPool.Work?, serial: Int) {
     ThreadSlots.worker = Unmanaged.passUnretained(blockingState).toOpaque()
+    Allocation.begin()
     config.onThreadStart?()
     // Unless the runtime stopped while this thread ran the worker it began with.
     if let first {
@@ -239,6 +240,7 @@ extension RuntimeCore {
     let idler = BlockingPool.Idler()
     var starting = starting
     while let work = nextBlockingWork(idler, starting: starting) {
+      Allocation.refillIfUsed()
       starting = false
       if !runBlocking(work) { return }
     }

@@ -46,12 +46,20 @@ final class InjectQueue: @unchecked Sendable {
   /// multiple of 2^32 crosses its 32-bit sequences' wrap within a few laps.
   init(capacity: Int, firstPosition: UInt = 0) {
     precondition(capacity > 1 && capacity & (capacity - 1) == 0, "rtctx: the inject ring's capacity must be a power of two")
-    mask = UInt(capacity - 1)
-    guard let jobs = calloc(capacity, MemoryLayout<Slot>.stride),
-      let stored = calloc(capacity, MemoryLayout<Atomic<UInt32>>.stride)
-    else {
-      fatalError("rtctx: out of memory for the run queue")
+    var capacity = capacity
+    var jobs = calloc(capacity, MemoryLayout<Slot>.stride)
+    var stored = calloc(capacity, MemoryLayout<Atomic<UInt32>>.stride)
+    if jobs == nil || stored == nil {
+      // Out of memory: the runtime being built is discarded (`Allocation`
+      // is set); a ring of two, from the reserve, lets it be torn down.
+      free(jobs)
+      free(stored)
+      capacity = 2
+      jobs = calloc(capacity, MemoryLayout<Slot>.stride)
+      stored = calloc(capacity, MemoryLayout<Atomic<UInt32>>.stride)
     }
+    guard let jobs, let stored else { fatalError("rtctx: out of memory for the run queue, and its reserve spent") }
+    mask = UInt(capacity - 1)
     slots = jobs.assumingMemoryBound(to: Slot.self)
     sequences = stored.assumingMemoryBound(to: Atomic<UInt32>.self)
     if firstPosition != 0 {

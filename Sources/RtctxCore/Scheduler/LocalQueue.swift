@@ -1,3 +1,4 @@
+import CRtctxShim
 import Synchronization
 
 /// A worker's own queue: the tasks its tasks spawn.
@@ -19,6 +20,8 @@ final class LocalQueue: @unchecked Sendable {
 
   let capacity: Int
   private let slots: UnsafeMutablePointer<Slot>
+  /// False for the two-slot stand-in of a refused mapping.
+  private let mapped: Bool
   private let mask: UInt
   private let head = PaddedAtomic<UInt>(0)
   private let tail = PaddedAtomic<UInt>(0)
@@ -30,16 +33,24 @@ final class LocalQueue: @unchecked Sendable {
   /// costs no resident memory until it is first used.
   init(capacity: Int) {
     precondition(capacity > 1 && capacity & (capacity - 1) == 0, "rtctx: a local queue's capacity must be a power of two")
+    var capacity = capacity
+    var memory = allocateZeroedPages(byteCount: capacity * MemoryLayout<Slot>.stride)
+    mapped = memory != nil
+    if memory == nil {
+      // Out of memory: the runtime being built is discarded (`Allocation`);
+      // two slots, from the reserve if need be, let it be torn down.
+      Allocation.noteFailure()
+      capacity = 2
+      memory = calloc(capacity, MemoryLayout<Slot>.stride)
+    }
+    guard let memory else { fatalError("rtctx: out of memory for a worker's queue, and its reserve spent") }
     self.capacity = capacity
     mask = UInt(capacity - 1)
-    guard let memory = allocateZeroedPages(byteCount: capacity * MemoryLayout<Slot>.stride) else {
-      fatalError("rtctx: out of memory for a worker's queue")
-    }
     slots = memory.bindMemory(to: Slot.self, capacity: capacity)
   }
 
   deinit {
-    freeZeroedPages(UnsafeMutableRawPointer(slots), byteCount: byteCount)
+    if mapped { freeZeroedPages(UnsafeMutableRawPointer(slots), byteCount: byteCount) } else { free(slots) }
   }
 
   private func write(_ job: Job, at index: UInt) {

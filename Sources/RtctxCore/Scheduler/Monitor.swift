@@ -56,9 +56,11 @@ final class Monitor: Sendable {
 
 extension RuntimeCore {
   func monitorMain(_ monitor: Monitor) {
+    Allocation.begin()
     var seen = [UInt64](repeating: .max, count: workerCount)
     var since = [UInt64](repeating: 0, count: workerCount)
     while !monitor.stopping.load(ordering: .acquiring) {
+      Allocation.refillIfUsed()
       let now = monotonicNow()
       var anyQueued = false
       var moved = 0

@@ -82,6 +82,8 @@ extension RuntimeCore {
     // the thread as one of its workers (inline block_on, EDEADLK).
     ThreadSlots.worker = Unmanaged.passUnretained(worker).toOpaque()
     defer { ThreadSlots.worker = nil }
+    // A reserve before the first job: a worker never dies of an allocation.
+    Allocation.begin()
 
     let epoch = worker.epoch.load(ordering: .relaxed)
     config.onThreadStart?()
@@ -115,6 +117,9 @@ extension RuntimeCore {
         if !execute(job, on: worker) { return false }
         continue
       }
+      // Out of work: a fresh reserve if this thread used its own (off the
+      // task path; a task's own calls into the library refill it too).
+      Allocation.refillIfUsed()
       if !inPhase(.running) { drainProgressed() }
       if fireDueTimers() { continue }
       if isStopping { break }

@@ -76,7 +76,8 @@ public final class SignalSlot: PostedWork, @unchecked Sendable {
   ) -> SignalSlot? {
     if runtime.refusesCaller { return nil }
     let slot = SignalSlot(runtime: runtime, fn: fn, arg: arg, drop: drop)
-    guard runtime.signals.add(slot) else {
+    // Out of memory (`Allocation`) refuses the slot like a shutdown.
+    guard !Allocation.failed, runtime.signals.add(slot) else {
       slot.dropFn = nil  // refused: `arg` stays the caller's
       return nil
     }
@@ -124,7 +125,7 @@ public final class SignalSlot: PostedWork, @unchecked Sendable {
     guard claimed else { return nil }
     let job = Job.posted(self)
     // Owed, like a due timer: admitted while the runtime drains.
-    if runtime.admit(job, bounded: false, fromWorker: true) != nil {
+    if runtime.admit(job, bounded: false, fromWorker: true, fallible: false) != nil {
       // Sealed: the runtime runs nothing more (the job was consumed).
       state.pointee.bitwiseAnd(~Self.queuedBit, ordering: .relaxed)
       return nil

@@ -75,6 +75,17 @@ final class Timers: Sendable {
       place(moving, at: i)
     }
 
+    /// Room for one more entry, if the system has the memory for it (see
+    /// `Allocation.probe`): asked before a timer is accepted, so that the
+    /// push after it does not grow the array out of the reserve.
+    mutating func makeRoom() -> Bool {
+      guard entries.count == entries.capacity, entries.capacity > 0 else { return true }
+      let doubled = entries.capacity * 2
+      guard Allocation.probe(bytes: doubled * MemoryLayout<Entry>.stride) else { return false }
+      entries.reserveCapacity(doubled)
+      return true
+    }
+
     mutating func push(_ entry: Entry) {
       entries.append(entry)
       siftUp(entries.count - 1)
@@ -102,7 +113,10 @@ final class Timers: Sendable {
     /// timers set and cancelled, it would keep the burst's size forever.
     /// Halving when a quarter is used keeps removal amortized O(1) extra.
     private mutating func shrinkIfSparse() {
-      guard entries.capacity > 1024, entries.count < entries.capacity / 4 else { return }
+      guard entries.capacity > 1024, entries.count < entries.capacity / 4,
+        // Shrinking is optional: never out of the reserve (`Allocation`).
+        Allocation.probe(bytes: entries.count * 2 * MemoryLayout<Entry>.stride)
+      else { return }
       var smaller: [Entry] = []
       smaller.reserveCapacity(entries.count * 2)
       smaller.append(contentsOf: entries)
@@ -117,6 +131,9 @@ final class Timers: Sendable {
   /// The earliest due time, `UInt64.max` when none: lets a worker skip the
   /// lock (and the clock) when no timer is pending.
   let nextDue = Atomic<UInt64>(.max)
+
+  /// See `Heap.makeRoom`; false if the system had no memory.
+  func makeRoom() -> Bool { heap.withLock { $0.makeRoom() } }
 
   /// Adds a timer for `cell` (`onAccepted` runs under the lock, before it
   /// can fire); the heap takes its own retain. Returns whether it is now
@@ -169,12 +186,15 @@ final class Timers: Sendable {
 
   /// Closes the timers if `canClose()` holds under the lock, and returns
   /// the timers still pending, for the caller to drop; nil if not closed.
-  func close(if canClose: () -> Bool) -> [Job]? {
+  /// The entries come out in heap order, in the heap's own array: closing
+  /// allocates nothing, so a shutdown never runs out of memory here.
+  func close(if canClose: () -> Bool) -> [Entry]? {
     heap.withLock { heap in
       guard canClose() else { return nil }
       heap.closed = true
-      var pending: [Job] = []
-      while let entry = heap.popFirst() { pending.append(.task(retained: entry.cell)) }
+      let pending = heap.entries
+      heap.entries = []
+      for entry in pending { entry.cell._withUnsafeGuaranteedRef { $0.timerSlot = Timers.notInHeap } }
       nextDue.store(.max, ordering: .relaxed)
       return pending
     }
