@@ -9,6 +9,7 @@ public func rt_loop_new(_ h: OpaquePointer?) -> OpaquePointer? {
   return RuntimeCore.with(h, "rt_loop_new", orElse: nil, reporting: .null) { core in
     if core.refusesCaller { return DebugLog.null("rt_loop_new", core.whyRefused(.shutDown)) }
     guard let loop = LoopCore.make(runtime: core) else {
+      if Allocation.failed { return DebugLog.outOfMemory("rt_loop_new") }
       return DebugLog.null("rt_loop_new", "the system refused an eventfd, or the runtime's shutdown ended")
     }
     return OpaquePointer(Unmanaged.passRetained(loop).toOpaque())

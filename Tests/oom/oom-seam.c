@@ -103,6 +103,27 @@ static void check_rc(const char *call, int rc) {
   if (rc != RT_OK && rc != RT_ENOMEM) DIE("%s returned %d (%s), neither RT_OK nor RT_ENOMEM", call, rc, rt_strerror(rc));
 }
 
+/* Completions owed (by accepted rt_spawn_then calls) and delivered
+   (through fn or drop): equal at the end, each exactly once. */
+static struct {
+  atomic_int owed, delivered;
+} completions;
+static void completion_fn(void *arg, int status, void *result) {
+  (void)status, (void)result;
+  atomic_fetch_add(&((__typeof__(completions) *)arg)->delivered, 1);
+}
+static void completion_drop(void *arg) { atomic_fetch_add(&((__typeof__(completions) *)arg)->delivered, 1); }
+
+/* Whether every accepted job from ledger entry `from` on ran or was
+   dropped. */
+static int jobs_done_from(int from) {
+  for (int i = from; i < offered; i++) {
+    struct entry *x = &ledger[i];
+    if (x->accepted && atomic_load(&x->ran) + atomic_load(&x->dropped) == 0) return 0;
+  }
+  return 1;
+}
+
 static void program(void) {
   rt_config_t cfg;
   rt_config_init(&cfg);
@@ -215,6 +236,34 @@ static void program(void) {
     rt_signal_slot_free(slot);
   }
 
+  /* A loop on this thread: posts of each shape, a completion onto it. */
+  rt_loop_t *l = rt_loop_new(h);
+  if (l == NULL) atomic_fetch_add(&totals->nulls, 1);
+  if (l != NULL) {
+    int first = offered;
+    e = offer(1);
+    answer("rt_loop_spawn", rt_loop_spawn(l, run_fn, e), e);
+    for (int i = 0; i < MANY; i++) {
+      e = offer(0);
+      answer("rt_loop_spawn_full (many)", rt_loop_spawn_full(l, call_fn, e, drop_fn, NULL), e);
+    }
+    e = offer(0);
+    answer("rt_loop_spawn_after", rt_loop_spawn_after(l, 1000, call_fn, e, drop_fn, NULL), e);
+    e = offer(0);
+    rt_completion_t c = {.size = sizeof c, .fn = completion_fn, .arg = &completions, .loop = l, .drop = completion_drop};
+    rc = rt_spawn_then(h, call_fn, e, drop_fn, &c, NULL);
+    answer("rt_spawn_then", rc, e);
+    if (rc == RT_OK) atomic_fetch_add(&completions.owed, 1);
+    /* Until every accepted job ran: the delayed one and the completion
+       come back from workers. */
+    for (int spins = 0; spins < 20000 && rt_loop_run_pending(l, 64) >= 0; spins++) {
+      if (jobs_done_from(first) && atomic_load(&completions.delivered) == atomic_load(&completions.owed)) break;
+      usleep(100);
+    }
+    rc = rt_loop_free(l);
+    if (rc != RT_OK) DIE("rt_loop_free returned %d", rc);
+  }
+
   rt_stats_t stats;
   memset(&stats, 0, sizeof stats);
   stats.size = sizeof stats;
@@ -231,6 +280,8 @@ static void program(void) {
     if (x->accepted && x->must_run && ran != 1) DIE("task %d accepted (no drop callback), ran %d times", i, ran);
     if (!x->accepted && ran + dropped != 0) DIE("task %d refused, ran %d times, dropped %d times", i, ran, dropped);
   }
+  if (atomic_load(&completions.delivered) != atomic_load(&completions.owed))
+    DIE("%d completions owed, %d delivered", atomic_load(&completions.owed), atomic_load(&completions.delivered));
   if (atomic_load(&callback_calls) > 3) DIE("3 callback calls ran %d times", atomic_load(&callback_calls));
   if (slot != NULL && atomic_load(&slot_drops) != 1) DIE("a signal slot's arg dropped %d times", atomic_load(&slot_drops));
   if (slot == NULL && atomic_load(&slot_drops) != 0) DIE("a refused signal slot's arg dropped");

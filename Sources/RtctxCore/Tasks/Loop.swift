@@ -62,7 +62,9 @@ public final class LoopCore: @unchecked Sendable {
   public static func make(runtime: RuntimeCore) -> LoopCore? {
     guard let event = EventFD() else { return nil }
     let loop = LoopCore(runtime: runtime, event: event)
-    guard runtime.loops.add(loop) else { return nil }
+    // Refused before the runtime knows of it: the deinit closes the
+    // descriptor (`Allocation`).
+    guard !Allocation.failed, runtime.loops.add(loop) else { return nil }
     return loop
   }
 
