@@ -261,6 +261,9 @@ public final class RuntimeCore: @unchecked Sendable {
   /// thread's task is one of the running ones.
   public func shutdownBackground() -> BackgroundShutdownOutcome {
     if Fork.isInherited(self) { return .inheritedByFork }
+    // No thread for a shutdown refused anyway (checked again below, where
+    // it counts: a racing shutdown may still win, and the reaper exits).
+    guard case .running = lifecycle.withLock({ $0 }) else { return .alreadyShutDown }
     final class Go: @unchecked Sendable {
       /// 0 wait, 1 finish the shutdown, 2 exit (the shutdown was refused).
       let word = FutexWord(0)
