@@ -541,7 +541,14 @@ public final class RuntimeCore: @unchecked Sendable {
 
   /// As `schedule(_:after:)`, at a time on the monotonic clock (a repeating
   /// timer's next multiple of its period, RepeatingTimer.swift).
-  func schedule(_ cell: TaskCell, due: UInt64) -> Result<Void, RuntimeError> {
+  ///
+  /// `wakeOne`: the earliest timer wakes one sleeping worker (unless one
+  /// searches already) rather than all: for a repeating timer's next
+  /// firing, scheduled on a worker, which looks at the timers itself
+  /// before it sleeps; the one woken covers the case where that worker
+  /// stays busy. Waking every worker at every firing cost more CPU than
+  /// the firing itself.
+  func schedule(_ cell: TaskCell, due: UInt64, wakeOne: Bool = false) -> Result<Void, RuntimeError> {
     // A timer is accepted while admission is open; if the drain already
     // closed the timers, it is refused there.
     guard !admission.isSealed, !admission.isClosed || isCurrentWorker,
@@ -550,7 +557,11 @@ public final class RuntimeCore: @unchecked Sendable {
       ledger.refused()
       return .failure(.shutDown)
     }
-    if earliest && parking.hasSleepers { parking.notifyAll() }
+    if earliest && wakeOne {
+      parking.notify()
+    } else if earliest && parking.hasSleepers {
+      parking.notifyAll()
+    }
     return .success(())
   }
 

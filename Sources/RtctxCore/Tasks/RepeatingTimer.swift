@@ -179,7 +179,7 @@ public final class RepeatingTimer: @unchecked Sendable {
   /// Under the lock, with no firing pending or running: schedules firing
   /// `next`, or, if its time has passed, the latest firing whose time has
   /// passed, skipping those before it.
-  private func scheduleNext(_ s: inout State) -> RuntimeError? {
+  private func scheduleNext(_ s: inout State, afterFiring: Bool = false) -> RuntimeError? {
     var due = Self.due(s.base, s.period, s.next)
     let now = monotonicNow()
     if s.period > 0, due <= now, s.next > 0 {
@@ -199,7 +199,7 @@ public final class RepeatingTimer: @unchecked Sendable {
       runtime: runtime, state: .timer)
     // Under the lock: a stop must find the firing either in the heap or
     // not yet made. The timer lock is taken before the heap's, never after.
-    if case .failure(let error) = runtime.schedule(cell, due: due) {
+    if case .failure(let error) = runtime.schedule(cell, due: due, wakeOne: afterFiring) {
       s.armed = false
       return error
     }
@@ -230,7 +230,7 @@ public final class RepeatingTimer: @unchecked Sendable {
         s.armed = false
         return false
       }
-      _ = scheduleNext(&s)
+      _ = scheduleNext(&s, afterFiring: true)
       return false
     }
     if dropNow { dropFn?(arg) }
