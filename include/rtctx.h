@@ -2393,8 +2393,8 @@ typedef struct rt_timer_info {
   uint64_t fired;        /**< callbacks started, over the timer's life */
   uint64_t skipped;      /**< firings skipped because a later one was due too */
   uint64_t last_due_ns;  /**< when the firing that runs now, or ran last, was due */
-  bool armed;            /**< a firing is pending (or follows the running callback) */
-  bool running;          /**< the callback runs now, on some thread */
+  RT_BOOL armed;          /**< a firing is pending (or follows the running callback) */
+  RT_BOOL running;        /**< the callback runs now, on some thread */
 } rt_timer_info_t;
 
 /**
@@ -2421,10 +2421,10 @@ typedef struct rt_timer_info {
  * @par Example
  * @code
  * static void tick(void *arg) {
- *   atomic_fetch_add((atomic_uint *)arg, 1);
+ *   ++*(unsigned *)arg;     // firings of one timer never overlap
  * }
  *
- * rt_timer_t *start_ticking(rt_handle_t *h, atomic_uint *ticks) {
+ * rt_timer_t *start_ticking(rt_handle_t *h, unsigned *ticks) {
  *   rt_timer_t *t = rt_timer_new(h, tick, ticks, NULL);
  *   if (t != NULL && rt_timer_start(t, 0, UINT64_C(10000000)) != RT_OK) {  // now, then every 10 ms
  *     rt_timer_free(t);
@@ -2457,9 +2457,11 @@ RT_EXPORT RT_NODISCARD rt_timer_t *rt_timer_new(rt_handle_t *h, rt_fn fn,
  * @par Example
  * @code
  * // A heartbeat every second, the first one second from now.
- * int rc = rt_timer_start(t, UINT64_C(1000000000), UINT64_C(1000000000));
- * if (rc != RT_OK)
- *   fprintf(stderr, "rt_timer_start: %s\n", rt_strerror(rc));
+ * void start_heartbeat(rt_timer_t *t) {
+ *   int rc = rt_timer_start(t, UINT64_C(1000000000), UINT64_C(1000000000));
+ *   if (rc != RT_OK)
+ *     fprintf(stderr, "rt_timer_start: %s\n", rt_strerror(rc));
+ * }
  * @endcode
  */
 RT_EXPORT RT_NODISCARD int rt_timer_start(rt_timer_t *t, uint64_t first_ns,
@@ -2504,8 +2506,10 @@ RT_EXPORT RT_NODISCARD int rt_timer_again(rt_timer_t *t);
  *
  * @par Example
  * @code
- * if (rt_timer_stop(t) == RT_EBUSY)
- *   fprintf(stderr, "a last heartbeat is still being sent\n");
+ * void pause_heartbeat(rt_timer_t *t) {
+ *   if (rt_timer_stop(t) == RT_EBUSY)
+ *     fprintf(stderr, "a last heartbeat is still being sent\n");
+ * }
  * @endcode
  */
 RT_EXPORT int rt_timer_stop(rt_timer_t *t);
@@ -2526,9 +2530,11 @@ RT_EXPORT int rt_timer_stop(rt_timer_t *t);
  *
  * @par Example
  * @code
- * uint64_t ns;
- * if (rt_timer_due_in(t, &ns) == RT_OK)
- *   printf("next heartbeat in %llu us\n", (unsigned long long)(ns / 1000));
+ * void print_next_beat(rt_timer_t *t) {
+ *   uint64_t ns;
+ *   if (rt_timer_due_in(t, &ns) == RT_OK)
+ *     printf("next heartbeat in %llu us\n", (unsigned long long)(ns / 1000));
+ * }
  * @endcode
  */
 RT_EXPORT int rt_timer_due_in(rt_timer_t *t, uint64_t *ns_out);
@@ -2548,11 +2554,13 @@ RT_EXPORT int rt_timer_due_in(rt_timer_t *t, uint64_t *ns_out);
  *
  * @par Example
  * @code
- * rt_timer_info_t info;
- * info.size = sizeof info;
- * if (rt_timer_get_info(t, &info) == RT_OK && info.skipped > 0)
- *   fprintf(stderr, "%llu heartbeats skipped: the machine is overloaded\n",
- *           (unsigned long long)info.skipped);
+ * void report_skipped(rt_timer_t *t) {
+ *   rt_timer_info_t info;
+ *   info.size = sizeof info;
+ *   if (rt_timer_get_info(t, &info) == RT_OK && info.skipped > 0)
+ *     fprintf(stderr, "%llu heartbeats skipped: the machine is overloaded\n",
+ *             (unsigned long long)info.skipped);
+ * }
  * @endcode
  */
 RT_EXPORT int rt_timer_get_info(rt_timer_t *t, rt_timer_info_t *out);
