@@ -159,6 +159,11 @@ check-examples: $(BUILD)/hello ## build and run every program in examples-c, and
 	  $(CC) -std=c11 $(CFLAGS) $(WARN) -Iinclude $$src $(LINK) -o $$exe; \
 	  ./$$exe; \
 	done
+	@if pkg-config --exists libuv; then \
+	  echo "== $(BUILD)/uv_results"; \
+	  $(CC) -std=c11 $(CFLAGS) $(WARN) -Iinclude $$(pkg-config --cflags libuv) examples-c/libuv/uv_results.c \
+	    $(LINK) $$(pkg-config --libs libuv) -o $(BUILD)/uv_results && ./$(BUILD)/uv_results; \
+	else echo "check-examples: SKIPPING examples-c/libuv/uv_results.c: libuv not found (apt-get install libuv1-dev)"; fi
 
 # Tools a target needs and a clean CI machine lacks are installed with
 # apt-get when running as root; otherwise the target stops and says what

@@ -100,6 +100,7 @@ struct cell {
   bool counted;  /* goes into the stats of runtime `rt` */
   bool post;     /* a POST call: refusal is not visible to the caller */
   bool blocking; /* rt_spawn_blocking: counts in blocking_spawned */
+  bool completion; /* an rt_spawn_then completion: rc is its task's */
   int rt;        /* which runtime */
 };
 
@@ -119,6 +120,7 @@ static struct cell *new_cell(int rt) {
   c->counted = true;
   c->post = false;
   c->blocking = false;
+  c->completion = false;
   c->rt = rt;
   return c;
 }
@@ -1059,6 +1061,132 @@ static void op_misc(void) {
 /* One input                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* Loops, owned by the fuzzing thread: posts of every shape, runs, stops,
+ * block_on (inline on the owner), frees with jobs pending; and
+ * rt_spawn_then with a completion on a loop, a strand or any worker. */
+enum { MAX_L = 3 };
+static struct {
+  rt_loop_t *l;
+  int rt;
+} loops[MAX_L];
+static int nl;
+
+static void then_count(void *p, int status, void *result) {
+  (void)result;
+  CHECK(status == RT_OK || status == RT_ECANCELED, "completion status %d", status);
+  mark_ran(p);
+}
+
+static void op_loop(void) {
+  uint8_t b = u8();
+  if (b % 16 == 0) {
+    CHECK(rt_loop_new(NULL) == NULL, "rt_loop_new(NULL)");
+    CHECK(rt_loop_free(NULL) == RT_EINVAL && rt_loop_fd(NULL) == RT_EINVAL, "free/fd(NULL)");
+    CHECK(rt_loop_spawn(NULL, f_count_void, NULL) == RT_EINVAL, "rt_loop_spawn(NULL)");
+    CHECK(rt_loop_spawn_full(NULL, f_count, NULL, NULL, NULL) == RT_EINVAL, "spawn_full(NULL)");
+    CHECK(rt_loop_spawn_after(NULL, u64(), f_count, NULL, NULL, NULL) == RT_EINVAL, "after(NULL)");
+    CHECK(rt_loop_block_on(NULL, f_count, NULL, NULL) == RT_EINVAL, "block_on(NULL)");
+    CHECK(rt_loop_run_pending(NULL, (size_t)pick_size()) == RT_EINVAL, "run_pending(NULL)");
+    CHECK(rt_loop_run(NULL, 0) == RT_EINVAL && rt_loop_stop(NULL) == RT_EINVAL, "run/stop(NULL)");
+    CHECK(rt_loop_current() == NULL, "a current loop outside any job");
+    return;
+  }
+  if (b % 16 == 1) { /* rt_spawn_then */
+    int rt;
+    rt_handle_t *h = pick_handle(&rt);
+    struct cell *c = new_cell(rt), *done = new_cell(rt);
+    if (c == NULL || done == NULL)
+      return;
+    c->has_drop = b & 16;
+    done->has_drop = true;
+    done->completion = true;
+    uint8_t t = u8();
+    rt_completion_t comp = {t % 5 == 0 ? 0 : sizeof comp, then_count, done, NULL, NULL, cell_drop};
+    if (t % 5 == 1 && nl > 0) comp.loop = loops[t / 5 % nl].l;
+    if (t % 5 == 2 && ns > 0) comp.strand = strands[t / 5 % ns].s;
+    bool foreign = (comp.loop != NULL && loops[t / 5 % nl].rt != rt) ||
+                   (comp.strand != NULL && strands[t / 5 % ns].rt != rt);
+    int rc = rt_spawn_then(h, f_count, c, c->has_drop ? cell_drop : NULL, &comp, NULL);
+    if (comp.size == 0 || foreign)
+      CHECK(rc == RT_EINVAL, "rt_spawn_then with a bad completion gave %d", rc);
+    else
+      expect_spawn(rt, false, true, rc);
+    c->rc = done->rc = rc;
+    return;
+  }
+  if (b % 16 == 2 || nl == 0) {
+    int rt;
+    rt_handle_t *h = pick_handle(&rt);
+    if (nl == MAX_L)
+      return;
+    rt_loop_t *l = rt_loop_new(h);
+    CHECK((l != NULL) == (rt >= 0 && live(rt)), "rt_loop_new gave %p", (void *)l);
+    if (l != NULL) {
+      CHECK(rt_loop_fd(l) >= 0, "rt_loop_fd");
+      loops[nl].l = l;
+      loops[nl].rt = rt;
+      nl++;
+    }
+    return;
+  }
+  int i = b / 16 % nl;
+  rt_loop_t *l = loops[i].l;
+  int rt = loops[i].rt;
+  switch (b % 16) {
+  case 3: /* pending jobs are dropped here, once */
+    CHECK(rt_loop_free(l) == RT_OK, "rt_loop_free");
+    loops[i] = loops[--nl];
+    return;
+  case 4: case 5: {
+    int rc = rt_loop_run_pending(l, (size_t)pick_size());
+    CHECK(rc >= 0, "rt_loop_run_pending gave %d", rc);
+    return;
+  }
+  case 6: {
+    int rc = rt_loop_run(l, u8() % 2 ? 0 : 100000);
+    CHECK(rc >= 0 || rc == RT_ETIMEDOUT, "rt_loop_run gave %d", rc);
+    return;
+  }
+  case 7:
+    CHECK(rt_loop_stop(l) == RT_OK, "rt_loop_stop");
+    return;
+  default:
+    break;
+  }
+  struct cell *c = new_cell(rt);
+  if (c == NULL)
+    return;
+  bool null_fn = u8() % 16 == 0;
+  int rc;
+  switch (b % 16) {
+  case 8: case 9:
+    rc = rt_loop_spawn(l, null_fn ? NULL : f_count_void, c);
+    c->rc = expect_spawn(rt, null_fn, true, rc);
+    break;
+  case 10: case 11: case 12:
+    c->has_drop = b & 16;
+    rc = rt_loop_spawn_full(l, null_fn ? NULL : f_count, c, c->has_drop ? cell_drop : NULL, NULL);
+    c->rc = expect_spawn(rt, null_fn, true, rc);
+    break;
+  case 13: case 14: {
+    static const uint64_t delays[] = {0, 1, 100000, 2 * MS, 3600000 * MS, UINT64_MAX};
+    c->has_drop = b & 16;
+    rc = rt_loop_spawn_after(l, delays[u8() % 6], null_fn ? NULL : f_count, c,
+                             c->has_drop ? cell_drop : NULL, NULL);
+    c->rc = expect_spawn(rt, null_fn, false, rc);
+    break;
+  }
+  default: { /* on the owner: inline, not counted */
+    void *res = NULL;
+    rc = rt_loop_block_on(l, null_fn ? NULL : f_count, c, &res);
+    c->inline_run = !null_fn;
+    c->rc = rc;
+    CHECK(null_fn ? rc == RT_EINVAL : (rc == RT_OK && res == c), "rt_loop_block_on on the owner gave %d", rc);
+    if (null_fn)
+      c->rt = -1, c->rc = RT_EINVAL; /* counted as a bad call */
+    break;
+  }
+  }
 /* Repeating timers: each firing is a task of its runtime that the cell
  * ledger does not know, so the ledger's upper bounds allow one per start
  * and one per firing (each schedules at most one); a timer's drop runs
@@ -1258,6 +1386,8 @@ static void finish(void) {
     CHECK(rt_group_wait(g, 0) == RT_OK && rt_group_pending(g) == 0, "a group not empty at the end");
     rt_group_release(g);
   }
+  while (nl > 0)
+    CHECK(rt_loop_free(loops[--nl].l) == RT_OK, "final rt_loop_free");
   while (ns > 0)
     rt_strand_release(strands[--ns].s);
   while (nh > 0)
@@ -1266,7 +1396,7 @@ static void finish(void) {
   /* The ledger. */
   uint64_t spawned[MAX_RT] = {0}, ran[MAX_RT] = {0}, dropped_seen[MAX_RT] = {0},
            unran_silent[MAX_RT] = {0}, posts[MAX_RT] = {0}, posts_ran[MAX_RT] = {0},
-           blocking[MAX_RT] = {0};
+           blocking[MAX_RT] = {0}, completions[MAX_RT] = {0}, completions_ran[MAX_RT] = {0};
   int n = atomic_load(&ncells);
   if (n > CELLS)
     n = CELLS;
@@ -1276,6 +1406,14 @@ static void finish(void) {
     CHECK(r + d <= 1, "cell %d ran %d dropped %d", i, r, d);
     if (c->rt < 0) { /* a NULL handle */
       CHECK(c->rc == RT_EINVAL && r == 0 && d == 0, "cell %d without a handle", i);
+      continue;
+    }
+    if (c->completion) {
+      /* Admitted, or refused and then run where its task ended, or
+       * dropped: once, exactly, for an accepted task. */
+      CHECK(r + d == (c->rc == RT_OK ? 1 : 0), "completion cell %d (rc %d) ran %d dropped %d", i, c->rc, r, d);
+      completions[c->rt] += c->rc == RT_OK;
+      completions_ran[c->rt] += (uint64_t)r;
       continue;
     }
     if (c->post) {
@@ -1315,11 +1453,11 @@ static void finish(void) {
     uint64_t calls = atomic_load(&tramp_calls[i]), runs = atomic_load(&tramp_runs[i]);
     uint64_t helpers = applies[i] * (s.workers - 1) + atomic_load(&timer_bound[i]);
     CHECK(s.completed >= ran[i] + posts_ran[i] + runs &&
-              s.completed <= ran[i] + posts_ran[i] + runs + helpers,
+              s.completed <= ran[i] + posts_ran[i] + runs + helpers + completions_ran[i],
           "completed %" PRIu64 ", ledger ran %" PRIu64 " + up to %" PRIu64 " apply helpers",
           s.completed, ran[i] + posts_ran[i] + runs, helpers);
     CHECK(s.spawned >= spawned[i] + posts_ran[i] + runs &&
-              s.spawned <= spawned[i] + posts[i] + calls + helpers,
+              s.spawned <= spawned[i] + posts[i] + calls + helpers + completions[i],
           "spawned %" PRIu64 ", ledger %" PRIu64 " + up to %" PRIu64 " trampoline calls",
           s.spawned, spawned[i], posts[i] + calls);
     CHECK(s.spawned + s.rejected >= spawned[i], "rejected %" PRIu64, s.rejected);
@@ -1347,7 +1485,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   in_p = data;
   in_n = size;
   atomic_store(&ncells, 0);
-  nrt = nh = nt = ng = ncb = ns = ngroups = ntm = ntslots = 0;
+  nrt = nh = nt = ng = ncb = ns = ngroups = nl = ntm = ntslots = 0;
   for (int i = 0; i < MAX_RT; i++) {
     atomic_store(&timer_bound[i], 0);
   }
@@ -1381,7 +1519,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cur = 0;
   int ops = 0;
   while (in_n > 0 && ops++ < 400) {
-    switch (u8() % 25) {
+    switch (u8() % 26) {
     case 0: op_new(); break;
     case 1: op_shutdown(); break;
     case 2: op_handle(); break;
@@ -1400,8 +1538,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 18: case 19: op_group(); break;
     case 21: op_blocking(); break;
     case 22: op_region(); break;
-    case 23: op_timer(); break;
-    case 24: op_shutdown_background(); break;
+    case 23: op_loop(); break;
+    case 24: op_timer(); break;
+    case 25: op_shutdown_background(); break;
     default:
       if (u8() % 2) op_callback_free(); else op_misc();
       break;

@@ -2344,6 +2344,461 @@ RT_EXPORT void rt_signal_slot_free(rt_signal_slot_t *slot);
 /** @} */
 
 /* ------------------------------------------------------------------------ */
+/* Loops: jobs for a thread the caller owns; completion callbacks             */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * @defgroup loops Loops (a thread you own) and completions
+ * @brief Jobs that any thread posts and one thread runs, inside its own
+ *        event loop: rt_loop_new(), rt_loop_spawn(), rt_loop_spawn_full(),
+ *        rt_loop_spawn_after(), rt_loop_block_on(), rt_loop_run_pending(),
+ *        rt_loop_run(), rt_loop_stop(), rt_loop_fd(), rt_loop_current(),
+ *        rt_loop_free(); and results sent where the caller wants them:
+ *        rt_spawn_then().
+ *
+ * A loop (#rt_loop_t) belongs to the thread that made it, its *owner*: a
+ * GUI thread, the thread holding an interpreter's lock, any code that must
+ * only be called from one thread (the dispatch main queue, GLib's
+ * `g_main_context_invoke`, tokio's `LocalSet`). Workers and other threads
+ * post jobs to it; only the owner runs them, when it calls
+ * rt_loop_run_pending() or rt_loop_run(). The loop has no thread of its
+ * own: rt_loop_fd() is an eventfd that becomes readable when jobs are
+ * pending, for the owner's epoll, `poll`, libuv `uv_poll_t` or GLib
+ * `g_unix_fd_add`.
+ *
+ * Loop jobs are jobs of the runtime: admitted, bounded by
+ * `queue_capacity` (rt_loop_spawn(), rt_loop_spawn_full()), counted in
+ * #rt_stats_t, run exactly once or dropped exactly once. Jobs posted by
+ * one thread run in the order it posted them.
+ *
+ * **Shutdown.** A graceful rt_shutdown() waits for loop jobs like any
+ * other: the owners must keep running their loops (or free them) until it
+ * returns. Called on a loop's owner, rt_shutdown() and
+ * rt_shutdown_timeout() run that thread's loops' jobs themselves while
+ * they wait. After the timeout of rt_shutdown_timeout(), the jobs still
+ * pending on any loop are dropped, exactly once (their `drop` runs on the
+ * shutdown thread, or on the owner for jobs it had already taken).
+ * rt_shutdown() from one of the runtime's loop jobs would wait for that
+ * job: it returns #RT_EDEADLK, as on a worker.
+ */
+
+/** @addtogroup loops
+ *  @{ */
+
+/** A loop: jobs for one thread, its owner (the thread that made it). */
+typedef struct rt_loop rt_loop_t;
+
+/**
+ * Makes a loop on the runtime, owned by the calling thread.
+ *
+ * @param h the runtime the loop's jobs belong to.
+ * @return the loop; NULL if `h` is NULL or not a live handle, if the
+ *         runtime refuses work from the caller (as rt_spawn() would with
+ *         #RT_ESHUTDOWN), or if the system refused an eventfd.
+ * @ownership The caller owns the loop and frees it with rt_loop_free() on
+ *            the same thread. It holds a reference to the runtime.
+ * @threads Any thread; that thread becomes the owner.
+ *
+ * @par Example
+ * @code
+ * static void apply(void *v) { printf("on the owner: %d\n", *(int *)v); }
+ * static int value = 42;
+ *
+ * int main(void) {
+ *   rt_runtime_t *rt = rt_new(NULL);
+ *   rt_handle_t *h = rt_handle(rt);
+ *   rt_loop_t *main_loop = rt_loop_new(h);   // main() owns it
+ *   if (main_loop == NULL) return 1;
+ *   if (rt_loop_spawn(main_loop, apply, &value) == RT_OK)  // any thread may post
+ *     (void)rt_loop_run(main_loop, -1);       // runs apply() here
+ *   (void)rt_loop_free(main_loop);
+ *   int rc = rt_shutdown(rt);
+ *   rt_handle_release(h);
+ *   return rc == RT_OK ? 0 : 1;
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD rt_loop_t *rt_loop_new(rt_handle_t *h);
+
+/**
+ * Frees a loop: every later post to it is refused with #RT_ESHUTDOWN, and
+ * the jobs still pending are dropped here, in order, exactly once (their
+ * `drop`, if any, gets `arg`; plain rt_loop_spawn() jobs just vanish). A
+ * delayed job whose timer has not fallen due yet is dropped when it does
+ * (or by the runtime's shutdown). The descriptor is closed here.
+ *
+ * Posts racing the free: a post on another thread is either accepted
+ * before the free (then dropped here) or refused with #RT_ESHUTDOWN. The
+ * loop's memory (about 200 bytes, no descriptor) is kept until the
+ * runtime's shutdown returns, so until then a post to a freed loop is
+ * refused with #RT_ESHUTDOWN, never a crash. A loop freed after that is
+ * released at once (the free waits for the posts under way), and a post
+ * to it afterwards uses a freed pointer, which is undefined (the tag
+ * check gives #RT_EINVAL while the memory was not reused).
+ *
+ * In a child forked without exec, nothing is dropped (no callback runs in
+ * the child) and nothing is freed but the caller's reference.
+ *
+ * @param l the loop.
+ * @retval RT_OK     freed.
+ * @retval RT_EINVAL `l` is NULL, not a live loop, or the caller is not its
+ *                   owner (nothing changed).
+ * @retval RT_EBUSY  called from one of the loop's own jobs (nothing
+ *                   changed): free it after rt_loop_run*() returns.
+ * @ownership Consumes `l` on #RT_OK.
+ * @threads The owner only.
+ *
+ * @par Example
+ * @code
+ * rt_loop_t *l = rt_loop_new(h);
+ * if (l != NULL) {
+ *   (void)rt_loop_spawn_full(l, NULL, NULL, NULL, NULL);  // RT_EINVAL: fn is NULL
+ *   if (rt_loop_free(l) != RT_OK) fprintf(stderr, "not the owner\n");
+ * }
+ * @endcode
+ */
+RT_EXPORT int rt_loop_free(rt_loop_t *l);
+
+/**
+ * The loop's readiness descriptor: an eventfd, non-blocking and
+ * close-on-exec, that is readable while jobs are pending. Watch it for
+ * reading (epoll, `poll`, `uv_poll_t`, `g_unix_fd_add`) and call
+ * rt_loop_run_pending() when it is; only that call clears it.
+ *
+ * Spurious wake-ups happen (readable, nothing to run: the previous call
+ * already ran those jobs), lost ones never: after a post, the descriptor
+ * is readable from some moment after the previous rt_loop_run_pending()
+ * took its jobs, until the next one. Many posts coalesce into one wake-up.
+ * rt_loop_run_pending() that leaves jobs behind (`max`) leaves it readable.
+ *
+ * @param l the loop.
+ * @return the descriptor (owned by the loop: do not read, write or close
+ *         it); #RT_EINVAL if `l` is NULL or not a live loop.
+ * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * #include <poll.h>
+ *
+ * // One turn of an owner's own poll() loop, with the rtctx loop in it.
+ * void turn(rt_loop_t *l, int socket_fd) {
+ *   struct pollfd fds[2] = {{socket_fd, POLLIN, 0}, {rt_loop_fd(l), POLLIN, 0}};
+ *   if (poll(fds, 2, -1) > 0 && (fds[1].revents & POLLIN))
+ *     (void)rt_loop_run_pending(l, SIZE_MAX);
+ * }
+ * @endcode
+ */
+RT_EXPORT int rt_loop_fd(rt_loop_t *l);
+
+/**
+ * The loop whose job is running on the calling thread, or NULL.
+ *
+ * @return the loop, borrowed: valid while the job runs; NULL outside a
+ *         loop job. Inside one, rt_handle_current() is the loop's runtime.
+ * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * // A job that re-queues itself behind what was posted meanwhile.
+ * void again(void *arg) {
+ *   int *left = arg;
+ *   if (--*left > 0 && rt_loop_spawn(rt_loop_current(), again, left) != RT_OK)
+ *     fprintf(stderr, "refused\n");
+ * }
+ * @endcode
+ */
+RT_EXPORT rt_loop_t *rt_loop_current(void);
+
+/**
+ * Posts `fn(arg)` to the loop: the owner runs it in a later
+ * rt_loop_run_pending() or rt_loop_run(), after the jobs this thread
+ * posted before. Bounded by `queue_capacity` like rt_spawn().
+ *
+ * @param l   the loop.
+ * @param fn  the work.
+ * @param arg passed to `fn`.
+ * @retval RT_OK        queued: `fn` runs once on the owner (or never, if
+ *                      the loop is freed or a shutdown timeout drops it).
+ * @retval RT_EINVAL    `l` or `fn` is NULL, or `l` is not a live loop.
+ * @retval RT_EAGAIN    the bounded queue is full.
+ * @retval RT_ESHUTDOWN the loop was freed, or as rt_spawn().
+ * @ownership As rt_spawn().
+ * @threads Any thread, the owner and the loop's jobs included.
+ * @callbacks `fn` runs on the owner, where rt_loop_current() is `l` and
+ *            rt_handle_current() the loop's runtime.
+ *
+ * @par Example
+ * @code
+ * struct result { int id; double value; };
+ * static void show(void *r) { free(r); }   // e.g. update a widget, then free
+ *
+ * // On a worker: the computation is done, the GUI thread shows it.
+ * void computed(rt_loop_t *gui, int id, double value) {
+ *   struct result *r = malloc(sizeof *r);
+ *   if (r == NULL) return;
+ *   r->id = id;
+ *   r->value = value;
+ *   if (rt_loop_spawn(gui, show, r) != RT_OK) free(r);
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_loop_spawn(rt_loop_t *l, rt_fn fn, void *arg);
+
+/**
+ * rt_spawn_full() onto the loop: with a drop callback and optionally a
+ * join handle. Joining never runs a loop job elsewhere: the joiner waits
+ * for the owner. A join without a timeout on the owner itself, of a job
+ * not yet done, returns #RT_EDEADLK.
+ *
+ * @param l        the loop.
+ * @param fn       the work; its result goes to rt_task_join().
+ * @param arg      passed to `fn`, or to `drop` if the job never runs.
+ * @param drop     called with `arg` if the job never runs; may be NULL.
+ * @param task_out if not NULL, receives a new join handle on #RT_OK.
+ * @retval RT_OK        queued: exactly one of `fn` and `drop` will run, once.
+ * @retval RT_EINVAL    `l` or `fn` is NULL, or `l` is not a live loop.
+ * @retval RT_EAGAIN    the bounded queue is full.
+ * @retval RT_ESHUTDOWN the loop was freed, or as rt_spawn().
+ * @ownership As rt_spawn_full().
+ * @threads Any thread.
+ * @callbacks `fn` as rt_loop_spawn(); `drop` on the owner (in
+ *            rt_loop_free()), on the canceller, or on the shutdown thread.
+ *
+ * @par Example
+ * @code
+ * static void *render(void *frame) { return frame; }
+ *
+ * rt_task_t *render_on(rt_loop_t *gui, void *frame) {
+ *   rt_task_t *t = NULL;
+ *   if (rt_loop_spawn_full(gui, render, frame, free, &t) != RT_OK) {
+ *     free(frame);  // refused: still ours
+ *     return NULL;
+ *   }
+ *   return t;  // rt_task_join() from any thread but the GUI's
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_loop_spawn_full(rt_loop_t *l, rt_call_fn fn,
+                                              void *arg, rt_drop_fn drop,
+                                              rt_task_t **task_out);
+
+/**
+ * rt_spawn_after() onto the loop: when the delay has passed, the job joins
+ * the loop's queue (and rt_loop_fd() becomes readable). Never refused for
+ * a full queue. If the loop was freed by then, the job is dropped then.
+ *
+ * @param l        the loop.
+ * @param delay_ns the delay in nanoseconds; 0 is rt_loop_spawn_full().
+ * @param fn       the work.
+ * @param arg      passed to `fn` or `drop`.
+ * @param drop     called with `arg` if the job never runs; may be NULL.
+ * @param task_out if not NULL, receives a new join handle on #RT_OK.
+ * @retval RT_OK        the timer is set.
+ * @retval RT_EINVAL    `l` or `fn` is NULL, or `l` is not a live loop.
+ * @retval RT_ESHUTDOWN the loop was freed, or as rt_spawn_after().
+ * @ownership As rt_spawn_full().
+ * @threads Any thread.
+ * @callbacks As rt_loop_spawn_full().
+ *
+ * @par Example
+ * @code
+ * static void *blink(void *cursor) { return cursor; }
+ *
+ * // Half a second from now, on the GUI thread.
+ * int blink_later(rt_loop_t *gui, void *cursor) {
+ *   return rt_loop_spawn_after(gui, 500 * 1000000ull, blink, cursor, NULL, NULL);
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_loop_spawn_after(rt_loop_t *l, uint64_t delay_ns,
+                                               rt_call_fn fn, void *arg,
+                                               rt_drop_fn drop,
+                                               rt_task_t **task_out);
+
+/**
+ * Runs `fn(arg)` on the loop's owner and waits for its result. On the
+ * owner itself it runs inline at once (before the pending jobs), as
+ * rt_block_on() does on a worker. On a worker, the wait helps: the
+ * worker's queued jobs run meanwhile, so a runtime of one worker can wait
+ * for a loop whose job spawns onto it.
+ *
+ * @param l      the loop.
+ * @param fn     the work.
+ * @param arg    passed to `fn`.
+ * @param result if not NULL, receives what `fn` returned, on #RT_OK only.
+ * @retval RT_OK        `fn` ran.
+ * @retval RT_EINVAL    `l` or `fn` is NULL, or `l` is not a live loop.
+ * @retval RT_ESHUTDOWN the loop was freed, or as rt_block_on().
+ * @retval RT_ECANCELED `fn` never ran: the loop was freed, or a shutdown
+ *                      timeout dropped it, before the owner ran it.
+ * @ownership The caller keeps `arg`.
+ * @threads Any thread; waits unless on the owner.
+ *
+ * @par Example
+ * @code
+ * static void *read_setting(void *name) { (void)name; return NULL; }  // GUI-only API
+ *
+ * // On a worker: ask the GUI thread, wait for the answer.
+ * void *setting(rt_loop_t *gui, const char *name) {
+ *   void *value = NULL;
+ *   if (rt_loop_block_on(gui, read_setting, (void *)name, &value) != RT_OK) return NULL;
+ *   return value;
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_loop_block_on(rt_loop_t *l, rt_call_fn fn,
+                                            void *arg, void **result);
+
+/**
+ * Runs at most `max` of the jobs pending now, on the calling thread (the
+ * owner), without waiting, and clears rt_loop_fd() unless it leaves jobs
+ * behind. Jobs posted meanwhile (by these jobs too) wait for the next call.
+ *
+ * @param l   the loop.
+ * @param max the most jobs to run; `SIZE_MAX` for all; 0 runs none.
+ * @return the number of jobs run or dropped (≥ 0; a job dropped is one a
+ *         shutdown timeout dropped as the owner took it);
+ * @retval RT_EINVAL    `l` is NULL or not a live loop, or the caller is not
+ *                      its owner (nothing ran).
+ * @retval RT_ESHUTDOWN in a child forked without exec: nothing runs there.
+ * @threads The owner only.
+ * @callbacks The jobs run here, in order per posting thread.
+ *
+ * @par Example
+ * @code
+ * // A GUI toolkit's idle callback: at most 16 jobs per frame.
+ * int on_idle(void *loop) {
+ *   int ran = rt_loop_run_pending(loop, 16);
+ *   return ran < 0 ? 0 : 1;  // keep the idle callback while the loop lives
+ * }
+ * @endcode
+ */
+RT_EXPORT int rt_loop_run_pending(rt_loop_t *l, size_t max);
+
+/**
+ * Runs the pending jobs, waiting until there is at least one, the timeout
+ * elapses, or rt_loop_stop() is called.
+ *
+ * @param l          the loop.
+ * @param timeout_ns how long to wait for a job; negative: no limit; 0: do
+ *                   not wait (rt_loop_run_pending() with `SIZE_MAX`, but
+ *                   #RT_ETIMEDOUT for none).
+ * @return the number of jobs run (≥ 1); 0 if rt_loop_stop() was called
+ *         (before anything ran: the stop is consumed, one rt_loop_run()
+ *         returns for each);
+ * @retval RT_ETIMEDOUT the timeout elapsed and no job ran.
+ * @retval RT_EINVAL    `l` is NULL or not a live loop, or the caller is not
+ *                      its owner.
+ * @retval RT_ESHUTDOWN in a child forked without exec.
+ * @threads The owner only.
+ * @callbacks As rt_loop_run_pending().
+ *
+ * @par Example
+ * @code
+ * // A thread that is nothing but its loop, until rt_loop_stop().
+ * void serve(rt_loop_t *l) {
+ *   int rc;
+ *   while ((rc = rt_loop_run(l, -1)) > 0) {}
+ *   if (rc < 0) fprintf(stderr, "rt_loop_run: %s\n", rt_strerror(rc));
+ * }
+ * @endcode
+ */
+RT_EXPORT int rt_loop_run(rt_loop_t *l, int64_t timeout_ns);
+
+/**
+ * Makes the owner's current or next rt_loop_run() return 0. Jobs still
+ * pending stay queued.
+ *
+ * @param l the loop.
+ * @retval RT_OK     the stop is requested.
+ * @retval RT_EINVAL `l` is NULL or not a live loop.
+ * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * static void quit(void *loop) { (void)rt_loop_stop(loop); }
+ *
+ * // From a worker: the owner's rt_loop_run() returns 0 after quit() ran.
+ * int ask_to_quit(rt_loop_t *l) {
+ *   return rt_loop_spawn(l, quit, l);
+ * }
+ * @endcode
+ */
+RT_EXPORT int rt_loop_stop(rt_loop_t *l);
+
+/**
+ * Where a task's result goes (rt_spawn_then()): `fn(arg, status, result)`
+ * runs once the task ran or was dropped, on the loop `loop`, on the strand
+ * `strand`, or (both NULL) on any worker.
+ *
+ * Versioned by `size`: set it to `sizeof(rt_completion_t)`; fields may be
+ * appended in later versions, never reordered.
+ */
+typedef struct rt_completion {
+  size_t size;                                     /**< sizeof(rt_completion_t) */
+  void (*fn)(void *arg, int status, void *result); /**< the completion; not NULL */
+  void *arg;                                       /**< passed to `fn` or `drop` */
+  rt_loop_t *loop;     /**< run `fn` on this loop's owner; or NULL */
+  rt_strand_t *strand; /**< run `fn` on this strand; or NULL (not both set) */
+  rt_drop_fn drop;     /**< called with `arg` instead of `fn` if `fn` cannot be delivered; may be NULL */
+} rt_completion_t;
+
+/**
+ * rt_spawn_full() with a completion callback: learn that work finished
+ * without blocking (libuv's `after_work_cb`, `dispatch_group_notify`).
+ * When the task ran, `c->fn(c->arg, RT_OK, its result)` is posted to the
+ * target; when it never ran (cancelled, or dropped by a shutdown timeout),
+ * its `drop` runs first, then `c->fn(c->arg, RT_ECANCELED, NULL)`.
+ *
+ * Exactly one of `c->fn` and `c->drop` runs, once, for an accepted task.
+ * The completion is a job of the runtime like any other (never refused
+ * for a full queue). If its target can no longer take it, because the
+ * loop was freed, or the runtime is sealed (after a shutdown timeout), or
+ * a graceful shutdown is under way and the task ended off the runtime's
+ * threads (a cancel from outside): a completion for any worker runs at
+ * once on the thread that ended the task, and one for a loop or strand
+ * is dropped: `c->drop(c->arg)` runs there instead.
+ *
+ * @param h        the runtime.
+ * @param fn       the work; its result goes to `c->fn` and rt_task_join().
+ * @param arg      passed to `fn`, or to `drop` if the task never runs.
+ * @param drop     called with `arg` if the task never runs; may be NULL.
+ * @param c        where the result goes; copied, so it may live on the
+ *                 caller's stack.
+ * @param task_out if not NULL, receives a new join handle on #RT_OK.
+ * @retval RT_OK        queued.
+ * @retval RT_EINVAL    `h`, `fn`, `c` or `c->fn` is NULL, `c->size` is too
+ *                      small, `c->loop` and `c->strand` are both set, or
+ *                      either is not live or belongs to another runtime.
+ * @retval RT_EAGAIN    the bounded queue is full.
+ * @retval RT_ESHUTDOWN as rt_spawn().
+ * @ownership As rt_spawn_full(); the completion holds references to its
+ *            loop or strand until it ran or was dropped.
+ * @threads Any thread.
+ * @callbacks `c->fn` on its target; `c->drop` where the task ended.
+ *
+ * @par Example
+ * @code
+ * static void *compress(void *buf) { return buf; }
+ * static void done(void *name, int status, void *out) {
+ *   printf("%s: %s\n", (const char *)name, status == RT_OK ? "done" : rt_strerror(status));
+ *   free(out);
+ * }
+ *
+ * // The GUI thread learns that the work finished, without a join.
+ * int compress_then_show(rt_handle_t *h, rt_loop_t *gui, void *buf) {
+ *   rt_completion_t c = {sizeof c, done, "compress", gui, NULL, NULL};
+ *   return rt_spawn_then(h, compress, buf, free, &c, NULL);
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_spawn_then(rt_handle_t *h, rt_call_fn fn, void *arg,
+                                         rt_drop_fn drop, const rt_completion_t *c,
+                                         rt_task_t **task_out);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
 /* Repeating timers and a shutdown that does not wait                        */
 /* ------------------------------------------------------------------------ */
 

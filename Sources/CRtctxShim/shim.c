@@ -33,6 +33,7 @@ __thread void *rtctx_tls_worker_slot RTCTX_SHIM_TLS;
 __thread void *rtctx_tls_context_slot RTCTX_SHIM_TLS;
 __thread void *rtctx_tls_strand_slot RTCTX_SHIM_TLS;
 __thread intptr_t rtctx_tls_region_slot RTCTX_SHIM_TLS;
+__thread void *rtctx_tls_loop_slot RTCTX_SHIM_TLS;
 
 const char *rtctx_secure_getenv(const char *name) { return secure_getenv(name); }
 

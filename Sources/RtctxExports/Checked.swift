@@ -157,11 +157,21 @@ extension SignalSlot {
   }
 }
 
+extension LoopCore {
+  @inline(__always)
+  static func with<R>(
+    _ pointer: OpaquePointer, _ function: StaticString, orElse invalid: R,
+    reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (LoopCore) -> R
+  ) -> R {
+    withLive(pointer, { $0.tag.holds(.loop) }, "rt_loop_t", function, invalid, outcome, body)
+  }
+}
+
 #if DEBUG
   /// Debug builds only, not part of the API (not in rtctx.h, not exported
   /// by the release library): live objects of one kind, 0 runtimes, 1 task
   /// cells (join handles and the internal ones of block_on and posted
-  /// calls, group jobs), 2 guards, 3 callbacks, 4 strands, 5 groups, 6 signal slots, 7 repeating timers; -1 for another kind. The C stress test
+  /// calls, group jobs), 2 guards, 3 callbacks, 4 strands, 5 groups, 6 signal slots, 7 loops, 8 repeating timers; -1 for another kind. The C stress test
   /// looks it up with dlsym to check that nothing leaked.
   @_cdecl("rtctx_debug_live_objects")
   public func rtctx_debug_live_objects(_ kind: Int32) -> Int {

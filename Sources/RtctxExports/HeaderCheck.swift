@@ -53,6 +53,18 @@ private func sameAsHeader() {
   var sig0 = CRtctx.rt_signal_slot_new; sig0 = RtctxExports.rt_signal_slot_new; _ = sig0
   var sig1 = CRtctx.rt_signal_slot_post; sig1 = RtctxExports.rt_signal_slot_post; _ = sig1
   var sig2 = CRtctx.rt_signal_slot_free; sig2 = RtctxExports.rt_signal_slot_free; _ = sig2
+  var lp0 = CRtctx.rt_loop_new; lp0 = RtctxExports.rt_loop_new; _ = lp0
+  var lp1 = CRtctx.rt_loop_free; lp1 = RtctxExports.rt_loop_free; _ = lp1
+  var lp2 = CRtctx.rt_loop_fd; lp2 = RtctxExports.rt_loop_fd; _ = lp2
+  var lp3 = CRtctx.rt_loop_current; lp3 = RtctxExports.rt_loop_current; _ = lp3
+  var lp4 = CRtctx.rt_loop_spawn; lp4 = RtctxExports.rt_loop_spawn; _ = lp4
+  var lp5 = CRtctx.rt_loop_spawn_full; lp5 = RtctxExports.rt_loop_spawn_full; _ = lp5
+  var lp6 = CRtctx.rt_loop_spawn_after; lp6 = RtctxExports.rt_loop_spawn_after; _ = lp6
+  var lp7 = CRtctx.rt_loop_block_on; lp7 = RtctxExports.rt_loop_block_on; _ = lp7
+  var lp8 = CRtctx.rt_loop_run_pending; lp8 = RtctxExports.rt_loop_run_pending; _ = lp8
+  var lp9 = CRtctx.rt_loop_run; lp9 = RtctxExports.rt_loop_run; _ = lp9
+  var lp10 = CRtctx.rt_loop_stop; lp10 = RtctxExports.rt_loop_stop; _ = lp10
+  var lp11 = CRtctx.rt_spawn_then; lp11 = RtctxExports.rt_spawn_then; _ = lp11
   var rep0 = CRtctx.rt_timer_new; rep0 = RtctxExports.rt_timer_new; _ = rep0
   var rep1 = CRtctx.rt_timer_start; rep1 = RtctxExports.rt_timer_start; _ = rep1
   var rep2 = CRtctx.rt_timer_again; rep2 = RtctxExports.rt_timer_again; _ = rep2

@@ -513,7 +513,7 @@ TEST(shutdown_background_leaves_a_blocked_task) {
   CHECK_EQ(s.dropped, QUEUED + 2); /* and the two timers' firings */
   rt_handle_release(h);
   if (live(0) >= 0) {
-    WAIT_UNTIL(live(0) == 0 && live(1) == 0 && live(7) == 0);
+    WAIT_UNTIL(live(0) == 0 && live(1) == 0 && live(8) == 0);
     printf("shutdown_background: debug library: no runtime, task cell or timer left\n");
   }
   close(stuck_pipe[0]);

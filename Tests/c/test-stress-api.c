@@ -59,15 +59,24 @@ enum kind {
   K_GROUP_STRAND, /* rt_group_strand_spawn */
   K_BLOCKING,     /* rt_spawn_blocking */
   K_LEAF,         /* rt_spawn_full or rt_spawn_blocking of a job that only blocks, joined at once */
+  K_LOOP,         /* rt_loop_spawn */
+  K_LOOP_FULL,    /* rt_loop_spawn_full */
+  K_LOOP_AFTER,   /* rt_loop_spawn_after */
+  K_LOOP_BLOCK,   /* rt_loop_block_on (counted: it is a loop job) */
+  K_THEN,         /* rt_spawn_then: the task; its completion is a K_COMPLETION item */
+  K_COMPLETION,   /* a completion: ran (fn) or dropped (drop) once if its task was accepted */
   K_COUNT
 };
 static const char *const kind_name[K_COUNT] = {
     "rt_spawn", "rt_spawn_full", "rt_spawn_after", "rt_block_on",
     "rt_block_on (inline)", "POST call", "WAIT call", "WAIT call (inline)",
     "rt_strand_spawn", "rt_strand_spawn_full", "rt_strand_spawn_after", "rt_strand_block_on",
-    "rt_group_spawn", "rt_group_strand_spawn", "rt_spawn_blocking", "a joined leaf"};
+    "rt_group_spawn", "rt_group_strand_spawn", "rt_spawn_blocking", "a joined leaf",
+    "rt_loop_spawn", "rt_loop_spawn_full", "rt_loop_spawn_after", "rt_loop_block_on",
+    "rt_spawn_then", "a completion"};
 
-static bool is_timer(enum kind k) { return k == K_AFTER || k == K_STRAND_AFTER; }
+static bool is_timer(enum kind k) { return k == K_AFTER || k == K_STRAND_AFTER || k == K_LOOP_AFTER; }
+static bool is_loop(enum kind k) { return k >= K_LOOP && k <= K_LOOP_BLOCK; }
 
 #define RC_UNKNOWN 1 /* not yet returned, or not observable */
 
@@ -87,6 +96,8 @@ struct item {
   uint64_t rng; /* what the task does when it runs */
   int strand;   /* index into R.strands, or -1 */
   bool blocking; /* went to rt_spawn_blocking */
+  struct item *parent; /* a completion's task */
+  int target;          /* a completion's: 0 any worker, 1 the loop, 2 a strand */
 };
 
 enum { POOL = 1 << 16, BOARD = 64, MAX_THREADS = 8, MAX_GUARDS = 4, MAX_CLONES = 4, MAX_STRANDS = 4 };
@@ -99,7 +110,7 @@ enum call {
   C_STATS, C_SHUTDOWN, C_STRERROR, C_STRAND_NEW, C_STRAND_SPAWN, C_STRAND_BLOCK_ON,
   C_STRAND_CURRENT, C_STRAND_RELEASE, C_APPLY, C_GROUP_NEW, C_GROUP_SPAWN, C_GROUP_WAIT,
   C_GROUP_CANCEL, C_GROUP_PENDING, C_GROUP_RELEASE, C_SPAWN_BLOCKING, C_BLOCKING_BEGIN,
-  C_BLOCKING_END, C_COUNT
+  C_BLOCKING_END, C_LOOP_SPAWN, C_LOOP_BLOCK_ON, C_LOOP_RUN, C_SPAWN_THEN, C_COUNT
 };
 
 /* A join handle shared by every thread and task of the round: a thread
@@ -145,6 +156,12 @@ static struct round {
   unsigned max_blocking;
   atomic_uint_least64_t regions, regions_eagain;
   atomic_int blocking_backlog;
+  /* The round's loop, owned by its own thread, which runs it until
+   * loop_stop (after the shutdown and the foreign threads). */
+  rt_loop_t *loop;
+  pthread_t loop_owner;
+  atomic_int loop_stop;
+  gate_t loop_made;
   /* Repeating timers: each firing is a task the item ledger does not
    * know; each start and each firing schedules at most one, so the sums
    * allow that many more. Timers made and dropped (once each). */
@@ -184,6 +201,8 @@ static struct item *new_item(enum kind k, bool from_task, int depth, uint64_t *r
   it->rng = rng_next(rng) | 1;
   it->strand = -1;
   it->blocking = false;
+  it->parent = NULL;
+  it->target = 0;
   return it;
 }
 
@@ -223,6 +242,12 @@ static void *item_call(void *p) {
     leaf_block(it);
     return it;
   }
+  if (is_loop(it->kind)) {
+    /* On the owner, which calls nothing else: no task_ops. */
+    if (rt_loop_current() != R.loop || !pthread_equal(pthread_self(), R.loop_owner))
+      FAIL("item %zu (%s): not on the loop's owner", item_index(it), kind_name[it->kind]);
+    return it;
+  }
   /* A blocking job blocks: half of them in the OS for 0-200 us. */
   if (it->blocking && it->rng % 2)
     sleep_us((unsigned)(it->rng / 2 % 201));
@@ -254,6 +279,23 @@ static void item_drop(void *p) {
     FAIL("item %zu (%s) dropped twice", item_index(it), kind_name[it->kind]);
   if (atomic_load(&it->ran) != 0)
     FAIL("item %zu (%s) dropped after it ran", item_index(it), kind_name[it->kind]);
+}
+
+/* A completion (rt_spawn_then): its status agrees with its task, and it
+ * runs on its target (unless refused there: any-worker completions then
+ * run where the task ended). */
+static void then_fn(void *arg, int status, void *result) {
+  struct item *c = arg;
+  struct item *p = c->parent;
+  mark_ran(c);
+  if (status == RT_OK ? (atomic_load(&p->ran) != 1 || result != p)
+                      : (status != RT_ECANCELED || atomic_load(&p->ran) != 0 || result != NULL))
+    FAIL("completion of item %zu: status %s, result %p, its task ran %d", item_index(p),
+         rt_code_name(status), result, atomic_load(&p->ran));
+  if (c->target == 1 && rt_loop_current() != R.loop)
+    FAIL("completion of item %zu: not on its loop", item_index(p));
+  if (c->target == 2 && rt_strand_current() != R.strands[c->strand])
+    FAIL("completion of item %zu: not on its strand", item_index(p));
 }
 
 /* POST: void (void *item). */
@@ -380,11 +422,12 @@ static void check_spawn_rc(struct item *it, int rc, bool before_shutdown, bool a
     if (R.capacity == 0 || (it->kind != K_SPAWN && it->kind != K_FULL && it->kind != K_STRAND &&
                             it->kind != K_STRAND_FULL && it->kind != K_GROUP &&
                             it->kind != K_GROUP_STRAND && it->kind != K_BLOCKING &&
-                            it->kind != K_LEAF))
+                            it->kind != K_LEAF && it->kind != K_LOOP && it->kind != K_LOOP_FULL &&
+                            it->kind != K_THEN))
       FAIL("%s returned RT_EAGAIN (capacity %zu)", kind_name[it->kind], R.capacity);
     break;
   case RT_ECANCELED:
-    if (it->kind != K_BLOCK_ON && it->kind != K_STRAND_BLOCK)
+    if (it->kind != K_BLOCK_ON && it->kind != K_STRAND_BLOCK && it->kind != K_LOOP_BLOCK)
       FAIL("%s returned RT_ECANCELED", kind_name[it->kind]);
     break;
   default:
@@ -480,6 +523,51 @@ static void do_spawn(enum kind k, bool from_task, int depth, uint64_t *rng) {
                : rt_strand_spawn_after(s, it->delay, item_call, it,
                                        it->has_drop ? item_drop : NULL, want_task ? &t : NULL);
     }
+    break;
+  }
+  case K_LOOP:
+  case K_LOOP_FULL:
+  case K_LOOP_AFTER:
+    count_call(C_LOOP_SPAWN);
+    if (k == K_LOOP) {
+      rc = rt_loop_spawn(R.loop, item_fn, it);
+      want_task = false;
+    } else {
+      it->has_drop = rng_next(rng) % 4 != 0;
+      it->delay = k == K_LOOP_FULL ? 0 : delays[1 + rng_next(rng) % (from_task ? 3 : 6)];
+      rc = k == K_LOOP_FULL ? rt_loop_spawn_full(R.loop, item_call, it, it->has_drop ? item_drop : NULL,
+                                                 want_task ? &t : NULL)
+                            : rt_loop_spawn_after(R.loop, it->delay, item_call, it,
+                                                  it->has_drop ? item_drop : NULL, want_task ? &t : NULL);
+    }
+    break;
+  case K_LOOP_BLOCK: {
+    count_call(C_LOOP_BLOCK_ON);
+    void *res = NULL;
+    rc = rt_loop_block_on(R.loop, item_call, it, &res);
+    if (rc == RT_OK && (res != it || atomic_load(&it->ran) != 1))
+      FAIL("rt_loop_block_on: RT_OK, result %p (want %p), ran %d", res, (void *)it, atomic_load(&it->ran));
+    break;
+  }
+  case K_THEN: {
+    struct item *c = new_item(K_COMPLETION, from_task, depth, rng);
+    if (c == NULL) {
+      /* Pool full: the task goes without a completion. */
+      count_call(C_SPAWN_FULL);
+      rc = rt_spawn_full(h, item_call, it, NULL, want_task ? &t : NULL);
+      break;
+    }
+    c->parent = it;
+    c->has_drop = true;
+    c->target = (int)(rng_next(rng) % 3);
+    if (c->target == 2)
+      c->strand = (int)(rng_next(rng) % (uint64_t)R.nstrands);
+    it->has_drop = rng_next(rng) % 4 != 0;
+    rt_completion_t comp = {sizeof comp, then_fn, c, c->target == 1 ? R.loop : NULL,
+                            c->target == 2 ? R.strands[c->strand] : NULL, item_drop};
+    count_call(C_SPAWN_THEN);
+    rc = rt_spawn_then(h, item_call, it, it->has_drop ? item_drop : NULL, &comp, want_task ? &t : NULL);
+    atomic_store(&c->rc, rc);
     break;
   }
   default: {
@@ -865,7 +953,7 @@ static void task_ops(struct item *self) {
   uint64_t rng = self->rng;
   int n = self->depth >= 3 ? 0 : (int)(rng_next(&rng) % 3);
   for (int i = 0; i < n; i++) {
-    switch (rng_next(&rng) % 23) {
+    switch (rng_next(&rng) % 27) {
     case 0: do_spawn(K_SPAWN, true, self->depth + 1, &rng); break;
     case 1: case 2: do_spawn(K_FULL, true, self->depth + 1, &rng); break;
     case 3: do_spawn(K_AFTER, true, self->depth + 1, &rng); break;
@@ -904,6 +992,16 @@ static void task_ops(struct item *self) {
         do_spawn(K_BLOCKING, true, self->depth + 1, &rng);
       break;
     case 21: do_spawn(K_LEAF, true, self->depth + 1, &rng); break;
+    case 23: do_spawn(K_LOOP, true, self->depth + 1, &rng); break;
+    case 24: do_spawn(K_LOOP_FULL + rng_next(&rng) % 2, true, self->depth + 1, &rng); break;
+    case 25:
+      /* As case 15: a strand holder's wait helps, and a helped job may
+       * block_on the strand it holds. */
+      count_call(C_STRAND_CURRENT);
+      if (rt_strand_current() == NULL)
+        do_spawn(K_LOOP_BLOCK, true, self->depth + 1, &rng);
+      break;
+    case 26: do_spawn(K_THEN, true, self->depth + 1, &rng); break;
     default:
       /* Shutdown from a worker or a blocking thread of this runtime:
        * refused, changes nothing. R.rt is valid: the shutdown waits for
@@ -1039,7 +1137,7 @@ static void *foreign_main(void *arg) {
   struct foreign *f = arg;
   uint64_t *rng = &f->rng;
   while (!atomic_load(&R.stop)) {
-    switch (rng_next(rng) % 35) {
+    switch (rng_next(rng) % 39) {
     case 0: case 1: do_spawn(K_SPAWN, false, 0, rng); break;
     case 2: case 3: case 4: do_spawn(K_FULL, false, 0, rng); break;
     case 5: case 6: do_spawn(K_AFTER, false, 0, rng); break;
@@ -1085,7 +1183,16 @@ static void *foreign_main(void *arg) {
       break;
     case 31: do_spawn(K_LEAF, false, 0, rng); break;
     case 32: do_region_off_runtime(rng); break;
-    case 33: case 34: foreign_timer(f); break;
+    case 33: do_spawn(K_LOOP + rng_next(rng) % 3, false, 0, rng); break;
+    case 34: do_spawn(K_LOOP_BLOCK, false, 0, rng); break;
+    case 35: do_spawn(K_THEN, false, 0, rng); break;
+    case 36:
+      count_call(C_CURRENT);
+      CHECK_NULL(rt_loop_current());
+      count_call(C_LOOP_RUN);
+      CHECK_RC(rt_loop_run_pending(R.loop, 1), RT_EINVAL); /* not the owner */
+      break;
+    case 37: case 38: foreign_timer(f); break;
     default:
       count_call(C_CURRENT);
       CHECK_NULL(rt_handle_current());
@@ -1136,13 +1243,15 @@ static void check_live(const char *when) {
       FAIL("%s: %ld %s still alive (debug library count)", when, n, names[k]);
   }
   if (live_objects(7) != 0)
-    FAIL("%s: %ld repeating timers still alive (debug library count)", when, live_objects(7));
+    FAIL("%s: %ld loops still alive (debug library count)", when, live_objects(7));
+  if (live_objects(8) != 0)
+    FAIL("%s: %ld repeating timers still alive (debug library count)", when, live_objects(8));
 }
 
 static void check_ledger(int round, bool graceful, int shutdown_rc) {
   uint64_t known = 0, accepted_known = 0, refused_known = 0, ran = 0, drops = 0,
            silent = 0, unknown_calls = 0, unknown_ran = 0, nontimer_dropped = 0,
-           inline_runs = 0, blocking_accepted = 0;
+           inline_runs = 0, blocking_accepted = 0, completions = 0, completions_ran = 0;
   size_t n = atomic_load(&R.next);
   if (n > POOL)
     n = POOL;
@@ -1170,13 +1279,23 @@ static void check_ledger(int round, bool graceful, int shutdown_rc) {
       unknown_calls++;
       unknown_ran += (uint64_t)r;
       continue;
+    case K_COMPLETION:
+      if (rc == RC_UNKNOWN)
+        FAIL("round %d item %zu: a completion whose rt_spawn_then never returned", round, i);
+      if (r + d != (rc == RT_OK ? 1 : 0))
+        FAIL("round %d item %zu: completion of a task %s: ran %d, dropped %d", round, i,
+             rc == RT_OK ? "accepted" : "refused", r, d);
+      completions += rc == RT_OK;
+      completions_ran += (uint64_t)r;
+      continue;
     default:
       break;
     }
     known++;
     if (rc == RC_UNKNOWN)
       FAIL("round %d item %zu (%s): the call never returned", round, i, kn);
-    bool accepted = rc == RT_OK || ((it->kind == K_BLOCK_ON || it->kind == K_STRAND_BLOCK) && rc == RT_ECANCELED);
+    bool accepted = rc == RT_OK || ((it->kind == K_BLOCK_ON || it->kind == K_STRAND_BLOCK ||
+                                     it->kind == K_LOOP_BLOCK) && rc == RT_ECANCELED);
     if (!accepted) {
       refused_known++;
       if (r || d)
@@ -1213,9 +1332,9 @@ static void check_ledger(int round, bool graceful, int shutdown_rc) {
   uint64_t helpers = atomic_load(&R.applies) * (R.workers - 1) + atomic_load(&R.timer_bound);
   bool ok = s.shutdown && s.queued == 0 && s.timers == 0 && s.workers == R.workers &&
             s.spawned == s.completed + s.dropped && s.completed >= ran + unknown_ran &&
-            s.completed <= ran + unknown_ran + helpers &&
-            s.spawned + s.rejected >= known + unknown_calls &&
-            s.spawned + s.rejected <= known + unknown_calls + helpers &&
+            s.completed <= ran + unknown_ran + helpers + completions_ran &&
+            s.spawned + s.rejected >= known + unknown_calls + completions &&
+            s.spawned + s.rejected <= known + unknown_calls + helpers + completions &&
             s.rejected >= refused_known && s.spawned >= accepted_known &&
             s.dropped >= drops + silent;
   if (!ok)
@@ -1262,6 +1381,29 @@ static void check_ledger(int round, bool graceful, int shutdown_rc) {
   total.dropped += s.dropped;
   total.refused += s.rejected;
   total.inline_runs += inline_runs;
+}
+
+/* The loop's owner: makes it, runs it (bounded, unbounded, with waits)
+ * until told to stop, then frees it. */
+static void *loop_owner_main(void *arg) {
+  uint64_t rng = (uint64_t)(uintptr_t)arg | 1;
+  count_call(C_LOOP_RUN);
+  R.loop = rt_loop_new(R.h);
+  CHECK_NOT_NULL(R.loop);
+  gate_open(&R.loop_made);
+  while (!atomic_load(&R.loop_stop)) {
+    count_call(C_LOOP_RUN);
+    int rc;
+    switch (rng_next(&rng) % 3) {
+    case 0: rc = rt_loop_run_pending(R.loop, 1 + (size_t)(rng_next(&rng) % 8)); break;
+    case 1: rc = rt_loop_run(R.loop, (int64_t)(rng_next(&rng) % 500000)); break;
+    default: rc = rt_loop_run_pending(R.loop, SIZE_MAX); break;
+    }
+    if (rc < 0 && rc != RT_ETIMEDOUT)
+      FAIL("rt_loop_run*: %s", rt_code_name(rc));
+  }
+  CHECK_RC(rt_loop_free(R.loop), RT_OK);
+  return NULL;
 }
 
 static void run_round(int round, uint64_t *master) {
@@ -1314,6 +1456,10 @@ static void run_round(int round, uint64_t *master) {
     CHECK_NOT_NULL(R.strands[i]);
   }
 
+  gate_init(&R.loop_made);
+  CHECK_EQ(pthread_create(&R.loop_owner, NULL, loop_owner_main, (void *)(uintptr_t)rng_next(&rng)), 0);
+  gate_wait(&R.loop_made);
+
   int nthreads = 2 + (int)(rng_next(&rng) % (MAX_THREADS - 1));
   struct foreign f[MAX_THREADS];
   memset(f, 0, sizeof f);
@@ -1353,6 +1499,9 @@ static void run_round(int round, uint64_t *master) {
   atomic_store(&R.stop, 1);
   for (int i = 0; i < nthreads; i++)
     CHECK_EQ(pthread_join(f[i].thread, NULL), 0);
+  atomic_store(&R.loop_stop, 1);
+  CHECK_EQ(pthread_join(R.loop_owner, NULL), 0);
+  gate_destroy(&R.loop_made);
 
   check_ledger(round, graceful, rc);
   CHECK_EQ(atomic_load(&R.timer_drops), atomic_load(&R.timers_made));

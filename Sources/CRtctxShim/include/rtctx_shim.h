@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,13 +73,14 @@ static inline void rtctx_cpu_relax(void) {
 /* Thread-local slots, touched only through ThreadSlots in Sys.swift.
  * Initial-exec: a plain %fs-relative load, where the default model for a
  * shared library calls __tls_get_addr on every access (twice per spawn).
- * The library needs 32 bytes of the static TLS surplus glibc keeps for
+ * The library needs 40 bytes of the static TLS surplus glibc keeps for
  * libraries loaded later. Inline, so that Swift reads the slot in place. */
 #define RTCTX_SHIM_TLS __attribute__((tls_model("initial-exec"), visibility("hidden")))
 extern __thread void *rtctx_tls_worker_slot RTCTX_SHIM_TLS;
 extern __thread void *rtctx_tls_context_slot RTCTX_SHIM_TLS;
 extern __thread void *rtctx_tls_strand_slot RTCTX_SHIM_TLS;
 extern __thread intptr_t rtctx_tls_region_slot RTCTX_SHIM_TLS;
+extern __thread void *rtctx_tls_loop_slot RTCTX_SHIM_TLS;
 
 static inline void *rtctx_tls_worker(void) { return rtctx_tls_worker_slot; }
 static inline void rtctx_tls_set_worker(void *worker) { rtctx_tls_worker_slot = worker; }
@@ -87,5 +90,7 @@ static inline void *rtctx_tls_strand(void) { return rtctx_tls_strand_slot; }
 static inline void rtctx_tls_set_strand(void *strand) { rtctx_tls_strand_slot = strand; }
 static inline intptr_t rtctx_tls_region(void) { return rtctx_tls_region_slot; }
 static inline void rtctx_tls_set_region(intptr_t depth) { rtctx_tls_region_slot = depth; }
+static inline void *rtctx_tls_loop(void) { return rtctx_tls_loop_slot; }
+static inline void rtctx_tls_set_loop(void *loop) { rtctx_tls_loop_slot = loop; }
 
 #endif

@@ -36,6 +36,12 @@ public enum Context {
         Unmanaged.passUnretained($0.runtime).toOpaque()
       }
     }
+    // A loop job (Loop.swift): the loop's runtime, even on a worker.
+    if let loop = ThreadSlots.loop {
+      return Unmanaged<LoopCore>.fromOpaque(loop)._withUnsafeGuaranteedRef {
+        Unmanaged.passUnretained($0.runtime).toOpaque()
+      }
+    }
     if let slot = ThreadSlots.worker {
       return Unmanaged<WorkerState>.fromOpaque(slot)._withUnsafeGuaranteedRef { $0.runtimeAddress }
     }

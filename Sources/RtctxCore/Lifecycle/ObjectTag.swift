@@ -26,7 +26,7 @@ import Synchronization
 /// check that nothing leaked (`rtctx_debug_live_objects`).
 public struct ObjectTag: ~Copyable, Sendable {
   public enum Kind: Int, CaseIterable, Sendable {
-    case runtime = 0, task, contextGuard, callback, strand, group, signalSlot
+    case runtime = 0, task, contextGuard, callback, strand, group, signalSlot, loop
     case timer
 
     /// Eight ASCII letters per kind; nothing else writes such a word there.
@@ -39,6 +39,7 @@ public struct ObjectTag: ~Copyable, Sendable {
       case .strand: 0x7274_2D73_7472_616E  // "rt-stran"
       case .group: 0x7274_2D67_726F_7570  // "rt-group"
       case .signalSlot: 0x7274_2D73_6967_6E6C  // "rt-signl"
+      case .loop: 0x7274_2D6C_6F6F_7021  // "rt-loop!"
       case .timer: 0x7274_2D74_696D_6572  // "rt-timer"
       }
     }
@@ -111,6 +112,7 @@ package struct CallerReference: ~Copyable, Sendable {
     private static let strands = Atomic<Int>(0)
     private static let groups = Atomic<Int>(0)
     private static let signalSlots = Atomic<Int>(0)
+    private static let loops = Atomic<Int>(0)
     private static let timers = Atomic<Int>(0)
 
     private static func counter<R>(_ kind: ObjectTag.Kind, _ body: (borrowing Atomic<Int>) -> R) -> R {
@@ -122,6 +124,7 @@ package struct CallerReference: ~Copyable, Sendable {
       case .strand: body(strands)
       case .group: body(groups)
       case .signalSlot: body(signalSlots)
+      case .loop: body(loops)
       case .timer: body(timers)
       }
     }

@@ -79,6 +79,8 @@ public final class RuntimeCore: @unchecked Sendable {
   let inject: InjectQueue
   let timers = Timers()
   let signals = SignalSlots()
+  /// Loops not yet freed (Loop.swift).
+  let loops = LoopRegistry()
   let parking: Parking
   let admission = Admission()
   let ledger: Ledger
@@ -218,7 +220,7 @@ public final class RuntimeCore: @unchecked Sendable {
   public func shutdown(timeout: UInt64?) -> ShutdownOutcome {
     // In a forked child no worker exists to drain or join (Fork.swift).
     if Fork.isInherited(self) { return .inheritedByFork }
-    if isCurrentWorker { return .onOwnWorker }
+    if isCurrentWorker || isRunningLoopJob { return .onOwnWorker }
     // Step 1, if no other shutdown began.
     let began = advance { state in
       guard case .running(let threads) = state else { return nil }
@@ -240,6 +242,7 @@ public final class RuntimeCore: @unchecked Sendable {
     advance(to: .dropping(threads: threads))
     timers.close(if: { true })?.forEach(dropTimer)
     dropQueuedJobs()
+    loops.all.forEach { $0.sweepForShutdown() }
     dropQueuedBlockingJobs { job in
       if dropQueued(job) { ledger.droppedByShutdown() } else { ledger.entryDoneElsewhere() }
     }
@@ -332,9 +335,17 @@ public final class RuntimeCore: @unchecked Sendable {
     // Step 4.
     precondition(inFlight == 0, "rtctx: a job is still in flight after the workers stopped")
     let timedOut = ledger.anyDroppedByTimeout
+    loops.close()
     advance(to: .stopped(droppedByTimeout: timedOut))
     Fork.unregister(self)
     return timedOut ? .timedOut : .completed
+  }
+
+  /// True inside a job of one of this runtime's loops (Loop.swift): that
+  /// job is in flight, so a shutdown here would wait for itself.
+  private var isRunningLoopJob: Bool {
+    guard let loop = ThreadSlots.loop else { return false }
+    return Unmanaged<LoopCore>.fromOpaque(loop)._withUnsafeGuaranteedRef { $0.runtime === self }
   }
 
   private func joinWorkers(_ threads: [OSThread]) {
@@ -345,9 +356,12 @@ public final class RuntimeCore: @unchecked Sendable {
   var inFlight: UInt64 { ledger.inFlight(workers) { admission.accepted } }
 
   private func waitDrained(deadline: UInt64?) -> Bool {
+    // Nobody else runs the jobs of the loops this thread owns (Loop.swift).
+    let owned = loops.owned
     while true {
       let event = drainEvent.atomic.pointee.load(ordering: .acquiring)
       if inFlight == 0 { return true }
+      if owned.reduce(0, { $0 + $1.runPending(max: .max) }) > 0 { continue }
       if !drainEvent.wait(whileEqualTo: event, deadline: deadline) { return inFlight == 0 }
     }
   }
@@ -403,6 +417,7 @@ public final class RuntimeCore: @unchecked Sendable {
   private func dropTimer(_ job: Job) {
     guard case .task(let cell) = job.take(), cell.transition(from: .timer, to: .claimed) else { return }
     ledger.timerGone()
+    cell.endsInFlight = false
     cell.dropClaimed()
     ledger.droppedElsewhere()
   }
@@ -605,6 +620,8 @@ public final class RuntimeCore: @unchecked Sendable {
     if signals.queuePosted(on: self) { return true }
     if timers.nextDue.load(ordering: .relaxed) == .max { return false }
     var moved = false
+    // Queued after the timer lock is let go: a closed loop drops them.
+    var forLoops: [Job] = []
     timers.fireDue(now: monotonicNow()) { job in
       if let cell = job.cell, !cell.transition(from: .timer, to: .queued) {
         _ = job.take()  // cancelled while pending: release the heap's retain
@@ -613,7 +630,10 @@ public final class RuntimeCore: @unchecked Sendable {
       // The runtime owes a due timer its run, even while draining: it is
       // in flight from here (`Ledger.inFlight` counts fired timers).
       ledger.timerFired()
-      if let strand = job.cell?.strand {
+      if job.cell?.loop != nil {
+        forLoops.append(job)
+        return
+      } else if let strand = job.cell?.strand {
         // A strand's timer joins the strand's queue (Strand.swift).
         strand.enqueueAdmitted(job)
       } else {
@@ -622,7 +642,8 @@ public final class RuntimeCore: @unchecked Sendable {
       moved = true
     }
     if moved { parking.notify() }
-    return moved
+    for job in forLoops { job.cell!.loop!.enqueueFired(job) }
+    return moved || !forLoops.isEmpty
   }
 
   /// When the earliest pending timer falls due (`UInt64.max`: none).

@@ -287,6 +287,12 @@ enum ThreadSlots {
     set { rtctx_tls_set_strand(newValue) }
   }
 
+  /// The loop whose job runs on this thread (Loop.swift), unretained.
+  @inline(__always) static var loop: UnsafeMutableRawPointer? {
+    get { rtctx_tls_loop() }
+    set { rtctx_tls_set_loop(newValue) }
+  }
+
   /// How many blocking regions (`rt_blocking_begin`) the thread is in.
   static var regionDepth: Int {
     get { rtctx_tls_region() }
@@ -319,5 +325,51 @@ enum Spin {
     } else {
       sched_yield()
     }
+  }
+}
+
+/// The calling thread, to compare with `isCurrentThread` later: what a
+/// loop remembers of its owner.
+struct ThreadIdentity: @unchecked Sendable {
+  private let thread: pthread_t
+  init() { thread = pthread_self() }
+  var isCurrentThread: Bool { pthread_equal(thread, pthread_self()) != 0 }
+}
+
+/// A Linux eventfd as a readiness flag: readable while signalled. Non-
+/// blocking, so that a signal never waits (the counter coalesces every
+/// write, and cannot overflow with one write per drain) and a clear of an
+/// unsignalled descriptor returns at once.
+/// Closed by its owner, once (`close()`).
+struct EventFD: @unchecked Sendable {
+  let fd: Int32
+
+  /// Nil if the system refused a descriptor.
+  init?() {
+    let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+    if fd < 0 { return nil }
+    self.fd = fd
+  }
+
+  func close() { _ = CRtctxShim.close(fd) }
+
+  func signal() {
+    var one: UInt64 = 1
+    _ = withUnsafePointer(to: &one) { write(fd, $0, 8) }
+  }
+
+  func clear() {
+    var value: UInt64 = 0
+    _ = withUnsafeMutablePointer(to: &value) { read(fd, $0, 8) }
+  }
+
+  /// Waits until readable or `timeoutNs` passed (nil: no limit); EINTR
+  /// returns early, which callers treat as a spurious wake-up.
+  func waitReadable(timeoutNs: UInt64?) {
+    var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    // Rounded up to whole milliseconds, so that a short timeout waits
+    // rather than spins.
+    let ms: Int32 = timeoutNs.map { Int32(clamping: ($0 &+ 999_999) / 1_000_000) } ?? -1
+    _ = poll(&pfd, 1, ms)
   }
 }

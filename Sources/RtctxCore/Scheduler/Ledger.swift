@@ -124,7 +124,7 @@ final class Ledger: Sendable {
   }
 
   /// A joiner ran the task it claimed, inline.
-  func ranElsewhere() { ranOffWorkers.add(1, ordering: .relaxed) }
+  func ranElsewhere(_ count: UInt64 = 1) { ranOffWorkers.add(count, ordering: .relaxed) }
 
   /// A canceller (or the shutdown thread, for a timer) dropped a task it
   /// claimed.
@@ -138,8 +138,16 @@ final class Ledger: Sendable {
     entryDoneElsewhere()
   }
 
+  /// A loop dropped a job its owner never ran: freed with it pending, or
+  /// fallen due after the free (Loop.swift).
+  func droppedByLoop() {
+    claimedElsewhere()
+    droppedElsewhere()
+    entryDoneElsewhere()
+  }
+
   /// The shutdown thread popped a queue entry and is done with it.
-  func entryDoneElsewhere() { entriesDoneOffWorkers.add(1, ordering: .releasing) }
+  func entryDoneElsewhere(_ count: UInt64 = 1) { entriesDoneOffWorkers.add(count, ordering: .releasing) }
 
   // MARK: Timers
 

@@ -151,13 +151,16 @@ extension RuntimeCore {
     // The helped job runs as it would on its own: outside the joiner's
     // strand, entered contexts and blocking region.
     let strand = ThreadSlots.strand, context = ThreadSlots.context, region = ThreadSlots.regionDepth
+    let loop = ThreadSlots.loop
     ThreadSlots.strand = nil
+    ThreadSlots.loop = nil
     ThreadSlots.context = nil
     ThreadSlots.regionDepth = 0
     worker.helpDepth += 1
     let owner = execute(job, on: worker)
     if owner { worker.helpDepth -= 1 }
     ThreadSlots.strand = strand
+    ThreadSlots.loop = loop
     ThreadSlots.context = context
     ThreadSlots.regionDepth = region
     ledger.helpedJoin()

@@ -35,6 +35,8 @@ public final class TaskCell: @unchecked Sendable {
   /// The strand the task runs on, if any: then it runs only in the
   /// strand's order, never inline in a join.
   let strand: StrandCore?
+  /// The loop the task runs on, if any: then only its owner runs it.
+  let loop: LoopCore?
   /// A job of the blocking pool (`rt_spawn_blocking`): it must not run on
   /// a worker loop, not even inline in a join there.
   let pooled: Bool
@@ -42,6 +44,13 @@ public final class TaskCell: @unchecked Sendable {
   /// Written once by the finisher before its releasing store of `finished`;
   /// read only after an acquiring load saw `finished`.
   private var result: UnsafeMutableRawPointer?
+  /// False while a claimer drops a task that is not in flight (a pending
+  /// timer): a completion it posts must not be owed admission during a
+  /// drain that may already have ended (Completion.swift). Written by the
+  /// claimer before `dropClaimed`, read in its `onDone` hook.
+  var endsInFlight = true
+  /// The result, for an `onDone` hook of a task that finished.
+  var finishedResult: UnsafeMutableRawPointer? { result }
   /// Set at creation, read and let go by the one thread that claimed the
   /// task (so the hook's object is not kept alive by a done cell).
   private var onDone: TaskDoneHook?
@@ -55,11 +64,12 @@ public final class TaskCell: @unchecked Sendable {
 
   init(
     _ body: TaskBody, runtime: RuntimeCore, state: State, strand: StrandCore? = nil,
-    onDone: TaskDoneHook? = nil, pooled: Bool = false
+    onDone: TaskDoneHook? = nil, pooled: Bool = false, loop: LoopCore? = nil
   ) {
     self.body = body
     self.runtime = runtime
     self.strand = strand
+    self.loop = loop
     self.pooled = pooled
     self.status = FutexWord(state.rawValue)
     self.onDone = onDone
@@ -142,6 +152,8 @@ public final class TaskCell: @unchecked Sendable {
     if runtime.isInheritedByFork { return joinInherited() }
     var helper = deadline == nil ? WorkerState.currentQueueOwner : nil
     if let helper, helper.isRunning(self) { return .failure(.wouldDeadlock) }
+    // Only the owner runs a loop's job: waiting for it there never ends.
+    if deadline == nil, let loop, loop.isOwnedByCaller, !isDone, !loop.isClosed { return .failure(.wouldDeadlock) }
     // In a region whose hand-off was refused the thread still owns its
     // worker, but the task asked to wait without running anything (it may
     // hold a lock a queued job takes).
@@ -162,7 +174,7 @@ public final class TaskCell: @unchecked Sendable {
       // Not a blocking job on a worker loop: it would block the worker.
       // (On a blocking thread it may: a job joining another at a cap of
       // one thread would wait for itself otherwise.)
-      case .queued where strand == nil && runtime.isCurrentWorker && !(pooled && runtime.isCurrentWorkerLoop):
+      case .queued where strand == nil && loop == nil && runtime.isCurrentWorker && !(pooled && runtime.isCurrentWorkerLoop):
         if transition(from: .queued, to: .claimed) {
           runtime.ledger.claimedElsewhere()
           runInline(on: helper)
@@ -237,6 +249,7 @@ public final class TaskCell: @unchecked Sendable {
       case .timer:
         if transition(from: .timer, to: .claimed) {
           runtime.timerCancelled(self)
+          endsInFlight = false
           break claim
         }
       case .claimed, .finished, .dropped:
