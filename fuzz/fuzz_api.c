@@ -1187,6 +1187,8 @@ static void op_loop(void) {
     break;
   }
   }
+}
+
 /* Repeating timers: each firing is a task of its runtime that the cell
  * ledger does not know, so the ledger's upper bounds allow one per start
  * and one per firing (each schedules at most one); a timer's drop runs
