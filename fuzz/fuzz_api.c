@@ -25,6 +25,7 @@
  * memory, libFuzzer's -timeout any hang.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -283,6 +284,7 @@ struct runtime {
   rt_handle_t *witness; /* kept to the end: stats, repeated shutdowns */
   size_t capacity;
   unsigned max_blocking; /* the pool's cap, resolved */
+  bool background;       /* shut down by rt_shutdown_background: tasks may still run */
 };
 
 struct task {
@@ -861,7 +863,7 @@ static void op_group(void) {
     int64_t timeout = timeouts[u8() % 4];
     int rc = rt_group_wait(g, timeout);
     CHECK(rc == RT_OK || (rc == RT_ETIMEDOUT && timeout >= 0), "rt_group_wait gave %d", rc);
-    if (!live(rt))
+    if (!live(rt) && !rts[rt].background)
       CHECK(rc == RT_OK && rt_group_pending(g) == 0, "a group of a shut-down runtime is not empty");
     break;
   }
@@ -1187,6 +1189,172 @@ static void op_loop(void) {
   }
 }
 
+/* Repeating timers: each firing is a task of its runtime that the cell
+ * ledger does not know, so the ledger's upper bounds allow one per start
+ * and one per firing (each schedules at most one); a timer's drop runs
+ * once, checked when the input ends. */
+enum { MAX_TM = 4, TSLOTS = 16 };
+static struct tslot {
+  int rt;
+  atomic_int drops;
+  atomic_int inside;
+} tslots[TSLOTS];
+static int ntslots;
+static struct {
+  rt_timer_t *t;
+  struct tslot *slot;
+} tms[MAX_TM];
+static int ntm;
+static atomic_uint_least64_t timer_bound[MAX_RT];
+
+static void fuzz_tick(void *arg) {
+  struct tslot *slot = arg;
+  CHECK(atomic_fetch_add(&slot->inside, 1) == 0, "a timer's callback ran concurrently with itself");
+  atomic_fetch_add(&timer_bound[slot->rt], 1);
+  atomic_fetch_sub(&slot->inside, 1);
+}
+
+static void fuzz_tick_drop(void *arg) {
+  struct tslot *slot = arg;
+  CHECK(atomic_load(&slot->inside) == 0, "a timer's drop ran during its callback");
+  atomic_fetch_add(&slot->drops, 1);
+}
+
+static void op_timer(void) {
+  uint8_t b = u8();
+  if (b % 16 == 0) {
+    CHECK(rt_timer_new(NULL, fuzz_tick, NULL, NULL) == NULL, "rt_timer_new(NULL)");
+    CHECK(rt_timer_start(NULL, 0, 0) == RT_EINVAL && rt_timer_again(NULL) == RT_EINVAL &&
+              rt_timer_stop(NULL) == RT_EINVAL,
+          "rt_timer_* on NULL");
+    uint64_t ns;
+    CHECK(rt_timer_due_in(NULL, &ns) == RT_EINVAL && rt_timer_get_info(NULL, NULL) == RT_EINVAL,
+          "rt_timer_due_in, rt_timer_get_info on NULL");
+    rt_timer_free(NULL);
+    return;
+  }
+  if (ntm == 0 || (b % 8 == 1 && ntm < MAX_TM)) {
+    if (ntm >= MAX_TM || ntslots >= TSLOTS)
+      return;
+    int rt;
+    rt_handle_t *h = pick_handle(&rt);
+    struct tslot *slot = &tslots[ntslots];
+    slot->rt = rt;
+    atomic_store(&slot->drops, 0);
+    atomic_store(&slot->inside, 0);
+    rt_timer_t *t = rt_timer_new(h, b % 32 == 3 ? NULL : fuzz_tick, slot, fuzz_tick_drop);
+    if (rt < 0 || b % 32 == 3 || !live(rt)) {
+      CHECK(t == NULL, "rt_timer_new with a NULL handle or fn, or after shutdown");
+      return;
+    }
+    CHECK(t != NULL, "rt_timer_new");
+    ntslots++;
+    tms[ntm].t = t;
+    tms[ntm].slot = slot;
+    ntm++;
+    return;
+  }
+  int i = b / 8 % ntm;
+  rt_timer_t *t = tms[i].t;
+  int rt = tms[i].slot->rt;
+  static const uint64_t ns_edges[] = {0, 1, 1000, 100000, MS, 3600000 * MS, UINT64_MAX};
+  switch (b % 8) {
+  case 0:
+  case 2: {
+    uint64_t first = ns_edges[u8() % 7], period = ns_edges[u8() % 7];
+    atomic_fetch_add(&timer_bound[rt], 1);
+    int rc = rt_timer_start(t, first, period);
+    CHECK(rc == RT_OK || (!live(rt) && rc == RT_ESHUTDOWN), "rt_timer_start gave %d", rc);
+    break;
+  }
+  case 3: {
+    atomic_fetch_add(&timer_bound[rt], 1);
+    rt_timer_info_t info;
+    info.size = sizeof info;
+    CHECK(rt_timer_get_info(t, &info) == RT_OK, "rt_timer_get_info");
+    int rc = rt_timer_again(t);
+    CHECK(rc == RT_OK || rc == RT_EINVAL || rc == RT_ESHUTDOWN, "rt_timer_again gave %d", rc);
+    if (rc == RT_EINVAL)
+      CHECK(info.period_ns == 0, "rt_timer_again refused a timer with a period");
+    break;
+  }
+  case 4: {
+    int rc = rt_timer_stop(t);
+    CHECK(rc == RT_OK || rc == RT_EBUSY, "rt_timer_stop gave %d", rc);
+    break;
+  }
+  case 5: {
+    uint64_t ns;
+    int rc = rt_timer_due_in(t, &ns);
+    CHECK(rc == RT_OK || (rc == RT_ECANCELED && ns == 0), "rt_timer_due_in gave %d", rc);
+    break;
+  }
+  case 6: {
+    rt_timer_info_t info;
+    info.size = u8() % 2 ? sizeof info : (size_t)pick_size();
+    int rc = rt_timer_get_info(t, &info);
+    CHECK(rc == RT_OK || rc == RT_EINVAL, "rt_timer_get_info gave %d", rc);
+    break;
+  }
+  default:
+    rt_timer_free(t);
+    tms[i] = tms[--ntm];
+    break;
+  }
+}
+
+/* rt_shutdown_background: returns at once; finish() waits for the
+ * runtime's threads before it reads the ledger. */
+static void op_shutdown_background(void) {
+  uint8_t b = u8();
+  if (b % 8 == 0) {
+    CHECK(rt_shutdown_background(NULL) == RT_EINVAL, "rt_shutdown_background(NULL)");
+    return;
+  }
+  if (nrt == 0)
+    return;
+  int i = b / 8 % nrt;
+  if (!live(i)) {
+    CHECK(rt_shutdown_background((rt_runtime_t *)rts[i].witness) == RT_EINVAL,
+          "rt_shutdown_background after a shutdown");
+    return;
+  }
+  int rc = rt_shutdown_background(rts[i].rt);
+  CHECK(rc == RT_OK, "rt_shutdown_background gave %d", rc);
+  rts[i].rt = NULL;
+  rts[i].background = true;
+}
+
+/* This process's threads, from /proc/self/task. */
+static int thread_count(void) {
+  DIR *d = opendir("/proc/self/task");
+  if (d == NULL)
+    return -1;
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;)
+    n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+static int threads_before; /* at the start of the input, no runtime yet */
+
+/* A background shutdown's threads end on their own: wait for them, the
+ * reaper included (it lets go of the runtime last). */
+static void wait_background(int i) {
+  for (int round = 0; round < 200000; round++) {
+    rt_stats_t s;
+    memset(&s, 0, sizeof s);
+    s.size = sizeof s;
+    CHECK(rt_stats_get(rts[i].witness, &s) == RT_OK, "stats");
+    if (s.spawned == s.completed + s.dropped && s.queued == 0 && s.timers == 0 &&
+        s.blocking_threads == 0 && atomic_load(&hook_stops) == atomic_load(&hook_starts) &&
+        thread_count() <= threads_before)
+      return;
+    nanosleep(&(struct timespec){0, 100000}, NULL);
+  }
+  CHECK(false, "a background shutdown's threads did not end");
+}
+
 static void finish(void) {
   while (ng > 0)
     CHECK(rt_exit(guards[--ng].g) == RT_OK, "exit in order at the end");
@@ -1198,6 +1366,15 @@ static void finish(void) {
       rts[i].rt = NULL;
     }
   }
+  for (int i = 0; i < nrt; i++)
+    if (rts[i].background)
+      wait_background(i);
+  while (ntm > 0) {
+    rt_timer_free(tms[--ntm].t);
+  }
+  for (int i = 0; i < ntslots; i++)
+    CHECK(atomic_load(&tslots[i].drops) == 1, "timer %d dropped %d times", i,
+          atomic_load(&tslots[i].drops));
   while (nt > 0) {
     struct task *tk = &tasks[--nt];
     void *res = NULL;
@@ -1276,7 +1453,7 @@ static void finish(void) {
     /* A trampoline call's refusal is invisible to its caller: its
      * handler ran or not, that is all the ledger knows. */
     uint64_t calls = atomic_load(&tramp_calls[i]), runs = atomic_load(&tramp_runs[i]);
-    uint64_t helpers = applies[i] * (s.workers - 1);
+    uint64_t helpers = applies[i] * (s.workers - 1) + atomic_load(&timer_bound[i]);
     CHECK(s.completed >= ran[i] + posts_ran[i] + runs &&
               s.completed <= ran[i] + posts_ran[i] + runs + helpers + completions_ran[i],
           "completed %" PRIu64 ", ledger ran %" PRIu64 " + up to %" PRIu64 " apply helpers",
@@ -1310,7 +1487,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   in_p = data;
   in_n = size;
   atomic_store(&ncells, 0);
-  nrt = nh = nt = ng = ncb = ns = ngroups = nl = 0;
+  nrt = nh = nt = ng = ncb = ns = ngroups = nl = ntm = ntslots = 0;
+  for (int i = 0; i < MAX_RT; i++) {
+    atomic_store(&timer_bound[i], 0);
+  }
   cur = -1;
   memset(rts, 0, sizeof rts);
   for (int i = 0; i < MAX_RT; i++) {
@@ -1319,6 +1499,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     atomic_store(&tramp_calls[i], 0);
     atomic_store(&tramp_runs[i], 0);
   }
+  /* A thread joined by the previous input may linger in /proc for a
+   * moment: let the count settle, so that it does not hide a reaper. */
+  static int fewest = 1 << 30;
+  threads_before = thread_count();
+  for (int i = 0; i < 2000 && threads_before > fewest; i++) {
+    nanosleep(&(struct timespec){0, 100000}, NULL);
+    threads_before = thread_count();
+  }
+  if (threads_before < fewest)
+    fewest = threads_before;
   /* Every input starts with a runtime, so that most bytes do something. */
   rt_config_t cfg;
   rt_config_init(&cfg);
@@ -1331,7 +1521,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cur = 0;
   int ops = 0;
   while (in_n > 0 && ops++ < 400) {
-    switch (u8() % 24) {
+    switch (u8() % 26) {
     case 0: op_new(); break;
     case 1: op_shutdown(); break;
     case 2: op_handle(); break;
@@ -1351,6 +1541,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 21: op_blocking(); break;
     case 22: op_region(); break;
     case 23: op_loop(); break;
+    case 24: op_timer(); break;
+    case 25: op_shutdown_background(); break;
     default:
       if (u8() % 2) op_callback_free(); else op_misc();
       break;

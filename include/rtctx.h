@@ -93,7 +93,7 @@
  * The API in topics (each is a page under "Modules", and a man page
  * lists each topic's functions in SEE ALSO; rtctx(3) lists them all):
  * @ref runtime, @ref handles, @ref tasks, @ref join, @ref timers,
- * @ref callbacks, @ref stats, @ref errors.
+ * @ref callbacks, @ref stats, @ref errors, @ref reptimers.
  *
  * Copyright the rtctx authors. Licensed under the Apache License 2.0.
  */
@@ -2824,6 +2824,291 @@ RT_EXPORT RT_NODISCARD int rt_spawn_then(rt_handle_t *h, rt_call_fn fn, void *ar
                                          rt_task_t **task_out);
 
 /** @} */
+
+/* ------------------------------------------------------------------------ */
+/* Repeating timers and a shutdown that does not wait                        */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * @defgroup reptimers Repeating timers
+ * @brief Timers that fire again and again, re-armable and stoppable from
+ *        any thread: rt_timer_new(), rt_timer_start(), rt_timer_again(),
+ *        rt_timer_stop(), rt_timer_due_in(), rt_timer_get_info(),
+ *        rt_timer_free().
+ *
+ * A repeating timer (#rt_timer_t) is libuv's `uv_timer_t` with a repeat,
+ * or a dispatch timer source: made once, started with a first delay and a
+ * period, re-armed or stopped from any thread, its own callback included.
+ *
+ * - **No drift.** Firing k is due at start + k × period on the monotonic
+ *   clock, never earlier, however late the callback or the machine was
+ *   for the firings before.
+ * - **Late firings are not made up twice.** The next firing is scheduled
+ *   when the callback returns. If its time has passed by then, the latest
+ *   firing whose time has passed runs at once, and those before it are
+ *   skipped and counted (`skipped` of rt_timer_get_info()); the one after is
+ *   on the grid again (tokio's `MissedTickBehavior::Skip`).
+ * - **Never concurrent with itself.** A firing due while the callback
+ *   still runs waits for it (and is skipped if a later one is due too).
+ * - **Each firing is a task** of the runtime: counted in rt_stats_t
+ *   (`spawned`, `completed`, and `timers` while it is pending), run on a
+ *   worker, dropped by a shutdown like any rt_spawn_after() task.
+ * - **Shutdown** stops the timer: a firing that falls due while
+ *   rt_shutdown() drains still runs, but no firing is scheduled after it
+ *   and the shutdown does not wait for future ones.
+ *
+ * @addtogroup reptimers
+ * @{
+ */
+
+/** A repeating timer; see rt_timer_new(). Owned by its creator. */
+typedef struct rt_timer rt_timer_t;
+
+/**
+ * What rt_timer_get_info() tells of a timer. Versioned like rt_stats_t: set
+ * `size` to sizeof(rt_timer_info_t) first.
+ */
+typedef struct rt_timer_info {
+  size_t size;           /**< sizeof(rt_timer_info_t), set by the caller */
+  uint64_t start_ns;     /**< when firing 0 of the current arming is due (monotonic clock, ns) */
+  uint64_t period_ns;    /**< the period; 0 for a one-shot arming */
+  uint64_t fired;        /**< callbacks started, over the timer's life */
+  uint64_t skipped;      /**< firings skipped because a later one was due too */
+  uint64_t last_due_ns;  /**< when the firing that runs now, or ran last, was due */
+  RT_BOOL armed;          /**< a firing is pending (or follows the running callback) */
+  RT_BOOL running;        /**< the callback runs now, on some thread */
+} rt_timer_info_t;
+
+/**
+ * Makes a stopped repeating timer that runs `fn(arg)` on a worker of the
+ * runtime of `h` at each firing. Start it with rt_timer_start().
+ *
+ * @param h    the runtime the firings run on.
+ * @param fn   the callback; it runs on a worker thread and may call any
+ *             rtctx function, rt_timer_start(), rt_timer_stop() and
+ *             rt_timer_free() of its own timer included.
+ * @param arg  passed to `fn` and `drop`.
+ * @param drop if not NULL, receives `arg` exactly once, after
+ *             rt_timer_free() and after the last callback returned.
+ * @return the timer, or NULL (nothing allocated, `arg` still the caller's,
+ *         `drop` never called) for a NULL handle or `fn`, or a runtime shut
+ *         down, shutting down or inherited by fork().
+ * @ownership The caller owns the timer: free it with rt_timer_free(). It
+ *            keeps its own reference to the runtime.
+ * @threads Any thread.
+ * @callbacks `fn` runs on a worker; `drop` on the thread of
+ *            rt_timer_free(), or on the worker whose callback returned
+ *            after it.
+ *
+ * @par Example
+ * @code
+ * static void tick(void *arg) {
+ *   ++*(unsigned *)arg;     // firings of one timer never overlap
+ * }
+ *
+ * rt_timer_t *start_ticking(rt_handle_t *h, unsigned *ticks) {
+ *   rt_timer_t *t = rt_timer_new(h, tick, ticks, NULL);
+ *   if (t != NULL && rt_timer_start(t, 0, UINT64_C(10000000)) != RT_OK) {  // now, then every 10 ms
+ *     rt_timer_free(t);
+ *     t = NULL;
+ *   }
+ *   return t;
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD rt_timer_t *rt_timer_new(rt_handle_t *h, rt_fn fn,
+                                                void *arg, rt_drop_fn drop);
+
+/**
+ * Arms the timer: firing 0 is due in `first_ns`, firing k at that time
+ * plus k × `period_ns`. Replaces any earlier arming at once (a pending
+ * firing of it never runs), like uv_timer_start() on an active timer.
+ * Called from the timer's own callback, the new arming's first firing is
+ * scheduled when the callback returns.
+ *
+ * @param t         the timer.
+ * @param first_ns  delay of the first firing, in ns from now; 0 = at once.
+ * @param period_ns the period in ns; 0 = fire once.
+ * @retval RT_OK        armed.
+ * @retval RT_ESHUTDOWN the runtime is shut down or shutting down (and the
+ *                      caller is not one of its tasks), or was inherited by
+ *                      fork(): the timer is stopped.
+ * @retval RT_EINVAL    `t` is NULL.
+ * @threads Any thread, the timer's own callback included.
+ *
+ * @par Example
+ * @code
+ * // A heartbeat every second, the first one second from now.
+ * void start_heartbeat(rt_timer_t *t) {
+ *   int rc = rt_timer_start(t, UINT64_C(1000000000), UINT64_C(1000000000));
+ *   if (rc != RT_OK)
+ *     fprintf(stderr, "rt_timer_start: %s\n", rt_strerror(rc));
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_timer_start(rt_timer_t *t, uint64_t first_ns,
+                                          uint64_t period_ns);
+
+/**
+ * Re-arms the timer with its period as the first delay: firing 0 in
+ * `period_ns`, then every `period_ns` (uv_timer_again()). A watchdog
+ * that is fed by calling this never fires while it is fed often enough.
+ *
+ * @param t the timer.
+ * @retval RT_OK        armed again.
+ * @retval RT_EINVAL    `t` is NULL, or the timer was never started with a
+ *                      period above 0.
+ * @retval RT_ESHUTDOWN as rt_timer_start().
+ * @threads Any thread, the timer's own callback included.
+ *
+ * @par Example
+ * @code
+ * // Each message feeds the watchdog; silence for a period fires it.
+ * void on_message(rt_timer_t *watchdog) {
+ *   if (rt_timer_again(watchdog) != RT_OK)
+ *     fprintf(stderr, "watchdog not re-armed\n");
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_timer_again(rt_timer_t *t);
+
+/**
+ * Stops the timer: after this returns no callback of it starts, until it
+ * is started again. A pending firing is taken out of the runtime's timers
+ * at once (counted as dropped in rt_stats_t). A callback already running
+ * on another thread is not waited for; #RT_EBUSY says there is one.
+ * Called from the timer's own callback, no firing follows it.
+ *
+ * @param t the timer.
+ * @retval RT_OK     stopped, and no callback of it runs on another thread.
+ * @retval RT_EBUSY  stopped, but a callback that started before runs on
+ *                   another thread still (it finishes; nothing follows).
+ * @retval RT_EINVAL `t` is NULL.
+ * @threads Any thread, the timer's own callback included.
+ *
+ * @par Example
+ * @code
+ * void pause_heartbeat(rt_timer_t *t) {
+ *   if (rt_timer_stop(t) == RT_EBUSY)
+ *     fprintf(stderr, "a last heartbeat is still being sent\n");
+ * }
+ * @endcode
+ */
+RT_EXPORT int rt_timer_stop(rt_timer_t *t);
+
+/**
+ * How long until the timer's next firing (uv_timer_get_due_in()).
+ * Inside the callback, the next firing is the one after the running one.
+ *
+ * @param t      the timer.
+ * @param ns_out receives the nanoseconds until the next firing, 0 if it
+ *               is due or overdue; 0 when the timer is not armed.
+ * @retval RT_OK        the timer is armed.
+ * @retval RT_ECANCELED the timer is not armed: never started, stopped, a
+ *                      one-shot arming that fired, or stopped by its
+ *                      runtime's shutdown.
+ * @retval RT_EINVAL    `t` or `ns_out` is NULL.
+ * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * void print_next_beat(rt_timer_t *t) {
+ *   uint64_t ns;
+ *   if (rt_timer_due_in(t, &ns) == RT_OK)
+ *     printf("next heartbeat in %llu us\n", (unsigned long long)(ns / 1000));
+ * }
+ * @endcode
+ */
+RT_EXPORT int rt_timer_due_in(rt_timer_t *t, uint64_t *ns_out);
+
+/**
+ * What the timer did so far and what it will do: see #rt_timer_info_t.
+ * Inside the callback, `last_due_ns` is when the running firing was due,
+ * which is `start_ns` + k × `period_ns` for firing k = `fired` +
+ * `skipped` - 1 (of this arming, if it was never re-armed).
+ *
+ * @param t   the timer.
+ * @param out receives the info; its `size` must be set.
+ * @retval RT_OK     `*out` is filled (as far as its `size` goes).
+ * @retval RT_EINVAL `t` or `out` is NULL, or `out->size` is smaller than
+ *                   the `size` field or larger than this library knows.
+ * @threads Any thread.
+ *
+ * @par Example
+ * @code
+ * void report_skipped(rt_timer_t *t) {
+ *   rt_timer_info_t info;
+ *   info.size = sizeof info;
+ *   if (rt_timer_get_info(t, &info) == RT_OK && info.skipped > 0)
+ *     fprintf(stderr, "%llu heartbeats skipped: the machine is overloaded\n",
+ *             (unsigned long long)info.skipped);
+ * }
+ * @endcode
+ */
+RT_EXPORT int rt_timer_get_info(rt_timer_t *t, rt_timer_info_t *out);
+
+/**
+ * Stops the timer and frees it; `drop(arg)` runs exactly once: here, or,
+ * if a callback of the timer is running, on its thread right after it
+ * returns. Does not wait for that callback.
+ *
+ * @param t the timer; NULL is a no-op, and so is a second free of the
+ *          same timer.
+ * @ownership Consumes `t` and its reference to the runtime.
+ * @threads Any thread, the timer's own callback included.
+ *
+ * @par Example
+ * @code
+ * static void free_state(void *arg) { free(arg); }   // the drop
+ *
+ * void stop_heartbeat(rt_timer_t *t) {
+ *   rt_timer_free(t);     // free_state runs once the last beat is done
+ * }
+ * @endcode
+ */
+RT_EXPORT void rt_timer_free(rt_timer_t *t);
+
+/** @} */
+
+/**
+ * @ingroup runtime
+ * Shuts the runtime down without waiting (tokio's `shutdown_background`,
+ * `g_thread_pool_free(pool, FALSE, FALSE)`): admission closes for every
+ * caller (tasks running on the runtime may no longer spawn either), every
+ * task and timer that has not started is dropped (each `drop` exactly
+ * once, as after the timeout of rt_shutdown_timeout()), and this returns.
+ * Tasks already running finish on their threads, which then run
+ * `on_thread_stop` and exit; nobody waits for them. The runtime's memory
+ * is reclaimed when the last of them ends (a thread of the runtime, named
+ * "<prefix>-r", waits for them and frees it), or at the last handle's
+ * release if that comes later. A task that never returns keeps its
+ * thread, and the runtime's memory, until the process exits.
+ *
+ * @param rt the runtime, from rt_new().
+ * @retval RT_OK        admission is closed and what had not started was
+ *                      dropped; `rt` is consumed.
+ * @retval RT_EINVAL    as rt_shutdown().
+ * @retval RT_ENOMEM    the system refused the thread that waits for the
+ *                      running tasks: nothing changed, `rt` is still the
+ *                      caller's.
+ * @retval RT_ESHUTDOWN as rt_shutdown().
+ * @ownership Consumes `rt` on #RT_OK. Handles stay valid until their last
+ *            release: calls through them return #RT_ESHUTDOWN.
+ * @threads Any thread, a worker of this runtime included (its own task is
+ *          then one of the running ones). Exactly one rt_shutdown* per
+ *          runtime.
+ * @callbacks The `drop` of what had not started runs on the calling thread
+ *            or on a worker (whichever took it off its queue), before or
+ *            shortly after this returns.
+ *
+ * @par Example
+ * @code
+ * // Leave now: a task stuck in read() must not hold up the exit.
+ * if (rt_shutdown_background(rt) != RT_OK)
+ *   fprintf(stderr, "could not shut down in the background\n");
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD int rt_shutdown_background(rt_runtime_t *rt);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -111,6 +111,27 @@ public final class Runtime: Sendable {
     stop(timeout: timeout.saturatingNanoseconds)
   }
 
+  /// Shuts the runtime down without waiting (`rt_shutdown_background`,
+  /// tokio's `shutdown_background`): admission closes for every caller,
+  /// every task and timer not yet started is dropped, and this returns.
+  /// Tasks already running finish on their threads, which then exit; the
+  /// runtime's memory goes when the last of them ends. A task that never
+  /// returns keeps its thread until the process exits.
+  ///
+  /// May be called anywhere, one of the runtime's own tasks included.
+  /// Calling it again, or after ``shutdown()``, does nothing.
+  ///
+  /// - Throws: `RuntimeError.outOfMemory` if the system refused the thread
+  ///   that waits for the running tasks; nothing changed then.
+  public func shutdownBackground() throws(RuntimeError) {
+    switch handle.core.shutdownBackground() {
+    case .started, .alreadyShutDown, .inheritedByFork:
+      return
+    case .noThread:
+      throw .outOfMemory
+    }
+  }
+
   @discardableResult
   private func stop(timeout: UInt64?) -> Bool {
     switch handle.core.shutdown(timeout: timeout) {

@@ -168,7 +168,9 @@ extension LoopCore {
     _ pointer: OpaquePointer, _ function: StaticString, orElse invalid: R,
     reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (LoopCore) -> R
   ) -> R {
-    withLive(pointer, { $0.tag.holds(.loop) }, "rt_loop_t", function, invalid, outcome, body)
+    // Posts and arming allocate (see RuntimeCore's `with`).
+    Allocation.begin()
+    return withLive(pointer, { $0.tag.holds(.loop) }, "rt_loop_t", function, invalid, outcome, body)
   }
 }
 
@@ -176,7 +178,7 @@ extension LoopCore {
   /// Debug builds only, not part of the API (not in rtctx.h, not exported
   /// by the release library): live objects of one kind, 0 runtimes, 1 task
   /// cells (join handles and the internal ones of block_on and posted
-  /// calls, group jobs), 2 guards, 3 callbacks, 4 strands, 5 groups, 6 signal slots, 7 loops; -1 for another kind. The C stress test
+  /// calls, group jobs), 2 guards, 3 callbacks, 4 strands, 5 groups, 6 signal slots, 7 loops, 8 repeating timers; -1 for another kind. The C stress test
   /// looks it up with dlsym to check that nothing leaked.
   @_cdecl("rtctx_debug_live_objects")
   public func rtctx_debug_live_objects(_ kind: Int32) -> Int {
@@ -184,3 +186,22 @@ extension LoopCore {
     return LiveObjects.live(kind)
   }
 #endif
+
+extension RepeatingTimer {
+  @inline(__always)
+  static func with<R>(
+    _ pointer: OpaquePointer, _ function: StaticString, orElse invalid: R,
+    reporting outcome: DebugLog.Outcome = .code(.invalidArgument), _ body: (RepeatingTimer) -> R
+  ) -> R {
+    // Posts and arming allocate (see RuntimeCore's `with`).
+    Allocation.begin()
+    return withLive(pointer, { $0.tag.holds(.timer) }, "rt_timer_t", function, invalid, outcome, body)
+  }
+
+  /// `rt_timer_free` (see `releaseCallerReference`): stops the timer first.
+  static func releaseCallerReference(_ pointer: OpaquePointer, _ function: StaticString) {
+    RtctxExports.releaseCallerReference(
+      pointer, { (timer: RepeatingTimer) in timer.tag.holds(.timer) }, { $0.callerReference.giveBack() },
+      "rt_timer_t", function, beforeRelease: { $0.free() })
+  }
+}

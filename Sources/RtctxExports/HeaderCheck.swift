@@ -65,4 +65,12 @@ private func sameAsHeader() {
   var lp9 = CRtctx.rt_loop_run; lp9 = RtctxExports.rt_loop_run; _ = lp9
   var lp10 = CRtctx.rt_loop_stop; lp10 = RtctxExports.rt_loop_stop; _ = lp10
   var lp11 = CRtctx.rt_spawn_then; lp11 = RtctxExports.rt_spawn_then; _ = lp11
+  var rep0 = CRtctx.rt_timer_new; rep0 = RtctxExports.rt_timer_new; _ = rep0
+  var rep1 = CRtctx.rt_timer_start; rep1 = RtctxExports.rt_timer_start; _ = rep1
+  var rep2 = CRtctx.rt_timer_again; rep2 = RtctxExports.rt_timer_again; _ = rep2
+  var rep3 = CRtctx.rt_timer_stop; rep3 = RtctxExports.rt_timer_stop; _ = rep3
+  var rep4 = CRtctx.rt_timer_due_in; rep4 = RtctxExports.rt_timer_due_in; _ = rep4
+  var rep5 = CRtctx.rt_timer_get_info; rep5 = RtctxExports.rt_timer_get_info; _ = rep5
+  var rep6 = CRtctx.rt_timer_free; rep6 = RtctxExports.rt_timer_free; _ = rep6
+  var rep7 = CRtctx.rt_shutdown_background; rep7 = RtctxExports.rt_shutdown_background; _ = rep7
 }

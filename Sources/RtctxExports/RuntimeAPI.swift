@@ -144,3 +144,30 @@ private func shutdown(_ rt: OpaquePointer?, timeout: UInt64?) -> Int32 {
     return outcome == .timedOut ? Int32(RT_ETIMEDOUT) : Int32(RT_OK)
   }
 }
+
+@_cdecl("rt_shutdown_background")
+public func rt_shutdown_background(_ rt: OpaquePointer?) -> Int32 {
+  let name: StaticString = "rt_shutdown_background"
+  guard let rt else { return RuntimeError.fail(.invalidArgument, in: name, "rt is NULL") }
+  let outcome = RuntimeCore.with(rt, name, orElse: RuntimeCore.BackgroundShutdownOutcome?.none) {
+    $0.shutdownBackground()
+  }
+  switch outcome {
+  case nil:
+    return Int32(RT_EINVAL)  // reported by the tag check
+  case .inheritedByFork?:
+    return RuntimeError.fail(
+      .shutDown, in: name,
+      "the runtime was inherited by fork(): its workers stayed in the parent process; nothing was shut down or freed")
+  case .alreadyShutDown?:
+    return RuntimeError.fail(
+      .invalidArgument, in: name, "a shutdown of this runtime already began: rt_shutdown* takes a runtime once")
+  case .noThread?:
+    return RuntimeError.fail(
+      .outOfMemory, in: name, "the system refused to start the thread that finishes the shutdown: nothing changed")
+  case .started?:
+    // The reaper thread holds its own reference until the last thread ends.
+    Unmanaged<RuntimeCore>.fromOpaque(UnsafeRawPointer(rt)).release()
+    return Int32(RT_OK)
+  }
+}

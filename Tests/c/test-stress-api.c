@@ -162,12 +162,17 @@ static struct round {
   pthread_t loop_owner;
   atomic_int loop_stop;
   gate_t loop_made;
+  /* Repeating timers: each firing is a task the item ledger does not
+   * know; each start and each firing schedules at most one, so the sums
+   * allow that many more. Timers made and dropped (once each). */
+  atomic_uint_least64_t timer_bound;
+  atomic_int timers_made, timer_drops;
 } R;
 
 /* Totals over every round, for the summary line. */
 static struct {
   uint64_t rounds, threads, calls, accepted, ran, dropped, refused, graceful,
-      with_timeout, timed_out, inline_runs;
+      with_timeout, timed_out, inline_runs, background;
   uint64_t blocking_spawned, blocking_started, regions, regions_eagain, handoffs,
       joins_helped, stranded_moved, small_pools;
 } total;
@@ -1025,7 +1030,79 @@ struct foreign {
   rt_callback_t *cb; /* its own trampoline, created and freed at random */
   void *cb_code;
   bool cb_wait;
+  rt_timer_t *timer; /* its own repeating timer, made, re-armed and freed at random */
+  struct timer_state *ts;
 };
+
+struct timer_state {
+  atomic_int inside, drops;
+};
+
+static void stress_tick(void *arg) {
+  struct timer_state *ts = arg;
+  if (atomic_fetch_add(&ts->inside, 1) != 0)
+    FAIL("a repeating timer's callback ran concurrently with itself");
+  atomic_fetch_add(&R.timer_bound, 1);
+  atomic_fetch_sub(&ts->inside, 1);
+}
+
+static void stress_tick_drop(void *arg) {
+  struct timer_state *ts = arg;
+  if (atomic_load(&ts->inside) != 0 || atomic_fetch_add(&ts->drops, 1) != 0)
+    FAIL("a repeating timer's drop ran during its callback, or twice");
+  atomic_fetch_add(&R.timer_drops, 1);
+  free(ts);
+}
+
+static void foreign_timer(struct foreign *f) {
+  uint64_t *rng = &f->rng;
+  if (f->timer == NULL) {
+    struct timer_state *ts = calloc(1, sizeof *ts);
+    CHECK_NOT_NULL(ts);
+    f->timer = rt_timer_new(R.h, stress_tick, ts, stress_tick_drop);
+    if (f->timer == NULL) {
+      CHECK_TRUE(atomic_load(&R.shutdown_started));
+      free(ts);
+      return;
+    }
+    f->ts = ts;
+    atomic_fetch_add(&R.timers_made, 1);
+    return;
+  }
+  static const uint64_t ns[] = {0, 1, 20000, 200000, 2 * MS, 3600000 * MS};
+  switch (rng_next(rng) % 6) {
+  case 0:
+  case 1: {
+    atomic_fetch_add(&R.timer_bound, 1);
+    int rc = rt_timer_start(f->timer, ns[rng_next(rng) % 6], ns[rng_next(rng) % 6]);
+    if (rc != RT_OK && !(rc == RT_ESHUTDOWN && atomic_load(&R.shutdown_started)))
+      FAIL("rt_timer_start gave %s", rt_code_name(rc));
+    break;
+  }
+  case 2: {
+    atomic_fetch_add(&R.timer_bound, 1);
+    int rc = rt_timer_again(f->timer);
+    if (rc != RT_OK && rc != RT_EINVAL && !(rc == RT_ESHUTDOWN && atomic_load(&R.shutdown_started)))
+      FAIL("rt_timer_again gave %s", rt_code_name(rc));
+    break;
+  }
+  case 3: {
+    int rc = rt_timer_stop(f->timer);
+    CHECK_TRUE(rc == RT_OK || rc == RT_EBUSY);
+    break;
+  }
+  case 4: {
+    uint64_t due;
+    int rc = rt_timer_due_in(f->timer, &due);
+    CHECK_TRUE(rc == RT_OK || rc == RT_ECANCELED);
+    break;
+  }
+  default:
+    rt_timer_free(f->timer);
+    f->timer = NULL;
+    break;
+  }
+}
 
 static void foreign_callback(struct foreign *f) {
   uint64_t *rng = &f->rng;
@@ -1060,7 +1137,7 @@ static void *foreign_main(void *arg) {
   struct foreign *f = arg;
   uint64_t *rng = &f->rng;
   while (!atomic_load(&R.stop)) {
-    switch (rng_next(rng) % 37) {
+    switch (rng_next(rng) % 39) {
     case 0: case 1: do_spawn(K_SPAWN, false, 0, rng); break;
     case 2: case 3: case 4: do_spawn(K_FULL, false, 0, rng); break;
     case 5: case 6: do_spawn(K_AFTER, false, 0, rng); break;
@@ -1115,6 +1192,7 @@ static void *foreign_main(void *arg) {
       count_call(C_LOOP_RUN);
       CHECK_RC(rt_loop_run_pending(R.loop, 1), RT_EINVAL); /* not the owner */
       break;
+    case 37: case 38: foreign_timer(f); break;
     default:
       count_call(C_CURRENT);
       CHECK_NULL(rt_handle_current());
@@ -1133,6 +1211,8 @@ static void *foreign_main(void *arg) {
     count_call(C_CALLBACK_FREE);
     rt_callback_free(f->cb);
   }
+  if (f->timer != NULL)
+    rt_timer_free(f->timer); /* after the shutdown: its drop runs here */
   return NULL;
 }
 
@@ -1164,6 +1244,8 @@ static void check_live(const char *when) {
   }
   if (live_objects(7) != 0)
     FAIL("%s: %ld loops still alive (debug library count)", when, live_objects(7));
+  if (live_objects(8) != 0)
+    FAIL("%s: %ld repeating timers still alive (debug library count)", when, live_objects(8));
 }
 
 static void check_ledger(int round, bool graceful, int shutdown_rc) {
@@ -1247,7 +1329,7 @@ static void check_ledger(int round, bool graceful, int shutdown_rc) {
    * whether an unrun one was refused or dropped; the sums still close.
    * rt_apply's helper jobs (up to workers - 1 per call) count too, as
    * accepted (then ran or dropped) or refused. */
-  uint64_t helpers = atomic_load(&R.applies) * (R.workers - 1);
+  uint64_t helpers = atomic_load(&R.applies) * (R.workers - 1) + atomic_load(&R.timer_bound);
   bool ok = s.shutdown && s.queued == 0 && s.timers == 0 && s.workers == R.workers &&
             s.spawned == s.completed + s.dropped && s.completed >= ran + unknown_ran &&
             s.completed <= ran + unknown_ran + helpers + completions_ran &&
@@ -1393,10 +1475,22 @@ static void run_round(int round, uint64_t *master) {
   sleep_us((unsigned)(rng_next(&rng) % 150000));
   atomic_store(&R.shutdown_started, 1);
   count_call(C_SHUTDOWN);
-  int rc = graceful ? rt_shutdown(R.rt) : rt_shutdown_timeout(R.rt, timeout);
-  if (rc != RT_OK && !(rc == RT_ETIMEDOUT && !graceful))
-    FAIL("round %d: %s returned %s", round, graceful ? "rt_shutdown" : "rt_shutdown_timeout",
+  /* One round in six of the timeout kind shuts down in the background:
+   * it returns at once, and the ledger is read once every thread of the
+   * runtime ended on its own (the reaper, "sx-r", last). */
+  bool background = !graceful && rng_next(&rng) % 6 == 0;
+  int rc = graceful     ? rt_shutdown(R.rt)
+           : background ? rt_shutdown_background(R.rt)
+                        : rt_shutdown_timeout(R.rt, timeout);
+  if (rc != RT_OK && !(rc == RT_ETIMEDOUT && !graceful && !background))
+    FAIL("round %d: %s returned %s", round,
+         graceful ? "rt_shutdown" : background ? "rt_shutdown_background" : "rt_shutdown_timeout",
          rt_code_name(rc));
+  if (background) {
+    WAIT_UNTIL(count_threads("sx-") == 0);
+    total.background++;
+    rc = 1; /* for the ledger: neither "all ran" nor "the timeout dropped some" */
+  }
   atomic_store(&R.shutdown_done, 1);
   /* Workers and blocking threads alike run both hooks. */
   CHECK_EQ(atomic_load(&R.stops), atomic_load(&R.starts));
@@ -1410,6 +1504,7 @@ static void run_round(int round, uint64_t *master) {
   gate_destroy(&R.loop_made);
 
   check_ledger(round, graceful, rc);
+  CHECK_EQ(atomic_load(&R.timer_drops), atomic_load(&R.timers_made));
   for (int i = 0; i < BOARD; i++)
     board_retire((size_t)i);
   rt_callback_free(R.post_cb);
@@ -1466,10 +1561,10 @@ TEST(stress_api_random) {
          " calls; %" PRIu64 " tasks accepted: %" PRIu64 " ran, %" PRIu64
          " dropped, 0 lost; %" PRIu64 " refused; %" PRIu64 " run inline; %" PRIu64
          " shutdowns raced (%" PRIu64 " graceful, %" PRIu64 " with a timeout, %" PRIu64
-         " of them timed out)\n",
+         " of them timed out, %" PRIu64 " in the background)\n",
          total.rounds, total.threads, total.calls, total.accepted, total.ran, total.dropped,
          total.refused, total.inline_runs, total.rounds, total.graceful, total.with_timeout,
-         total.timed_out);
+         total.timed_out, total.background);
   printf("stress: blocking work: %" PRIu64 " rt_spawn_blocking accepted, %" PRIu64
          " regions (%" PRIu64 " RT_EAGAIN), %" PRIu64 " hand-offs, %" PRIu64
          " blocking threads started, %" PRIu64 " joins helped, %" PRIu64

@@ -114,6 +114,10 @@ static void completion_fn(void *arg, int status, void *result) {
 }
 static void completion_drop(void *arg) { atomic_fetch_add(&((__typeof__(completions) *)arg)->delivered, 1); }
 
+static atomic_int timer_firings, timer_drops;
+static void timer_fn(void *arg) { (void)arg, atomic_fetch_add(&timer_firings, 1); }
+static void timer_drop(void *arg) { atomic_fetch_add((atomic_int *)arg, 1); }
+
 /* Whether every accepted job from ledger entry `from` on ran or was
    dropped. */
 static int jobs_done_from(int from) {
@@ -264,6 +268,17 @@ static void program(void) {
     if (rc != RT_OK) DIE("rt_loop_free returned %d", rc);
   }
 
+  /* A repeating timer: armed, fired a few times, freed. */
+  atomic_store(&timer_firings, 0);
+  rt_timer_t *t = rt_timer_new(h, timer_fn, &timer_drops, timer_drop);
+  if (t == NULL) atomic_fetch_add(&totals->nulls, 1);
+  if (t != NULL) {
+    rc = rt_timer_start(t, 0, 200000);
+    check_rc("rt_timer_start", rc);
+    for (int spins = 0; rc == RT_OK && spins < 2000 && atomic_load(&timer_firings) < 3; spins++) usleep(100);
+    rt_timer_free(t);
+  }
+
   rt_stats_t stats;
   memset(&stats, 0, sizeof stats);
   stats.size = sizeof stats;
@@ -280,6 +295,8 @@ static void program(void) {
     if (x->accepted && x->must_run && ran != 1) DIE("task %d accepted (no drop callback), ran %d times", i, ran);
     if (!x->accepted && ran + dropped != 0) DIE("task %d refused, ran %d times, dropped %d times", i, ran, dropped);
   }
+  if (t != NULL && atomic_load(&timer_drops) != 1) DIE("a repeating timer's arg dropped %d times", atomic_load(&timer_drops));
+  if (t == NULL && atomic_load(&timer_drops) != 0) DIE("a refused repeating timer's arg dropped");
   if (atomic_load(&completions.delivered) != atomic_load(&completions.owed))
     DIE("%d completions owed, %d delivered", atomic_load(&completions.owed), atomic_load(&completions.delivered));
   if (atomic_load(&callback_calls) > 3) DIE("3 callback calls ran %d times", atomic_load(&callback_calls));
@@ -292,7 +309,7 @@ static void child_body(uint64_t nth, uint64_t count) {
   rtctx_debug_fail_allocations(nth, count);
   program();
   rtctx_debug_fail_allocations(0, 0);
-  for (int kind = 0; kind <= 6; kind++)
+  for (int kind = 0; kind <= 8; kind++)
     if (rtctx_debug_live_objects(kind) != 0)
       DIE("%ld live objects of kind %d after the shutdown", (long)rtctx_debug_live_objects(kind), kind);
 }

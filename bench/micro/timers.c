@@ -16,6 +16,13 @@
  *
  * Each row is the median of 5 runs of N cycles (default 1,000,000).
  *
+ *   TR    a repeating timer, period 1 ms, REPS firings: CPU time of the
+ *         whole process per firing (the firing thread and any worker that
+ *         woke or spun for it), and how late the firings ran (median):
+ *         rtctx rt_timer_start with a period, libuv uv_timer_start with a
+ *         repeat on a running loop, libdispatch a timer source with an
+ *         interval (leeway 0). Median of 5 runs.
+ *
  *   build/bench/timers [N]
  */
 #define _GNU_SOURCE
@@ -24,6 +31,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <semaphore.h>
 #include <time.h>
 #include <uv.h>
 
@@ -131,6 +139,134 @@ static double run_dispatch(void) {
   return ns;
 }
 
+/* --- repeating timers: CPU per firing ---------------------------------- */
+
+enum { REPS = 300 };
+static const uint64_t PERIOD_NS = 1000000;
+static double lateness[1];
+static int fired;
+static double started_at;
+static sem_t done;
+
+static double cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* How far the REPS-th firing is from start + REPS * period (all three
+ * start with a first delay of one period): a timer re-armed from its
+ * callback drifts by its lateness at every firing; one on a grid does not
+ * (an rtctx firing skipped because it was late moves the last one a
+ * period later, and is counted). */
+static void note_firing(void) {
+  fired++;
+  if (fired == REPS)
+    lateness[0] = now_ns() - (started_at + (double)REPS * (double)PERIOD_NS);
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median_of(double *v, int n) {
+  qsort(v, (size_t)n, sizeof v[0], cmp_double);
+  return v[n / 2];
+}
+
+static rt_timer_t *rep_timer;
+static void rt_tick(void *arg) {
+  (void)arg;
+  note_firing();
+  if (fired == REPS) {
+    (void)rt_timer_stop(rep_timer);
+    sem_post(&done);
+  }
+}
+
+static uv_timer_t uv_rep;
+static void uv_tick(uv_timer_t *t) {
+  note_firing();
+  if (fired == REPS)
+    uv_timer_stop(t);
+}
+
+static dispatch_source_t disp_rep;
+static void disp_tick(void *ctx) {
+  (void)ctx;
+  note_firing();
+  if (fired == REPS) {
+    dispatch_source_cancel(disp_rep);
+    sem_post(&done);
+  }
+}
+
+static double last_lateness;
+
+static double repeat_rtctx(void) {
+  fired = 0;
+  rep_timer = rt_timer_new(H, rt_tick, NULL, NULL);
+  double c0 = cpu_ns();
+  started_at = now_ns();
+  if (rep_timer == NULL || rt_timer_start(rep_timer, PERIOD_NS, PERIOD_NS) != RT_OK)
+    abort();
+  sem_wait(&done);
+  double cpu = (cpu_ns() - c0) / REPS;
+  rt_timer_free(rep_timer);
+  last_lateness = lateness[0];
+  return cpu;
+}
+
+static double repeat_libuv(void) {
+  fired = 0;
+  uv_timer_init(&loop, &uv_rep);
+  double c0 = cpu_ns();
+  uv_update_time(&loop);
+  started_at = now_ns();
+  uv_timer_start(&uv_rep, uv_tick, PERIOD_NS / 1000000, PERIOD_NS / 1000000);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  double cpu = (cpu_ns() - c0) / REPS;
+  uv_close((uv_handle_t *)&uv_rep, NULL);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  last_lateness = lateness[0];
+  return cpu;
+}
+
+static double repeat_dispatch(void) {
+  fired = 0;
+  dispatch_queue_t q = dispatch_get_global_queue(DISPATCH_QUEUE_PRIORITY_DEFAULT, 0);
+  disp_rep = dispatch_source_create(DISPATCH_SOURCE_TYPE_TIMER, 0, 0, q);
+  dispatch_source_set_event_handler_f(disp_rep, disp_tick);
+  double c0 = cpu_ns();
+  started_at = now_ns();
+  dispatch_source_set_timer(disp_rep, dispatch_time(DISPATCH_TIME_NOW, (int64_t)PERIOD_NS),
+                            PERIOD_NS, 0);
+  dispatch_resume(disp_rep);
+  sem_wait(&done);
+  double cpu = (cpu_ns() - c0) / REPS;
+  dispatch_release(disp_rep);
+  last_lateness = lateness[0];
+  return cpu;
+}
+
+/* Median CPU per firing over 5 runs, and the lateness of that run. */
+static double repeat5(double (*run)(void), double *late) {
+  double cpu[5], lat[5];
+  for (int i = 0; i < 5; i++) {
+    cpu[i] = run();
+    lat[i] = last_lateness;
+  }
+  double sorted[5];
+  for (int i = 0; i < 5; i++)
+    sorted[i] = cpu[i];
+  double m = median_of(sorted, 5);
+  for (int i = 0; i < 5; i++)
+    if (cpu[i] == m)
+      *late = lat[i];
+  return m;
+}
+
 /* --- the table ---------------------------------------------------------- */
 
 static int cmp(const void *a, const void *b) {
@@ -158,6 +294,15 @@ int main(int argc, char **argv) {
   H = rt_handle(rt);
   if (uv_loop_init(&loop) != 0)
     return 1;
+  /* First, while no other row's timers or sources are being torn down. */
+  sem_init(&done, 0, 0);
+  double rl, ul, dl;
+  double rc = repeat5(repeat_rtctx, &rl), uc = repeat5(repeat_libuv, &ul),
+         dc = repeat5(repeat_dispatch, &dl);
+  printf("TR    rtctx rt_timer repeat %6.0f ns CPU/firing (drift %6.2f ms over %d) | libuv "
+         "uv_timer repeat %6.0f (drift %6.2f ms) | libdispatch timer source %6.0f (drift %6.2f ms) "
+         "| rtctx/libuv %.2f | rtctx/libdispatch %.2f\n",
+         rc, rl / 1e6, REPS, uc, ul / 1e6, dc, dl / 1e6, rc / uc, rc / dc);
   static const int rows[] = {0, 10000};
   for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
     pending = rows[r];

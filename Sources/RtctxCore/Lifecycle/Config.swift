@@ -45,6 +45,8 @@ public struct RuntimeConfig: Sendable {
 
   /// The monitor's name, "<threadName>-m".
   var monitorThreadName: String { name(suffix: "-m") }
+  /// The thread that finishes a background shutdown (Runtime.swift).
+  var reaperThreadName: String { name(suffix: "-r") }
 
   private func name(suffix: String) -> String {
     let suffix = Array(suffix.utf8)

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// A word in each object the C API hands out (runtime/handle, task,
-/// guard, callback, strand, group, signal slot) that says what the object is while it lives, and is
+/// guard, callback, strand, group, signal slot, repeating timer) that says what the object is while it lives, and is
 /// cleared when it dies.
 ///
 /// What it buys, honestly: the export layer compares it on entry, so a
@@ -27,6 +27,7 @@ import Synchronization
 public struct ObjectTag: ~Copyable, Sendable {
   public enum Kind: Int, CaseIterable, Sendable {
     case runtime = 0, task, contextGuard, callback, strand, group, signalSlot, loop
+    case timer
 
     /// Eight ASCII letters per kind; nothing else writes such a word there.
     @usableFromInline @inline(__always) var magic: UInt64 {
@@ -39,6 +40,7 @@ public struct ObjectTag: ~Copyable, Sendable {
       case .group: 0x7274_2D67_726F_7570  // "rt-group"
       case .signalSlot: 0x7274_2D73_6967_6E6C  // "rt-signl"
       case .loop: 0x7274_2D6C_6F6F_7021  // "rt-loop!"
+      case .timer: 0x7274_2D74_696D_6572  // "rt-timer"
       }
     }
   }
@@ -111,6 +113,7 @@ package struct CallerReference: ~Copyable, Sendable {
     private static let groups = Atomic<Int>(0)
     private static let signalSlots = Atomic<Int>(0)
     private static let loops = Atomic<Int>(0)
+    private static let timers = Atomic<Int>(0)
 
     private static func counter<R>(_ kind: ObjectTag.Kind, _ body: (borrowing Atomic<Int>) -> R) -> R {
       switch kind {
@@ -122,6 +125,7 @@ package struct CallerReference: ~Copyable, Sendable {
       case .group: body(groups)
       case .signalSlot: body(signalSlots)
       case .loop: body(loops)
+      case .timer: body(timers)
       }
     }
 

@@ -245,15 +245,90 @@ public final class RuntimeCore: @unchecked Sendable {
     // Step 2.
     let deadline = timeout.flatMap { Deadline.after(nanoseconds: $0) }
     if !waitDrained(deadline: deadline) {
-      advance(to: .dropping(threads: threads))
-      timers.close(if: { true })?.forEach { dropTimer(.task(retained: $0.cell)) }
-      dropQueuedJobs()
-      loops.all.forEach { $0.sweepForShutdown() }
-      dropQueuedBlockingJobs { job in
-        if dropQueued(job) { ledger.droppedByShutdown() } else { ledger.entryDoneElsewhere() }
-      }
+      dropNotStarted(threads)
       _ = waitDrained(deadline: nil)
     }
+    return finishShutdown(threads)
+  }
+
+  /// Step 2 after a timeout, or at once for a background shutdown: seals
+  /// admission and drops every job and timer that has not started.
+  private func dropNotStarted(_ threads: [OSThread]) {
+    advance(to: .dropping(threads: threads))
+    timers.close(if: { true })?.forEach { dropTimer(.task(retained: $0.cell)) }
+    dropQueuedJobs()
+    loops.all.forEach { $0.sweepForShutdown() }
+    dropQueuedBlockingJobs { job in
+      if dropQueued(job) { ledger.droppedByShutdown() } else { ledger.entryDoneElsewhere() }
+    }
+  }
+
+  /// `rt_shutdown_background`: admission closes and everything not started
+  /// is dropped (as after a timeout) on the calling thread, which returns
+  /// then; the rest of the steps, waiting for the tasks already running and
+  /// joining the threads, happen on a detached reaper thread. The reaper
+  /// holds a reference to the runtime and lets it go last, so the runtime
+  /// is freed once its last thread is done (and its last handle released).
+  ///
+  /// Why a reaper rather than threads that free the runtime themselves:
+  /// the workers, the blocking pool and the monitor each hold the runtime
+  /// until they are joined, and the ordinary steps 3 and 4 already know
+  /// how to end them in order; one more thread, started before anything
+  /// changes (so that a refused thread changes nothing), reuses them as
+  /// they are. Called on one of the runtime's own threads it works too: that
+  /// thread's task is one of the running ones.
+  public func shutdownBackground() -> BackgroundShutdownOutcome {
+    if Fork.isInherited(self) { return .inheritedByFork }
+    // No thread for a shutdown refused anyway (checked again below, where
+    // it counts: a racing shutdown may still win, and the reaper exits).
+    guard case .running = lifecycle.withLock({ $0 }) else { return .alreadyShutDown }
+    final class Go: @unchecked Sendable {
+      /// 0 wait, 1 finish the shutdown, 2 exit (the shutdown was refused).
+      let word = FutexWord(0)
+      func tell(_ value: UInt32) {
+        word.atomic.pointee.store(value, ordering: .releasing)
+        word.wakeAll()
+      }
+    }
+    let go = Go()
+    // The reaper's closure holds `self` strongly: the reference it lets go last.
+    guard let reaper = config.startThread(config.reaperThreadName, { [self] in
+      while go.word.atomic.pointee.load(ordering: .acquiring) == 0 { go.word.wait(whileEqualTo: 0) }
+      guard go.word.atomic.pointee.load(ordering: .acquiring) == 1,
+        case .dropping(let threads) = lifecycle.withLock({ $0 })
+      else { return }
+      _ = waitDrained(deadline: nil)
+      _ = finishShutdown(threads)
+    }) else { return .noThread }
+    reaper.detach()
+    let began = advance { state in
+      guard case .running(let threads) = state else { return nil }
+      return .draining(threads: threads)
+    }
+    guard case .draining(let threads) = began else {
+      go.tell(2)
+      return .alreadyShutDown
+    }
+    dropNotStarted(threads)
+    go.tell(1)
+    return .started
+  }
+
+  /// How `shutdownBackground()` ended.
+  public enum BackgroundShutdownOutcome: Sendable, Equatable {
+    /// Admission is sealed, what had not started was dropped; the reaper
+    /// finishes the rest.
+    case started
+    /// Refused: another shutdown began first. Nothing changed.
+    case alreadyShutDown
+    /// Refused: a forked child's copy (Fork.swift). Nothing changed.
+    case inheritedByFork
+    /// Refused: the system would not start the reaper thread. Nothing changed.
+    case noThread
+  }
+
+  /// Steps 2 (the end) to 4, once no job is in flight.
+  private func finishShutdown(_ threads: [OSThread]) -> ShutdownOutcome {
     // What signal handlers posted before this shutdown began runs
     // (SignalSlot.swift); then no run is admitted any more.
     while !signals.close(on: self, if: { inFlight == 0 }) { _ = waitDrained(deadline: nil) }
@@ -495,7 +570,19 @@ public final class RuntimeCore: @unchecked Sendable {
   /// if accepted.
   func schedule(_ cell: TaskCell, after delay: UInt64) -> Result<Void, RuntimeError> {
     // A delay too far to represent never falls due (dropped at shutdown).
-    let due = Deadline.after(nanoseconds: delay) ?? .max
+    schedule(cell, due: Deadline.after(nanoseconds: delay) ?? .max)
+  }
+
+  /// As `schedule(_:after:)`, at a time on the monotonic clock (a repeating
+  /// timer's next multiple of its period, RepeatingTimer.swift).
+  ///
+  /// `wakeOne`: the earliest timer wakes one sleeping worker (unless one
+  /// searches already) rather than all: for a repeating timer's next
+  /// firing, scheduled on a worker, which looks at the timers itself
+  /// before it sleeps; the one woken covers the case where that worker
+  /// stays busy. Waking every worker at every firing cost more CPU than
+  /// the firing itself.
+  func schedule(_ cell: TaskCell, due: UInt64, wakeOne: Bool = false) -> Result<Void, RuntimeError> {
     // The commit point of a timer, as `admit` is of a queued job.
     if !timers.makeRoom() || Allocation.failed {
       ledger.refused()
@@ -509,7 +596,11 @@ public final class RuntimeCore: @unchecked Sendable {
       ledger.refused()
       return .failure(.shutDown)
     }
-    if earliest && parking.hasSleepers { parking.notifyAll() }
+    if earliest && wakeOne {
+      parking.notify()
+    } else if earliest && parking.hasSleepers {
+      parking.notifyAll()
+    }
     return .success(())
   }
 

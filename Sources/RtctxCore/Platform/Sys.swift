@@ -240,7 +240,16 @@ package struct OSThread: @unchecked Sendable {
   func join() {
     check(pthread_join(thread, nil), "pthread_join")
   }
+
+  /// Nobody will join the thread: the system frees it when it ends (the
+  /// reaper of a background shutdown, Runtime.swift).
+  func detach() {
+    check(pthread_detach(thread), "pthread_detach")
+  }
 }
+
+/// The calling thread, as a number to compare with another thread's only.
+func currentThreadToken() -> UInt { UInt(pthread_self()) }
 
 /// The longest prefix of the UTF-8 `bytes` of at most `maxBytes` bytes that
 /// does not end inside a character.
