@@ -1117,8 +1117,10 @@ static struct sigslot *_Atomic handler_slot;
 static atomic_int handlers_inside;
 static atomic_uint_least64_t sig_delivered, sig_posted, sig_refused, sig_bad, sig_errno_moved;
 
-static void on_stress_signal(int sig) {
+static void on_stress_signal(int sig, siginfo_t *info, void *context) {
   (void)sig;
+  (void)info;
+  (void)context;
   int saved = errno;
   atomic_fetch_add(&sig_delivered, 1);
   atomic_fetch_add(&handlers_inside, 1);
@@ -1649,30 +1651,17 @@ TEST(stress_api_random) {
   check_live("before the first round");
   /* The storm: 2 kHz, process-directed (any thread that does not block
    * it); not under valgrind, which serializes the threads. */
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_stress_signal;
-  sa.sa_flags = SA_RESTART;
-  sigemptyset(&sa.sa_mask);
-  CHECK_EQ(sigaction(SIGUSR1, &sa, NULL), 0);
-  struct sigevent sev;
-  memset(&sev, 0, sizeof sev);
-  sev.sigev_notify = SIGEV_SIGNAL;
-  sev.sigev_signo = SIGUSR1;
-  timer_t timer;
   bool storm = !under_valgrind();
-  if (storm) {
-    CHECK_EQ(timer_create(CLOCK_MONOTONIC, &sev, &timer), 0);
-    struct itimerspec its = {{0, 500000}, {0, 500000}};
-    CHECK_EQ(timer_settime(timer, 0, &its, NULL), 0);
-  }
+  timer_t timer;
+  if (storm)
+    timer = signal_storm_start(SIGUSR1, on_stress_signal, 500000);
   uint64_t end = now_ns() + seconds * 1000 * MS;
   int round = 0;
   do {
     run_round(round++, &master);
   } while (now_ns() < end);
   if (storm)
-    CHECK_EQ(timer_delete(timer), 0);
+    signal_storm_stop(timer);
   CHECK_EQ(atomic_load(&sig_bad), 0);
   CHECK_EQ(atomic_load(&sig_errno_moved), 0);
   printf("stress: %" PRIu64 " rounds, %" PRIu64 " foreign threads, %" PRIu64
