@@ -10,7 +10,11 @@
  * spawns, waits, cancels), and blocking work (rt_spawn_blocking with NULL
  * handles and functions, joins and cancels; regions in tasks, nested, and
  * ends without a begin; regions off the runtime; configurations with
- * zero, tiny and huge stranded limits, pool caps and keep-alives). Up to
+ * zero, tiny and huge stranded limits, pool caps and keep-alives), signal
+ * slots (posts that coalesce, frees with runs queued, a second free while
+ * a run holds the slot, shutdowns with slots live) and second releases of
+ * join handles, strands, groups and trampolines while a held job keeps
+ * the object (a no-op, the header says). Up to
  * three runtimes live in one input, one at a time.
  *
  * The program never does what the contract calls undefined (a pointer used
@@ -35,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
 
 #include "rtctx.h"
@@ -285,6 +290,7 @@ struct runtime {
   size_t capacity;
   unsigned max_blocking; /* the pool's cap, resolved */
   bool background;       /* shut down by rt_shutdown_background: tasks may still run */
+  bool timed_shutdown;   /* shut down by rt_shutdown_timeout: queued runs may be dropped */
 };
 
 struct task {
@@ -451,6 +457,7 @@ static void op_shutdown(void) {
     static const uint64_t timeouts[] = {0, 1000, MS, UINT64_MAX};
     rc = rt_shutdown_timeout(rts[i].rt, timeouts[u8() % 4]);
     CHECK(rc == RT_OK || rc == RT_ETIMEDOUT, "rt_shutdown_timeout gave %d", rc);
+    rts[i].timed_shutdown = true;
   }
   rts[i].rt = NULL;
 }
@@ -1048,6 +1055,227 @@ static void op_region(void) {
     CHECK(rt_blocking_end() == RT_EINVAL, "a second rt_blocking_end off the runtime");
 }
 
+/* ------------------------------------------------------------------------ */
+/* Signal slots and second releases                                          */
+/* ------------------------------------------------------------------------ */
+
+/* A slot's ledger (see test-stress-api.c): posts take tickets, a run
+ * notes the tickets taken when it starts, the drop comes once. */
+enum { SLOTS = 32, LIVE_SLOTS = 4, HOLDS = 256 };
+struct sslot {
+  rt_signal_slot_t *slot;
+  int rt;
+  bool freed, freed_live; /* freed while its runtime still ran: owes no run */
+  uint64_t last_ok;
+  atomic_uint_least64_t tickets, seen, runs;
+  atomic_int in_run, dropped, gate; /* gate: a held run waits for it */
+  atomic_int held, started;
+};
+static struct sslot sslots[SLOTS];
+static int nsslots;            /* made in this input */
+static int live_slots[LIVE_SLOTS]; /* indices of those not yet freed */
+static int nlive_slots;
+
+static void sslot_run(void *p) {
+  struct sslot *s = p;
+  CHECK(atomic_fetch_add(&s->in_run, 1) == 0, "slot %td: two runs at once", s - sslots);
+  CHECK(atomic_load(&s->dropped) == 0, "slot %td: a run after its drop", s - sslots);
+  atomic_store(&s->seen, atomic_load(&s->tickets));
+  atomic_store(&s->started, 1);
+  if (atomic_load(&s->held))
+    while (!atomic_load(&s->gate))
+      sched_yield();
+  atomic_fetch_add(&s->runs, 1);
+  atomic_fetch_sub(&s->in_run, 1);
+}
+
+static void sslot_drop(void *p) {
+  struct sslot *s = p;
+  CHECK(atomic_fetch_add(&s->dropped, 1) == 0, "slot %td dropped twice", s - sslots);
+  CHECK(atomic_load(&s->in_run) == 0, "slot %td dropped during a run", s - sslots);
+}
+
+static int sslot_post(struct sslot *s) {
+  uint64_t ticket = atomic_fetch_add(&s->tickets, 1) + 1;
+  int rc = rt_signal_slot_post(s->slot);
+  CHECK(rc == (live(s->rt) ? RT_OK : RT_ESHUTDOWN), "rt_signal_slot_post gave %d", rc);
+  if (rc == RT_OK)
+    s->last_ok = ticket;
+  return rc;
+}
+
+static void sslot_free(int k) {
+  struct sslot *s = &sslots[live_slots[k]];
+  s->freed = true;
+  s->freed_live = live(s->rt);
+  rt_signal_slot_free(s->slot);
+  live_slots[k] = live_slots[--nlive_slots];
+}
+
+/* New (NULL handle or fn refused), posts (several, coalescing), free
+ * (with runs queued), free twice while a held run keeps the slot, NULL. */
+static void op_signal_slot(void) {
+  uint8_t b = u8();
+  if (b % 8 == 0) {
+    CHECK(rt_signal_slot_post(NULL) == RT_EINVAL, "rt_signal_slot_post(NULL)");
+    CHECK(rt_signal_slot_new(NULL, sslot_run, NULL, sslot_drop) == NULL, "rt_signal_slot_new(NULL)");
+    rt_signal_slot_free(NULL);
+    return;
+  }
+  if (b % 8 == 1 || nlive_slots == 0) {
+    int rt;
+    rt_handle_t *h = pick_handle(&rt);
+    if (nsslots == SLOTS || nlive_slots == LIVE_SLOTS)
+      return;
+    struct sslot *s = &sslots[nsslots];
+    memset(s, 0, sizeof *s);
+    s->rt = rt;
+    bool null_fn = u8() % 16 == 0;
+    s->slot = rt_signal_slot_new(h, null_fn ? NULL : sslot_run, s, sslot_drop);
+    CHECK((s->slot != NULL) == (rt >= 0 && live(rt) && !null_fn), "rt_signal_slot_new gave %p",
+          (void *)s->slot);
+    if (s->slot != NULL) {
+      live_slots[nlive_slots++] = nsslots;
+      nsslots++;
+    }
+    return;
+  }
+  int k = b / 8 % nlive_slots;
+  struct sslot *s = &sslots[live_slots[k]];
+  switch (b % 8) {
+  case 2:
+    sslot_free(k);
+    break;
+  case 3:
+    /* Held: the run waits for the gate, so the slot is the worker's
+     * while it is freed twice (the second is a no-op). */
+    if (!live(s->rt) || atomic_load(&s->tickets) > 0)
+      break;
+    atomic_store(&s->held, 1);
+    if (sslot_post(s) == RT_OK) {
+      while (!atomic_load(&s->started))
+        sched_yield();
+      sslot_free(k);
+      rt_signal_slot_free(s->slot);
+    }
+    atomic_store(&s->gate, 1);
+    break;
+  default:
+    for (int n = 1 + u8() % 3; n > 0; n--)
+      sslot_post(s);
+    break;
+  }
+}
+
+/* A job held (it waits for its `open`) while the object that runs it is
+ * released twice: a join handle, a strand, a group; or a POST trampoline
+ * freed twice on a worker with its call queued. */
+struct hold {
+  atomic_int open;
+  struct cell *c;
+  struct cell *outer; /* the block_on that frees a trampoline twice */
+};
+static struct hold holds[HOLDS];
+static int nholds;
+
+static void hold_wait(struct hold *h) {
+  while (!atomic_load(&h->open))
+    sched_yield();
+}
+static void *f_held(void *p) {
+  struct hold *h = p;
+  hold_wait(h);
+  mark_ran(h->c);
+  return h->c;
+}
+static void held_drop(void *p) {
+  struct hold *h = p;
+  hold_wait(h);
+  cell_drop(h->c);
+}
+static void held_handler(void *result, void **args, void *user) {
+  (void)result;
+  (void)args;
+  struct hold *h = user;
+  hold_wait(h);
+  mark_ran(h->c);
+}
+
+/* On a worker (rt_block_on): a free there returns at once. */
+static void *f_free_callback_twice(void *p) {
+  struct hold *h = p;
+  mark_ran(h->outer);
+  void *code = NULL;
+  rt_callback_t *cb =
+      rt_callback_new(rt_handle_current(), RT_CALLBACK_POST, RT_TYPE_VOID, NULL, 0, held_handler, h, &code);
+  CHECK(cb != NULL, "rt_callback_new on a worker");
+  ((void (*)(void))code)();
+  rt_callback_free(cb);
+  rt_callback_free(cb); /* a no-op: the queued call holds the trampoline */
+  atomic_store(&h->open, 1);
+  return NULL;
+}
+
+static void op_release_twice(void) {
+  int rt;
+  rt_handle_t *h = pick_handle(&rt);
+  uint8_t b = u8();
+  if (h == NULL || !live(rt) || nholds == HOLDS)
+    return;
+  struct hold *hd = &holds[nholds++];
+  atomic_store(&hd->open, 0);
+  hd->c = new_cell(rt);
+  if (hd->c == NULL)
+    return;
+  hd->c->has_drop = b % 4 != 3;
+  int rc;
+  switch (b % 4) {
+  case 0: {
+    rt_task_t *t = NULL;
+    rc = rt_spawn_full(h, f_held, hd, held_drop, &t);
+    hd->c->rc = expect_spawn(rt, false, true, rc);
+    if (rc == RT_OK) {
+      rt_task_release(t);
+      rt_task_release(t);
+    }
+    break;
+  }
+  case 1: {
+    rt_strand_t *s = rt_strand_new(h);
+    CHECK(s != NULL, "rt_strand_new on a live runtime");
+    rc = rt_strand_spawn_full(s, f_held, hd, held_drop, NULL);
+    hd->c->rc = expect_spawn(rt, false, true, rc);
+    rt_strand_release(s);
+    if (rc == RT_OK)
+      rt_strand_release(s);
+    break;
+  }
+  case 2: {
+    rt_group_t *g = rt_group_new(h);
+    CHECK(g != NULL, "rt_group_new on a live runtime");
+    rc = rt_group_spawn(g, f_held, hd, held_drop);
+    hd->c->rc = expect_spawn(rt, false, true, rc);
+    rt_group_release(g);
+    if (rc == RT_OK)
+      rt_group_release(g);
+    break;
+  }
+  default: {
+    /* The cell is the POST call's; the block_on's own is another. */
+    hd->c->post = true;
+    struct cell *outer = new_cell(rt);
+    if (outer == NULL) {
+      atomic_store(&hd->open, 1);
+      return;
+    }
+    hd->outer = outer;
+    outer->rc = expect_spawn(rt, false, false, rt_block_on(h, f_free_callback_twice, hd, NULL));
+    break;
+  }
+  }
+  atomic_store(&hd->open, 1);
+}
+
 static void op_misc(void) {
   uint8_t b = u8();
   CHECK(rt_strerror((int)(int32_t)u64()) != NULL, "rt_strerror");
@@ -1375,6 +1603,23 @@ static void finish(void) {
   for (int i = 0; i < ntslots; i++)
     CHECK(atomic_load(&tslots[i].drops) == 1, "timer %d dropped %d times", i,
           atomic_load(&tslots[i].drops));
+  while (nlive_slots > 0)
+    sslot_free(nlive_slots - 1);
+  uint64_t slot_runs[MAX_RT] = {0}, slot_posts[MAX_RT] = {0};
+  for (int i = 0; i < nsslots; i++) {
+    struct sslot *s = &sslots[i];
+    uint64_t r = atomic_load(&s->runs), t = atomic_load(&s->tickets);
+    CHECK(atomic_load(&s->dropped) == 1, "slot %d dropped %d times", i, atomic_load(&s->dropped));
+    CHECK(r <= t, "slot %d: %" PRIu64 " runs for %" PRIu64 " posts", i, r, t);
+    /* Freed after the shutdown drained it (neither a timed nor a background one): the last
+     * post that returned RT_OK was followed by a run. */
+    if (!s->freed_live && !rts[s->rt].timed_shutdown && !rts[s->rt].background && s->last_ok > 0)
+      CHECK(r > 0 && atomic_load(&s->seen) >= s->last_ok,
+            "slot %d: the last RT_OK post #%" PRIu64 ", the latest run saw #%" PRIu64, i, s->last_ok,
+            (uint64_t)atomic_load(&s->seen));
+    slot_runs[s->rt] += r;
+    slot_posts[s->rt] += t;
+  }
   while (nt > 0) {
     struct task *tk = &tasks[--nt];
     void *res = NULL;
@@ -1454,12 +1699,13 @@ static void finish(void) {
      * handler ran or not, that is all the ledger knows. */
     uint64_t calls = atomic_load(&tramp_calls[i]), runs = atomic_load(&tramp_runs[i]);
     uint64_t helpers = applies[i] * (s.workers - 1) + atomic_load(&timer_bound[i]);
+    runs += slot_runs[i];
     CHECK(s.completed >= ran[i] + posts_ran[i] + runs &&
               s.completed <= ran[i] + posts_ran[i] + runs + helpers + completions_ran[i],
           "completed %" PRIu64 ", ledger ran %" PRIu64 " + up to %" PRIu64 " apply helpers",
           s.completed, ran[i] + posts_ran[i] + runs, helpers);
     CHECK(s.spawned >= spawned[i] + posts_ran[i] + runs &&
-              s.spawned <= spawned[i] + posts[i] + calls + helpers + completions[i],
+              s.spawned <= spawned[i] + posts[i] + calls + helpers + completions[i] + slot_posts[i],
           "spawned %" PRIu64 ", ledger %" PRIu64 " + up to %" PRIu64 " trampoline calls",
           s.spawned, spawned[i], posts[i] + calls);
     CHECK(s.spawned + s.rejected >= spawned[i], "rejected %" PRIu64, s.rejected);
@@ -1491,6 +1737,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (int i = 0; i < MAX_RT; i++) {
     atomic_store(&timer_bound[i], 0);
   }
+  nsslots = nlive_slots = nholds = 0;
   cur = -1;
   memset(rts, 0, sizeof rts);
   for (int i = 0; i < MAX_RT; i++) {
@@ -1521,7 +1768,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cur = 0;
   int ops = 0;
   while (in_n > 0 && ops++ < 400) {
-    switch (u8() % 26) {
+    switch (u8() % 28) {
     case 0: op_new(); break;
     case 1: op_shutdown(); break;
     case 2: op_handle(); break;
@@ -1543,6 +1790,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 23: op_loop(); break;
     case 24: op_timer(); break;
     case 25: op_shutdown_background(); break;
+    case 26: op_signal_slot(); break;
+    case 27: op_release_twice(); break;
     default:
       if (u8() % 2) op_callback_free(); else op_misc();
       break;

@@ -1,4 +1,4 @@
-# mk/models.mk — model checking of three concurrency protocols with spin
+# mk/models.mk — model checking of concurrency protocols with spin
 # (included by the Makefile).
 #
 #   make check-models  each model in Tests/models checked exhaustively, and
@@ -26,13 +26,17 @@ MODEL_CHECK   = SPIN=$(SPIN) CC=$(CC) mk/models.sh $(MODELS_BUILD)
 
 .PHONY: check-models
 
-check-models: ## model-check the inject ring, the parking handshake and the drain (spin; Tests/models)
+check-models: ## model-check the inject ring, parking (and its signal doorbell), the drain and the monitor (spin; Tests/models)
 	@$(call ensure,$(SPIN),spin)
 	@start=$$(date +%s); status=0; \
 	$(MODEL_CHECK) $(MODELS_DIR)/inject-ring.pml "$(PAN_CFLAGS) -DSAFETY" "$(PAN_DEPTH)" \
 	  BUG_PUBLISH_BEFORE_READ BUG_PUBLISH_BEFORE_WRITE BUG_BATCH_STALE_COUNT || status=1; \
-	$(MODEL_CHECK) $(MODELS_DIR)/parking.pml "$(PAN_CFLAGS)" "-a -f $(PAN_DEPTH)" \
+	$(MODEL_CHECK) $(MODELS_DIR)/parking.pml "$(PAN_CFLAGS) -DNFAIR=3" "-a -f $(PAN_DEPTH)" \
 	  BUG_RECHECK_BEFORE_COUNT BUG_NOTIFY_BEFORE_PUSH BUG_STOP_NOT_RECHECKED || status=1; \
+	$(MODEL_CHECK) $(MODELS_DIR)/parking-doorbell.pml "$(PAN_CFLAGS) -DNFAIR=3" "-a -f $(PAN_DEPTH)" \
+	  BUG_BELL_NOT_RECHECKED BUG_RING_WAKES_NONE || status=1; \
 	$(MODEL_CHECK) $(MODELS_DIR)/drain.pml "$(PAN_CFLAGS) -DSAFETY" "$(PAN_DEPTH)" \
 	  BUG_ACCEPTED_FIRST BUG_CLOSE_SEPARATE BUG_REFUSE_KEEPS_BOUND BUG_EVENT_AFTER_CHECK || status=1; \
-	echo "check-models: 3 models, 10 seeded bugs, $$(( $$(date +%s) - start )) s"; exit $$status
+	$(MODEL_CHECK) $(MODELS_DIR)/monitor.pml "$(PAN_CFLAGS)" "-a -f $(PAN_DEPTH)" \
+	  BUG_CHECK_BEFORE_STORE BUG_NO_RECHECK || status=1; \
+	echo "check-models: 5 models, 14 seeded bugs, $$(( $$(date +%s) - start )) s"; exit $$status

@@ -23,7 +23,8 @@ run() {
   shift
   rm -rf "$dir" && mkdir -p "$dir" || return 2
   # pan.c is generated next to the model's copy, out of the source tree.
-  cp "$src" "$dir/$name.pml"
+  # (with its siblings: a model may #include another)
+  cp "$(dirname "$src")"/*.pml "$dir/" && cp "$src" "$dir/$name.pml"
   ( cd "$dir" && "$spin" -a "$@" "$name.pml" > spin.out 2>&1 ) || {
     cat "$dir/spin.out"; echo "models: $name: spin -a $* failed"; return 2; }
   # pan.c is generated code: its warnings are not ours (-w).

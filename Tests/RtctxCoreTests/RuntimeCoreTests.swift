@@ -153,7 +153,14 @@ struct RuntimeCoreTests {
     }
     let timer = try! rt.spawn(.swift(run: { ran.bump(); return nil }, drop: { dropped.bump() }),
                               after: 60_000_000_000, joinable: true).get()!
-    let opener = Thread { sleepMs(30); gate.open() }
+    // The blockers go on only once the timeout dropped the queue: opening
+    // the gate after a fixed 30 ms raced the shutdown's 10 ms deadline on
+    // a loaded machine (the workers then ran queued tasks before the
+    // drop), about 1 run in 25.
+    let opener = Thread {
+      while dropped.count < 1001 { sleepMs(1) }
+      gate.open()
+    }
     #expect(rt.shutdown(timeout: 10_000_000) == .timedOut)
     opener.join()
     #expect(ran.count == 0)

@@ -310,3 +310,28 @@ void never_apply(void *ctx, size_t index) {
   (void)ctx;
   FAIL("the fn of a refused rt_apply ran (index %zu)", index);
 }
+
+timer_t signal_storm_start(int signo, void (*handler)(int, siginfo_t *, void *), long interval_ns) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = handler;
+  sa.sa_flags = SA_RESTART | SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  CHECK_EQ(sigaction(signo, &sa, NULL), 0);
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_SIGNAL;
+  sev.sigev_signo = signo;
+  timer_t timer;
+  CHECK_EQ(timer_create(CLOCK_MONOTONIC, &sev, &timer), 0);
+  struct itimerspec its = {{interval_ns / 1000000000, interval_ns % 1000000000},
+                           {interval_ns / 1000000000, interval_ns % 1000000000}};
+  CHECK_EQ(timer_settime(timer, 0, &its, NULL), 0);
+  return timer;
+}
+
+void signal_storm_stop(timer_t timer) {
+  struct itimerspec off = {{0, 0}, {0, 0}};
+  CHECK_EQ(timer_settime(timer, 0, &off, NULL), 0);
+  CHECK_EQ(timer_delete(timer), 0);
+}

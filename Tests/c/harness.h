@@ -21,12 +21,14 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "rtctx.h"
 
@@ -272,5 +274,12 @@ bool under_valgrind(void);
 __attribute__((noreturn))
 #endif
 void child_exit(int code);
+
+/** A signal storm: installs `handler` for `signo` (SA_SIGINFO,
+ *  SA_RESTART) and starts a process-directed timer (the kernel picks any
+ *  thread that does not block the signal) sending it every `interval_ns`.
+ *  signal_storm_stop() disarms and deletes the timer. */
+timer_t signal_storm_start(int signo, void (*handler)(int, siginfo_t *, void *), long interval_ns);
+void signal_storm_stop(timer_t timer);
 
 #endif /* RTCTX_TEST_HARNESS_H */

@@ -111,23 +111,9 @@ TEST(signal_slot_storm) {
   pthread_t watchdog;
   CHECK_EQ(pthread_create(&watchdog, NULL, watchdog_main, NULL), 0);
 
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = on_storm_signal;
-  sa.sa_flags = SA_RESTART | SA_SIGINFO;
-  sigemptyset(&sa.sa_mask);
-  CHECK_EQ(sigaction(SIGUSR1, &sa, NULL), 0);
-
   /* Process-directed: the kernel picks any thread that does not block it. */
-  struct sigevent sev;
-  memset(&sev, 0, sizeof sev);
-  sev.sigev_notify = SIGEV_SIGNAL;
-  sev.sigev_signo = SIGUSR1;
-  timer_t timer;
-  CHECK_EQ(timer_create(CLOCK_MONOTONIC, &sev, &timer), 0);
   long interval_ns = under_valgrind() ? 1000000 : 100000; /* 10 kHz */
-  struct itimerspec its = {{0, interval_ns}, {0, interval_ns}};
-  CHECK_EQ(timer_settime(timer, 0, &its, NULL), 0);
+  timer_t timer = signal_storm_start(SIGUSR1, on_storm_signal, interval_ns);
 
   uint64_t storm_ns = 2000 * MS, start = now_ns();
   uint64_t spawned = 0, full = 0;
@@ -141,9 +127,7 @@ TEST(signal_slot_storm) {
       FAIL("rt_spawn during the storm: %s", rt_code_name(rc));
     atomic_fetch_add(&progress, 1);
   }
-  struct itimerspec off = {{0, 0}, {0, 0}};
-  CHECK_EQ(timer_settime(timer, 0, &off, NULL), 0);
-  CHECK_EQ(timer_delete(timer), 0);
+  signal_storm_stop(timer);
 
   /* Every post made is answered: a run starts after the last one. */
   WAIT_UNTIL(atomic_load(&seen_at_run) == atomic_load(&attempts));

@@ -3,23 +3,23 @@
  * or refused in one CAS on the admission word; the drain compares the
  * accepted count with the finished counts and waits on the drain event.
  *
- * Mirrors, as of commit a2a81e1 (main when this model was written; lines
- * move, the function names are what to look for):
+ * Mirrors, as of commit 2960397 (checked again then; written at a2a81e1;
+ * lines move, the function names are what to look for):
  *   Sources/RtctxCore/Lifecycle/Admission.swift, class Admission:
- *     enter(fromWorker:) (lines 23-36), close, seal (lines 57-60),
- *     accepted (line 53)
+ *     enter(fromWorker:) (lines 27-40), close, seal (lines 65-69),
+ *     accepted (line 50)
  *   Sources/RtctxCore/Scheduler/Ledger.swift, class Ledger:
- *     inFlight (lines 206-213): the finished counts first, then accepted;
- *     claimed, droppedByWorker, entryDone (lines 121-146);
- *     droppedByShutdown, entryDoneElsewhere (lines 164-173)
+ *     inFlight (lines 200-212): the finished counts first, then accepted;
+ *     claimed, droppedByWorker, entryDone (lines 92-120);
+ *     droppedByShutdown, entryDoneElsewhere (lines 134-142)
  *   Sources/RtctxCore/Scheduler/QueueBound.swift: reserve, release
- *     (lines 18-39)
+ *     (lines 20-40)
  *   Sources/RtctxCore/Lifecycle/Runtime.swift, class RuntimeCore:
- *     shutdown(timeout:) (lines 198-235), steps 1 to 3; advance(_:)
- *     (lines 144-177): publish(.draining) then close, seal then
+ *     shutdown(timeout:) (lines 218-262), steps 1 to 3; advance(_:)
+ *     (lines 163-197): publish(.draining) then close, seal then
  *     publish(.dropping), seal then publish(.stopping);
- *     waitDrained (lines 244-250): the event read before the count;
- *     dropQueuedJobs (lines 252-266); submit, admit, enqueue (lines 327-373)
+ *     waitDrained (lines 272-280): the event read before the count;
+ *     dropQueuedJobs (lines 282-294); submit, admit, enqueue (lines 374-416)
  *   Sources/RtctxCore/Scheduler/Worker.swift: workerMain (the drain event
  *     bumped when a worker runs out of work outside .running, exit when
  *     stopping) and execute (run, or drop once .dropping; entryDone).
@@ -30,8 +30,12 @@
  * acquire/release on the counts and the event, sequentially consistent
  * stores for the phase and the close.
  *
- * Abstracted away: timers (admission.force, the timer heap's close under
- * inFlight == 0), strands, groups, join handles and cancels (a job is never
+ * Abstracted away: timers (fired ones counted in flight by the ledger,
+ * the timer heap's close under inFlight == 0), the signal registry's close
+ * (signals.close, SignalSlot.swift: between the drain and the timers'
+ * close, it queues what was posted and closes once nothing is in flight;
+ * parking-doorbell.pml has the doorbell), blocking jobs (their queue is
+ * dropped like the run queues), strands, groups, join handles and cancels (a job is never
  * claimed elsewhere), the local queues (one shared queue: the shutdown
  * thread empties them all), the parking of workers (a worker with nothing
  * to do waits until the queue has a job or the phase is .stopping:

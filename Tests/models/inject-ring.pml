@@ -3,18 +3,19 @@
  * protected overflow list behind it, several pushers and several poppers.
  *
  * Mirrors Sources/RtctxCore/Scheduler/InjectQueue.swift, class InjectQueue:
- *   tryPushRing        (lines 110-138)  push a job into the ring, or "full"
- *   push, pushOverflow (lines 89-108)   the ring, else the overflow list;
+ *   tryPushRing        (lines 111-142)  push a job into the ring, or "full"
+ *   push, pushOverflow (lines 91-109)   the ring, else the overflow list;
  *                                       pushOverflow(_ jobs:) is a worker's
  *                                       spill of its local queue
- *   popBatch           (lines 140-178)  up to `max` ready slots with one CAS
+ *   popBatch           (lines 144-178)  up to `max` ready slots with one CAS
  *   pop, popRing       (lines 180-212)  one job off the ring, else overflow
  *   popOverflow, popOverflowBatch (lines 214-234)
  * Callers: workers (Worker.swift, findWork: popBatch, pop every 61st job,
  * findWorkSlowly: popOverflowBatch) and the shutdown thread (Runtime.swift,
  * dropQueuedJobs: pop, popOverflowBatch). Line numbers are as of commit
- * a2a81e1 (main when this model was written); the function names are what
- * to look for when the lines move.
+ * 2960397 (checked again then; InjectQueue.swift is unchanged since
+ * a2a81e1, when this model was written); the function names are what to
+ * look for when the lines move.
  *
  * Granularity: one Promela statement per atomic operation of the Swift (a
  * load, a store, a CAS); what only a thread's locals see is folded into the

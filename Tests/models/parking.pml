@@ -2,25 +2,33 @@
  * The parking handshake: idle workers search, then sleep on their own
  * futex word; whoever makes work visible notifies; no wake-up is lost.
  *
- * Mirrors, as of commit a2a81e1 (main when this model was written; lines
- * move, the function names are what to look for):
+ * Mirrors, as of commit 2960397 (checked again then, with the signal
+ * doorbell; written at a2a81e1; lines move, the function names are what
+ * to look for):
  *   Sources/RtctxCore/Scheduler/Parking.swift, class Parking:
- *     startSearching, stopSearching  (lines 40-47)
- *     sleep(index:deadline:hasWork:) (lines 49-80)
- *     notify, wakeOne                (lines 84-103)
- *     notifyAll, wake                (lines 105-125)
+ *     startSearching, stopSearching  (lines 56-63)
+ *     sleep(index:deadline:hasWork:) (lines 69-98): the word reset to 0,
+ *                                    count, re-check (hasWork, then the
+ *                                    signal bell), wait while the word is
+ *                                    0, leave the list or wait for the 1
+ *     notify, wakeOne                (lines 104-121)
+ *     notifyAll, wake                (lines 125-143)
+ *     SignalDoorbell.ring            (lines 162-170; parking-doorbell.pml)
  *   Sources/RtctxCore/Scheduler/Worker.swift, extension RuntimeCore:
- *     workerMain   (lines 163-208)  the loop: find work, hand the search
- *                                   on, search, sleep, exit when stopping
- *     findWork, findWorkSlowly (lines 210-245)  local queue, a batch off
+ *     runWorker    (lines 104-136)  the loop: find work, hand the search
+ *                                   on, fire due timers and queue posted
+ *                                   signal slots, exit when stopping,
+ *                                   search, sleep
+ *     findWork, findWorkSlowly (lines 167-202)  local queue, a batch off
  *                                   the inject ring (notify if it took more
  *                                   than one), stealing
- *     mayHaveWork  (lines 247-252)  the re-check
- *     searchBriefly (lines 254-259)
+ *     mayHaveWork  (lines 205-209)  the re-check
+ *     searchBriefly (lines 211-216) (bounded: SPINS rounds here)
  *   Sources/RtctxCore/Scheduler/InjectQueue.swift: push's CAS on tail (the
  *     job becomes visible to mayHaveWork), then the slot's publication (it
  *     becomes poppable); mayHaveWork (lines 236-242).
- *   Sources/RtctxCore/Lifecycle/Runtime.swift: enqueue (push, then notify),
+ *   Sources/RtctxCore/Lifecycle/Runtime.swift: enqueue (push, then notify;
+ *     lines 406-416), fireDueTimers (signals.queuePosted first, 513-514),
  *     and step 3 of shutdown, advance(to: .stopping): publish(.stopping),
  *     then parking.notifyAll().
  *
@@ -38,7 +46,8 @@
  * Local queues are counts, a pop or a steal one atomic step (LocalQueue's
  * own protocol is not modelled). Timers and deadlines (sleep without a
  * deadline: the case where a lost wake-up would be forever), the drain
- * event, the tick%61 path, strands. The shutdown thread waits until every
+ * event, the tick%61 path, strands, the monitor (monitor.pml). NPOSTS > 0
+ * (parking-doorbell.pml) adds a signal handler posting to one slot. The shutdown thread waits until every
  * job ran (waitDrained, drain.pml) before it stops the workers.
  *
  * Bounds: NW workers (maxSearching = max(1, NW / 2)), one outside thread
@@ -77,6 +86,12 @@
 #ifndef BATCH
 #define BATCH 8
 #endif
+#ifndef NPOSTS
+#define NPOSTS 0       /* parking-doorbell.pml: 1, with NJOBS 0 */
+#endif
+#ifndef SPINS
+#define SPINS 2
+#endif
 #define MAXSEARCHING (NW / 2 > 1 -> NW / 2 : 1)
 
 #define RUNNING 0
@@ -94,13 +109,22 @@ short searching;
 short sleepers;
 byte idle[NW];         /* the idle list (a stack: wakeOne takes the last) */
 byte nidle;
-bit word[NW];          /* each worker's futex word */
+byte word[NW];         /* each worker's futex word: 0, 1 (notify), 2 (a signal) */
+
+/* Signal slots: one slot, its state word, the doorbell. */
+#define PENDING 1
+#define QUEUED 2
+byte slot;             /* SignalSlot.state: pendingBit | queuedBit */
+bit bell;              /* Parking.signalBell */
+byte posted;           /* posts begun (tickets) */
+byte seen;             /* `posted` when the latest run started */
+byte lqs[NW];          /* slot runs in each worker's local queue */
 
 byte phase = RUNNING;
-byte ran;              /* jobs executed */
+byte ran;              /* jobs executed (not counting slot runs) */
 byte exited;           /* workers that left their loop */
 
-ltl all_run_and_exit { <> (ran == NJOBS && exited == NW) }
+ltl all_run_and_exit { <> (ran == NJOBS && seen == NPOSTS && exited == NW) }
 
 /* mayHaveWork(): the inject ring's tail != head (sequentially consistent
    loads, tail first; the overflow count is left out, see above), then each
@@ -113,7 +137,7 @@ inline mayHaveWork(r) {
      r = 0;
      v = 0;
      do
-     :: v < NW && r == 0 -> r = (lq[v] > 0); v++
+     :: v < NW && r == 0 -> r = (lq[v] + lqs[v] > 0); v++
      :: v == NW || r == 1 -> break
      od;
      v = 0
@@ -189,16 +213,90 @@ proctype Pusher() {
   od
 }
 
+/* SignalDoorbell.ring(): raise the bell, then for each worker CAS its word
+   0 -> 2 and, if that took, wake its futex; stop at the first wake that
+   woke a sleeper. */
+inline ring() {
+  bell = 1;
+#ifndef BUG_RING_WAKES_NONE
+  i = 0;
+  do
+  :: i < NW ->
+     atomic {
+       if
+       :: word[i] == 0 -> word[i] = 2; rung = 1
+       :: else -> rung = 0
+       fi
+     }
+     /* wakeOneFromSignalHandler: > 0 if the worker slept, which this
+        model leaves open (stopping too early is the dangerous choice) */
+     if
+     :: rung -> break
+     :: rung -> i++
+     :: else -> i++
+     fi
+  :: i == NW -> break
+  od;
+  i = 0; rung = 0
+#endif
+}
+
+/* A signal handler (on any thread: as its own process it may run between
+   any two steps of the thread it interrupts) posting NPOSTS times:
+   SignalSlot.post, without the admission checks (the shutdown here begins
+   once every post was answered). */
+proctype Poster() {
+  byte k, old, i;
+  bit rung;
+  k = 0;
+  do
+  :: k < NPOSTS ->
+     posted++;                   /* the test's ticket, taken before the post */
+     atomic { old = slot; slot = slot | PENDING }   /* bitwiseOr */
+     if
+     :: old == 0 -> ring()
+     :: else -> skip
+     fi;
+     k++
+  :: k == NPOSTS -> break
+  od
+}
+
+/* Runtime.enqueue from a worker of its own queue: push, then notify. */
+inline pushSlotRun() {
+  lqs[me]++;
+  notify()
+}
+
+/* SignalSlot.run: clear pending, fn (reads `posted`), then queued -> idle,
+   or queue itself once more if posted during the run. */
+inline runSlot() {
+  atomic { slot = slot & ~PENDING }
+  seen = posted;
+  atomic {
+    if
+    :: slot == QUEUED -> slot = 0; r = 0
+    :: else -> r = 1
+    fi
+  }
+  if
+  :: r -> r = 0; pushSlotRun()   /* runtime.submit(.posted(self), owed: true) */
+  :: else -> skip
+  fi
+}
+
 proctype Worker(byte me) {
   byte w, v, t, taken;
-  bit woke, isSearching, got, r, removed;
+  bit woke, isSearching, got, r, removed, isSlot;
 
+loop:
   do
   :: /* findWork: the local queue, a batch off the ring, stealing */
      got = 0;
-     atomic {
+     atomic {                    /* local.pop(): either kind (order abstracted) */
        if
        :: lq[me] > 0 -> lq[me]--; got = 1
+       :: lqs[me] > 0 -> lqs[me]--; got = 1; isSlot = 1
        :: else -> skip
        fi
      }
@@ -222,6 +320,7 @@ proctype Worker(byte me) {
            atomic {
              if
              :: lq[me] > 0 -> lq[me]--; got = 1
+             :: lqs[me] > 0 -> lqs[me]--; got = 1; isSlot = 1
              :: else -> skip
              fi
            }
@@ -235,6 +334,7 @@ proctype Worker(byte me) {
               atomic {
                 if
                 :: lq[(me + v) % NW] > 0 -> lq[(me + v) % NW]--; got = 1
+                :: lqs[(me + v) % NW] > 0 -> lqs[(me + v) % NW]--; got = 1; isSlot = 1
                 :: else -> skip
                 fi
               };
@@ -262,9 +362,30 @@ proctype Worker(byte me) {
            r = 0
         :: else -> skip
         fi;
-        atomic { assert(ran < head); ran++ }   /* execute(job) */
+        if                                      /* execute(job) */
+        :: isSlot -> isSlot = 0; runSlot()
+        :: else -> atomic { assert(ran < head); ran++ }
+        fi;
         got = 0
      :: else ->
+        /* fireDueTimers(): signals.queuePosted first: if the bell rang,
+           lower it under the registry's lock, admit the run a posted and
+           idle slot is owed, and queue it (then `continue`) */
+        if
+        :: bell ->
+           atomic {
+             bell = 0;
+             if
+             :: slot == PENDING -> slot = QUEUED; r = 1
+             :: else -> r = 0
+             fi
+           }
+           if
+           :: r -> r = 0; pushSlotRun(); goto loop
+           :: else -> skip
+           fi
+        :: else -> skip
+        fi;
         if
         :: phase == STOPPING -> break           /* isStopping */
         :: else -> skip
@@ -282,10 +403,15 @@ proctype Worker(byte me) {
         if
         :: isSearching ->
            /* searchBriefly: mayHaveWork() or stopping, checked until true
-              or the spin gives up (any number of rounds) */
+              or the spin gives up: spinBriefly is bounded (SPINS rounds
+              here; the bell is not among its checks, so an endless spin
+              would hide a rung bell from this worker for ever) */
            r = 0;
+           w = 0;
            do
-           :: mayHaveWork(r);
+           :: w < SPINS ->
+              w++;
+              mayHaveWork(r);
               if
               :: !r -> r = (phase == STOPPING)
               :: else -> skip
@@ -295,7 +421,9 @@ proctype Worker(byte me) {
               :: else -> skip
               fi
            :: break
+           :: w == SPINS -> break
            od;
+           w = 0;
            if
            :: r -> r = 0         /* found: back to findWork, searching */
            :: else ->
@@ -331,8 +459,15 @@ proctype Worker(byte me) {
            fi;
 #endif
 #endif
+#ifndef BUG_BELL_NOT_RECHECKED
            if
-           :: !r -> word[me] == 1  /* futex wait until notified */
+           :: !r -> r = bell      /* && !signalBell (sequentially consistent) */
+           :: else -> skip
+           fi;
+#endif
+           if
+           :: !r ->              /* while word == 0 { futex wait(whileEqualTo: 0) } */
+              word[me] != 0       /* a wake follows every store of 1 or 2 */
            :: else -> skip
            fi;
            r = 0;
@@ -359,7 +494,7 @@ proctype Worker(byte me) {
            if
            :: removed -> removed = 0   /* not searching */
            :: else ->
-              word[me] == 1;           /* a notifier owns our wake: wait for its store */
+              word[me] == 1;           /* a notifier owns our wake: wait for its 1 (a 2 is a ring's) */
               isSearching = 1          /* returned true: counted as searching */
            fi
         fi
@@ -376,7 +511,7 @@ proctype Worker(byte me) {
 proctype Shutdown() {
   byte n;
   byte all[NW];
-  ran == NJOBS;
+  ran == NJOBS && seen == NPOSTS;
   phase = STOPPING;              /* publish(.stopping), sequentially consistent */
   notifyAll();
   exited == NW                   /* joinWorkers */
@@ -391,6 +526,7 @@ init {
     :: i == NW -> break
     od;
     run Pusher();
+    run Poster();
     run Shutdown()
   }
 }

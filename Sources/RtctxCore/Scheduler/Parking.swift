@@ -121,7 +121,9 @@ final class Parking: @unchecked Sendable {
   }
 
   /// Wakes every sleeper (shutdown, or a timer due earlier than they sleep
-  /// towards). They come back not searching.
+  /// towards). Each is counted as searching here, as `wakeOne` counts the
+  /// one it wakes, so their `sleep` returns true and each gives the count
+  /// back when it finds work or stops searching.
   func notifyAll() {
     let all: [Int] = idle.withLock { idle in
       let all = idle
