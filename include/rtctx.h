@@ -2313,7 +2313,10 @@ RT_EXPORT RT_NODISCARD rt_signal_slot_t *rt_signal_slot_new(rt_handle_t *h,
  *
  * A post that returns #RT_OK is never lost: a run of the slot starts after
  * it, on a worker (before rt_shutdown() returns, if the shutdown began
- * later). Posts that come before that run starts are answered by it.
+ * later). Posts that come before that run starts are answered by it. The
+ * one exception is a shutdown that drops work: rt_shutdown_timeout() past
+ * its timeout, or rt_shutdown_background(), may drop the run owed, and
+ * rt_shutdown_timeout() then returns #RT_ETIMEDOUT, never #RT_OK.
  *
  * @param slot a slot from rt_signal_slot_new(), not yet freed.
  * @retval RT_OK        a run starts after this post.

@@ -138,6 +138,13 @@ final class Ledger: Sendable {
     entryDoneElsewhere()
   }
 
+  /// Work owed for an accepted request that a shutdown timeout (or a
+  /// shutdown in the background) kept from being queued: a signal slot's
+  /// run owed for a post that came during its last run. Nothing was
+  /// admitted, so no job count moves; the shutdown answers that it
+  /// dropped work, as it does for a queued job it dropped.
+  func owedWorkDroppedByShutdown() { droppedByTimeout.add(1, ordering: .relaxed) }
+
   /// A loop dropped a job its owner never ran: freed with it pending, or
   /// fallen due after the free (Loop.swift).
   func droppedByLoop() {

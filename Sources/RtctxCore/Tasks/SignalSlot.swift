@@ -126,7 +126,10 @@ public final class SignalSlot: PostedWork, @unchecked Sendable {
     let job = Job.posted(self)
     // Owed, like a due timer: admitted while the runtime drains.
     if runtime.admit(job, bounded: false, fromWorker: true, fallible: false) != nil {
-      // Sealed: the runtime runs nothing more (the job was consumed).
+      // Sealed by a shutdown timeout: the runtime runs nothing more (the
+      // job was consumed), and the post it answers is dropped, which the
+      // shutdown's answer must say (see `run`).
+      runtime.ledger.owedWorkDroppedByShutdown()
       state.pointee.bitwiseAnd(~Self.queuedBit, ordering: .relaxed)
       return nil
     }
@@ -142,9 +145,14 @@ public final class SignalSlot: PostedWork, @unchecked Sendable {
       expected: Self.queuedBit, desired: 0, ordering: .acquiringAndReleasing)
     if idle { return }
     // Posted during the run: one more, behind the work already queued.
-    if seen & Self.freedBit != 0
-      || runtime.submit(.posted(self), bounded: false, owed: true) != nil
-    {
+    if seen & Self.freedBit != 0 {
+      state.pointee.bitwiseAnd(~Self.queuedBit, ordering: .relaxed)
+    } else if runtime.submit(.posted(self), bounded: false, owed: true) != nil {
+      // Refused only once a shutdown timeout sealed the runtime: the post
+      // that returned RT_OK gets no run, and the shutdown must not answer
+      // RT_OK as if everything accepted had run. Counted before this run
+      // ends, so before the drain that decides the answer sees it end.
+      runtime.ledger.owedWorkDroppedByShutdown()
       state.pointee.bitwiseAnd(~Self.queuedBit, ordering: .relaxed)
     }
   }
