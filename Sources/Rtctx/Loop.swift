@@ -19,9 +19,9 @@ import Synchronization
 /// Once the loop is closed (or a shutdown timeout sealed the runtime), a
 /// job it can no longer take, or one the timeout dropped, still runs: on
 /// Swift's global executor, in order and one at a time.
-public final class Loop: SerialExecutor, @unchecked Sendable {
+public final class Loop: SerialExecutor, FallingBackExecutor, @unchecked Sendable {
   let core: LoopCore
-  private let fallback = LoopFallbackQueue()
+  private let fallback = SerialFallbackQueue()
   private let closed = Atomic<Bool>(false)
 
   /// A new loop on `handle`'s runtime, owned by the calling thread
@@ -98,7 +98,7 @@ public final class Loop: SerialExecutor, @unchecked Sendable {
 
   public func enqueue(_ job: consuming ExecutorJob) {
     let job = UnownedJob(job)
-    if core.post(LoopJob(job, on: self), owed: true) != nil { runOnFallback(job) }
+    if core.post(FallibleExecutorJob(job, on: self), owed: true) != nil { runOnFallback(job) }
   }
 
   public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
@@ -109,56 +109,8 @@ public final class Loop: SerialExecutor, @unchecked Sendable {
     precondition(core.isOwnedByCaller || fallback.isDraining, "rtctx: not on this loop's owner")
   }
 
-  fileprivate func runOnFallback(_ job: UnownedJob) {
+  func runOnFallback(_ job: UnownedJob) {
     core.runtime.countExecutorFallback()
-    fallback.run(job, on: self)
-  }
-}
-
-/// An actor's job in the loop's queue. Dropped (by a free or a shutdown
-/// timeout), it still runs, on the fallback queue.
-private final class LoopJob: PostedWork, @unchecked Sendable {
-  let job: UnownedJob
-  let loop: Loop
-
-  init(_ job: UnownedJob, on loop: Loop) {
-    self.job = job
-    self.loop = loop
-  }
-
-  override func run() { job.runSynchronously(on: loop.asUnownedSerialExecutor()) }
-  override func drop() { loop.runOnFallback(job) }
-}
-
-/// A serial queue over Swift's global executor, for the jobs a closed loop
-/// cannot take: one drainer at a time, in arrival order (as Strand.swift's).
-private final class LoopFallbackQueue: @unchecked Sendable {
-  private struct State {
-    var jobs: [UnownedJob] = []
-    var draining = false
-  }
-  private let state = Mutex(State())
-
-  var isDraining: Bool { state.withLock { $0.draining } }
-
-  func run(_ job: UnownedJob, on loop: Loop) {
-    let start = state.withLock { state -> Bool in
-      state.jobs.append(job)
-      if state.draining { return false }
-      state.draining = true
-      return true
-    }
-    guard start else { return }
-    Task.detached { [self] in
-      while let next = state.withLock({ state -> UnownedJob? in
-        if state.jobs.isEmpty {
-          state.draining = false
-          return nil
-        }
-        return state.jobs.removeFirst()
-      }) {
-        next.runSynchronously(on: loop.asUnownedSerialExecutor())
-      }
-    }
+    fallback.run(job, on: asUnownedSerialExecutor())
   }
 }

@@ -17,9 +17,9 @@ import Synchronization
 /// timeout sealed the runtime, a job the strand can no longer take, or one
 /// the timeout dropped, still runs: on Swift's global executor, in order
 /// and one at a time (counted in `RuntimeStats.executorFallbacks`).
-public final class Strand: SerialExecutor, Sendable {
+public final class Strand: SerialExecutor, FallingBackExecutor, Sendable {
   let core: StrandCore
-  private let fallback = FallbackQueue()
+  private let fallback = SerialFallbackQueue()
 
   /// A new strand on `handle`'s runtime (`rt_strand_new`).
   ///
@@ -68,7 +68,7 @@ public final class Strand: SerialExecutor, Sendable {
 
   public func enqueue(_ job: consuming ExecutorJob) {
     let job = UnownedJob(job)
-    if core.postExecutorJob(StrandJob(job, on: self)) != nil { runOnFallback(job) }
+    if core.postExecutorJob(FallibleExecutorJob(job, on: self)) != nil { runOnFallback(job) }
   }
 
   public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
@@ -79,57 +79,8 @@ public final class Strand: SerialExecutor, Sendable {
     precondition(core.isCurrent || fallback.isDraining, "rtctx: not on this strand")
   }
 
-  fileprivate func runOnFallback(_ job: UnownedJob) {
+  func runOnFallback(_ job: UnownedJob) {
     core.runtime.countExecutorFallback()
-    fallback.run(job, on: self)
-  }
-}
-
-/// An actor's job in the strand's queue. Dropped by a shutdown timeout, it
-/// still runs, on the fallback queue.
-private final class StrandJob: PostedWork, @unchecked Sendable {
-  let job: UnownedJob
-  let strand: Strand
-
-  init(_ job: UnownedJob, on strand: Strand) {
-    self.job = job
-    self.strand = strand
-  }
-
-  override func run() { job.runSynchronously(on: strand.asUnownedSerialExecutor()) }
-  override func drop() { strand.runOnFallback(job) }
-}
-
-/// A serial queue over Swift's global executor, for the jobs of a sealed
-/// runtime's strand: one drainer at a time, in arrival order.
-private final class FallbackQueue: @unchecked Sendable {
-  private struct State {
-    var jobs: [UnownedJob] = []
-    var draining = false
-  }
-  private let state = Mutex(State())
-
-  /// Whether a drainer runs: what `checkIsolated` can know of it.
-  var isDraining: Bool { state.withLock { $0.draining } }
-
-  func run(_ job: UnownedJob, on strand: Strand) {
-    let start = state.withLock { state -> Bool in
-      state.jobs.append(job)
-      if state.draining { return false }
-      state.draining = true
-      return true
-    }
-    guard start else { return }
-    Task.detached { [self] in
-      while let next = state.withLock({ state -> UnownedJob? in
-        if state.jobs.isEmpty {
-          state.draining = false
-          return nil
-        }
-        return state.jobs.removeFirst()
-      }) {
-        next.runSynchronously(on: strand.asUnownedSerialExecutor())
-      }
-    }
+    fallback.run(job, on: asUnownedSerialExecutor())
   }
 }
