@@ -2426,7 +2426,13 @@ typedef struct rt_loop rt_loop_t;
  *         runtime refuses work from the caller (as rt_spawn() would with
  *         #RT_ESHUTDOWN), or if the system refused an eventfd.
  * @ownership The caller owns the loop and frees it with rt_loop_free() on
- *            the same thread. It holds a reference to the runtime.
+ *            the same thread. It holds a reference to the runtime. If the
+ *            owner thread ends without rt_loop_free() (a thread that
+ *            returns or calls pthread_exit(), not the main thread's
+ *            exit()), its exit frees the loop as rt_loop_free() would:
+ *            the pending jobs are dropped, later posts answer
+ *            #RT_ESHUTDOWN, and a graceful shutdown does not wait for
+ *            jobs that nobody may run.
  * @threads Any thread; that thread becomes the owner.
  *
  * @par Example

@@ -553,3 +553,44 @@ TEST(loop_shutdown_from_job_edeadlk) {
   CHECK_RC(rt_shutdown(deadlock_rt), RT_OK);
   rt_handle_release(h);
 }
+
+/* An owner that ends without rt_loop_free: its exit frees the loop, so
+ * the pending jobs are dropped once, later posts are refused, and a
+ * graceful shutdown does not wait for jobs nobody may run. */
+static void *exiting_owner_main(void *arg) {
+  idle_owner_t *o = arg;
+  o->loop = rt_loop_new(o->h);
+  gate_open(&o->made);
+  gate_wait(&o->release);
+  return NULL; /* no rt_loop_free */
+}
+
+TEST(loop_owner_exit_drops_pending) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  idle_owner_t o = {.h = h};
+  gate_init(&o.made);
+  gate_init(&o.release);
+  pthread_t th;
+  CHECK_EQ(pthread_create(&th, NULL, exiting_owner_main, &o), 0);
+  gate_wait(&o.made);
+  CHECK_NOT_NULL(o.loop);
+  enum { N = 50 };
+  counter_t c[N];
+  for (int i = 0; i < N; i++) counter_init(&c[i]);
+  for (int i = 0; i < N; i++) CHECK_RC(rt_loop_spawn_full(o.loop, counter_call, &c[i], counter_drop, NULL), RT_OK);
+  gate_open(&o.release);
+  CHECK_EQ(pthread_join(th, NULL), 0);
+  for (int i = 0; i < N; i++) {
+    CHECK_EQ(atomic_load(&c[i].ran), 0);
+    CHECK_EQ(atomic_load(&c[i].dropped), 1);
+  }
+  CHECK_RC(rt_loop_spawn(o.loop, never_fn, NULL), RT_ESHUTDOWN);
+  CHECK_RC(rt_loop_free(o.loop), RT_EINVAL); /* not the owner (which is gone) */
+  rt_stats_t st = get_stats(h);
+  CHECK_EQ(st.dropped, N);
+  rt_handle_release(h);
+  CHECK_RC(rt_shutdown(rt), RT_OK);
+  gate_destroy(&o.made);
+  gate_destroy(&o.release);
+}

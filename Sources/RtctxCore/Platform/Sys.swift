@@ -330,6 +330,25 @@ enum Spin {
   }
 }
 
+/// A pthread key with a destructor: a value a thread sets is handed to
+/// `onExit` on that thread when it ends (not at `exit()`, which ends the
+/// process instead). Made once per use, never deleted.
+struct ThreadExitKey: @unchecked Sendable {
+  private var key = pthread_key_t()
+  /// False if the process ran out of keys: then nothing is set or called.
+  let ok: Bool
+
+  init(onExit: @escaping @convention(c) (UnsafeMutableRawPointer?) -> Void) {
+    ok = pthread_key_create(&key, onExit) == 0
+  }
+
+  /// The calling thread's value.
+  var value: UnsafeMutableRawPointer? { ok ? pthread_getspecific(key) : nil }
+
+  /// Sets the calling thread's value; false if the system refused.
+  func set(_ value: UnsafeMutableRawPointer) -> Bool { ok && pthread_setspecific(key, value) == 0 }
+}
+
 /// The calling thread, to compare with `isCurrentThread` later: what a
 /// loop remembers of its owner.
 struct ThreadIdentity: @unchecked Sendable {

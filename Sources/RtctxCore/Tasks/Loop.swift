@@ -56,6 +56,8 @@ public final class LoopCore: @unchecked Sendable {
   private let event: EventFD
   /// Posts between their entry and their return (see the type comment).
   private let posters = Atomic<Int>(0)
+  /// Set by the first `close`: by `rt_loop_free`, or by the owner's exit.
+  private let closing = Atomic<Bool>(false)
 
   /// Nil if the system refused an eventfd, or the runtime takes no more
   /// loops (its shutdown ended).
@@ -65,6 +67,7 @@ public final class LoopCore: @unchecked Sendable {
     // Refused before the runtime knows of it: the deinit closes the
     // descriptor (`Allocation`).
     guard !Allocation.failed, runtime.loops.add(loop) else { return nil }
+    LoopOwnership.adopt(loop)
     return loop
   }
 
@@ -318,11 +321,14 @@ public final class LoopCore: @unchecked Sendable {
     if byTimeout { runtime.ledger.droppedByShutdown() } else { runtime.ledger.droppedByLoop() }
   }
 
-  /// `rt_loop_free`, on the owner, outside the loop's jobs: refuses every
-  /// later post and drops what is pending, in order, here.
+  /// `rt_loop_free`, on the owner, outside the loop's jobs (or the owner's
+  /// exit, `LoopOwnership`): refuses every later post and drops what is
+  /// pending, in order, here. Once: later calls return at once.
   public func close() {
     // In a forked child no drop may run, and the lock may be held.
     if runtime.isInheritedByFork { return }
+    if closing.exchange(true, ordering: .relaxed) { return }
+    LoopOwnership.forget(self)
     let pending = shared.withLock { s -> [Job] in
       s.closed = true
       // Under the lock: every signal checks `closed` under it first.
