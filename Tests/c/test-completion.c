@@ -237,3 +237,37 @@ TEST(completion_bad_arguments) {
   rt_handle_release(h);
   rt_handle_release(h2);
 }
+
+/* A shutdown in the background with completions queued: it returns at
+ * once; each task that never ran gets its drop, then its completion with
+ * RT_ECANCELED on a worker target; the running one completes with RT_OK
+ * once released. */
+TEST(completion_shutdown_background) {
+  rt_runtime_t *rt = make_rt(1, 0);
+  rt_handle_t *h = rt_handle(rt);
+  blocker_t b;
+  blocker_init(&b);
+  blocker_start(h, &b);
+  enum { N = 50 };
+  counter_t c[N];
+  done_rec_t d[N];
+  memset(d, 0, sizeof d);
+  for (int i = 0; i < N; i++) {
+    counter_init(&c[i]);
+    rt_completion_t comp = completion_for(&d[i]);
+    CHECK_RC(rt_spawn_then(h, counter_call, &c[i], counter_drop, &comp, NULL), RT_OK);
+  }
+  CHECK_RC(rt_shutdown_background(rt), RT_OK);
+  for (int i = 0; i < N; i++) {
+    CHECK_EQ(atomic_load(&c[i].ran), 0);
+    CHECK_EQ(atomic_load(&c[i].dropped), 1);
+    CHECK_EQ(atomic_load(&d[i].calls), 1);
+    CHECK_EQ(atomic_load(&d[i].drops), 0);
+    CHECK_RC(atomic_load(&d[i].status), RT_ECANCELED);
+  }
+  CHECK_RC(rt_spawn(h, counter_fn, &c[0]), RT_ESHUTDOWN);
+  gate_open(&b.gate);
+  WAIT_UNTIL(count_threads("rt-worker") == 0);
+  gate_destroy(&b.gate);
+  rt_handle_release(h);
+}
