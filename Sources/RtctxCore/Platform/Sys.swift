@@ -433,3 +433,20 @@ package enum Allocation {
     #endif
   }
 }
+
+extension Array {
+  /// Capacity for `extra` more elements, taken before a job is accepted
+  /// (the caller counts `extra` as promised appends until they land): an
+  /// append after the commit point then never allocates, so no list that
+  /// grows with the work queued can outgrow a thread's reserve. Doubles,
+  /// asking the system first (`Allocation.probe`); false, with the flag
+  /// set, if it had no memory, and nothing changed.
+  mutating func makeRoom(for extra: Int) -> Bool {
+    let needed = count + extra
+    if needed <= capacity { return true }
+    let grown = Swift.max(needed, capacity * 2, 16)
+    guard Allocation.probe(bytes: grown * MemoryLayout<Element>.stride) else { return false }
+    reserveCapacity(grown)
+    return true
+  }
+}

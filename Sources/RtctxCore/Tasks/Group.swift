@@ -45,6 +45,10 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
     var cells: [TaskCell] = []
     /// Compact `cells` when they reach this many.
     var compactAt = 64
+    /// Spawns between their room in `cells` and their append (see
+    /// `Array.makeRoom`): an accepted job's append, and the compaction it
+    /// may start, never allocate out of the reserve.
+    var promised = 0
     /// Registered while jobs were pending, with the epoch they saw.
     var waiting: [(notification: Notification, epoch: UInt32)] = []
     /// Due, in registration order; the first is posted while `firing`.
@@ -80,6 +84,20 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
   public func spawn(_ body: TaskBody, on strand: StrandCore? = nil) -> RuntimeError? {
     if let strand, strand.runtime !== runtime { return .invalidArgument }
     if runtime.isInheritedByFork { return .shutDown }
+    // Room first: refused here, nothing was counted or built.
+    let roomy = state.withLock { s -> Bool in
+      guard s.cells.makeRoom(for: s.promised + 1),
+        // A compaction copies the cells kept; the system is asked for it now.
+        s.cells.count + s.promised + 1 < s.compactAt
+          || Allocation.probe(bytes: (s.cells.count + s.promised + 1) * MemoryLayout<TaskCell>.stride)
+      else { return false }
+      s.promised += 1
+      return true
+    }
+    if !roomy {
+      runtime.ledger.refused()
+      return .outOfMemory
+    }
     // Counted before it can run, so that its leaving never passes zero.
     let (old, _) = count.add(1, ordering: .relaxed)
     precondition(Self.pending(old) < Self.pendingMask, "rtctx: a group holds 2^32 - 1 pending jobs")
@@ -87,10 +105,12 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
     let refused =
       if let strand { strand.submit(.task(cell), bounded: true) } else { runtime.submit(.task(cell), bounded: true) }
     if let error = refused {
+      state.withLock { $0.promised -= 1 }
       leave()
       return error
     }
     let compacted: [TaskCell]? = state.withLock { s in
+      s.promised -= 1
       s.cells.append(cell)
       return s.cells.count >= s.compactAt ? Self.compact(&s) : nil
     }
@@ -139,6 +159,8 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
     let old = s.cells
     s.cells = old.filter { !$0.isDone }
     s.compactAt = max(64, s.cells.count * 2)
+    // The room promised to spawns in flight went with the old list.
+    _ = s.cells.makeRoom(for: s.promised)
     return old
   }
 
@@ -165,6 +187,7 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
       let old = s.cells
       s.cells = kept
       s.compactAt = max(64, kept.count * 2)
+      _ = s.cells.makeRoom(for: s.promised)  // as in `compact`
       return (claimed, old)
     }
     _ = old  // released outside the lock (see `compact`)

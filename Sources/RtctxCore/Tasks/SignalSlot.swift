@@ -163,6 +163,13 @@ final class SignalSlots: Sendable {
     var slots: [SignalSlot] = []
     /// Set by the shutdown (step 2) once nothing posted is owed a run.
     var closed = false
+    /// Where a scan collects its runs: capacity for every slot, grown when
+    /// a slot is added (`Array.makeRoom`), so that a worker's scan never
+    /// allocates. A scan takes it out and gives it back after queueing; a
+    /// scan that finds it out leaves the bell up and sets `turnedAway`,
+    /// and the scan holding it looks again.
+    var scratch: [Job] = []
+    var turnedAway = false
   }
 
   private let registry = Lock(Registry())
@@ -170,6 +177,11 @@ final class SignalSlots: Sendable {
   fileprivate func add(_ slot: SignalSlot) -> Bool {
     registry.withLock { registry in
       if registry.closed { return false }
+      // Refused with the flag set, nothing changed, if the system has no
+      // memory for the registry or for a scan of it.
+      guard registry.slots.makeRoom(for: 1),
+        registry.scratch.makeRoom(for: registry.slots.count + 1 - registry.scratch.count)
+      else { return false }
       registry.slots.append(slot)
       return true
     }
@@ -207,25 +219,52 @@ final class SignalSlots: Sendable {
   ) -> (queued: Bool, closed: Bool) {
     let bell = runtime.parking.signalBell.word
     let worker = runtime.currentWorkerUnretained
-    var closed = false
-    let jobs: [Job] = registry.withLock { registry in
-      // Sequentially consistent: pairs with the posts' checks of the
-      // admission word (see `SignalSlot.post`).
-      let rang = bell.pointee.exchange(false, ordering: .sequentiallyConsistent)
-      if registry.closed { return [] }
-      var jobs: [Job] = []
-      if rang {
-        for slot in registry.slots {
-          if let job = slot.admitRun() { jobs.append(job) }
+    var closed = false, queued = false, round = 0
+    while true {
+      let taken: [Job]? = registry.withLock { registry in
+        if registry.closed { return [] }
+        // Another scan holds the buffer (or a slot was added meanwhile
+        // and the buffer it left is short): that scan looks again.
+        guard registry.scratch.capacity >= registry.slots.count else {
+          registry.turnedAway = true
+          return nil
         }
+        // Sequentially consistent: pairs with the posts' checks of the
+        // admission word (see `SignalSlot.post`).
+        let rang = bell.pointee.exchange(false, ordering: .sequentiallyConsistent)
+        var jobs: [Job] = []
+        swap(&jobs, &registry.scratch)
+        if rang {
+          for slot in registry.slots {
+            if let job = slot.admitRun() { jobs.append(job) }
+          }
+        }
+        if closing, jobs.isEmpty, drained() {
+          registry.closed = true
+          closed = true
+        }
+        return jobs
       }
-      if closing, jobs.isEmpty, drained() {
-        registry.closed = true
-        closed = true
+      guard var jobs = taken else {
+        // A worker's scan leaves the runs to the one that holds the
+        // buffer; the shutdown must know, so it waits its turn.
+        if !closing { return (queued, closed) }
+        Spin.pause(round)
+        round += 1
+        continue
       }
-      return jobs
+      for job in jobs { runtime.enqueue(job, worker: worker) }
+      queued = queued || !jobs.isEmpty
+      jobs.removeAll(keepingCapacity: true)
+      let again: Bool = registry.withLock { registry in
+        // The larger buffer stays; a slot added during the scan may
+        // have left one already.
+        if jobs.capacity > registry.scratch.capacity { swap(&jobs, &registry.scratch) }
+        defer { registry.turnedAway = false }
+        return registry.turnedAway && !closed
+      }
+      // `jobs`, the smaller buffer, is freed here, outside the lock.
+      if !again { return (queued, closed) }
     }
-    for job in jobs { runtime.enqueue(job, worker: worker) }
-    return (!jobs.isEmpty, closed)
   }
 }
