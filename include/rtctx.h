@@ -79,16 +79,24 @@
  * anything; one refused after that point (a queue growing as the task
  * goes in) is served from the reserve and the call succeeds. The thread
  * refills its reserve on its next call (a worker, before its next job); if
- * even that is refused, the call answers #RT_ENOMEM at once. What still
- * aborts, and why: a thread that needs more than its reserve and the
- * process's (128 KiB each) between two refills, which only a single
- * internal growth past a commit point can (the blocking pool's queue, a
- * group's or a strand's list of jobs, the signal slots' registry, each
- * proportional to the work queued): its memory is then truly gone, and the
- * Swift code that asked for it has no way to give up half way. The run
- * queues grow by 64 KiB at a time, which the reserve holds, and the timer
- * heap asks the system before it doubles, so neither aborts. The Swift product `Rtctx` (SwiftPM) runs on the Swift
- * runtime, whose allocator traps on failure: there, out of memory aborts.
+ * even that is refused, the call answers #RT_ENOMEM at once. The lists
+ * that grow with the work queued get their room before a job is accepted,
+ * doubling into a block the system gives first and that is kept for that
+ * growth, so a refused growth is #RT_ENOMEM too: the timer heap, the
+ * blocking pool's queue, a strand's and a group's lists of jobs (a
+ * group's compaction copies into a spare list of the same room), the
+ * signal slots' registry and the list a worker collects posted slots into.
+ * The run queues grow by 64 KiB at a time, which the reserve holds. What
+ * still aborts, and why: a thread that needs more than its reserve and the
+ * process's (128 KiB each) between two refills after the system refused
+ * it, which only these can: a loop's list of jobs (#rt_loop_t), a delayed
+ * strand job joining its strand's list when due, rt_group_cancel()'s list
+ * of the jobs it drops (each proportional to the jobs queued), and a
+ * worker queueing more than about 8,000 jobs at once (the runs of that many
+ * signal slots posted together). Its memory is then truly gone, and the
+ * Swift code that asked for it has no way to give up half way. The Swift
+ * product `Rtctx` (SwiftPM) runs on the Swift runtime, whose allocator
+ * traps on failure: there, out of memory aborts.
  *
  * The API in topics (each is a page under "Modules", and a man page
  * lists each topic's functions in SEE ALSO; rtctx(3) lists them all):

@@ -211,7 +211,40 @@ static void *reserve_serve(size_t alignment, size_t size) {
   return block;
 }
 
+/* A block the system gave to rtctx_alloc_grant, kept for the growth that
+ * asked: the first allocation of this thread that it fits (a buffer's
+ * header on top of the bytes asked, within GRANT_SLACK) takes it. So a
+ * growth checked before the commit point is never refused after it, even
+ * when another thread takes the memory in between. */
+#define GRANT_SLACK 128
+static __thread void *grant_block RTCTX_SHIM_TLS;
+static __thread size_t grant_bytes RTCTX_SHIM_TLS;
+
+int rtctx_alloc_grant(size_t bytes) {
+  rtctx_alloc_grant_end();
+  void *block = NULL;
+  if (bytes > SIZE_MAX - GRANT_SLACK || seam_fails() || posix_memalign(&block, 16, bytes + GRANT_SLACK) != 0) {
+    rtctx_tls_alloc_failed_slot = 1;
+    return 0;
+  }
+  grant_block = block;
+  grant_bytes = bytes + GRANT_SLACK;
+  return 1;
+}
+
+void rtctx_alloc_grant_end(void) {
+  void *block = grant_block;
+  grant_block = NULL;
+  free(block);
+}
+
 int rtctx_posix_memalign(void **out, size_t alignment, size_t size) {
+  if (__builtin_expect(grant_block != NULL, 0) && alignment <= 16 && size <= grant_bytes &&
+      size + 2 * GRANT_SLACK > grant_bytes) {
+    *out = grant_block;
+    grant_block = NULL;
+    return 0;
+  }
   if (!seam_fails() && posix_memalign(out, alignment, size) == 0) return 0;
   void *block = reserve_serve(alignment, size);
   if (block == NULL) return ENOMEM;
@@ -246,6 +279,7 @@ int rtctx_alloc_probe(size_t bytes) {
 
 static void reserve_thread_exit(void *unused) {
   (void)unused;
+  rtctx_alloc_grant_end();
   struct rtctx_reserve *chunk = rtctx_tls_reserve_slot;
   rtctx_tls_reserve_slot = NULL;
   if (chunk != NULL) reserve_retire(chunk);

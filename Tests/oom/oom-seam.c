@@ -11,6 +11,10 @@
  * task must run or drop exactly once and every refused one neither, the
  * shutdown must return RT_OK, and no library object may be left alive.
  *
+ * Then (run_grow) one child per list that grows with the work queued,
+ * grown past 2^14 entries with failures injected at each growth; with the
+ * argument "grow" after the parallelism, only those.
+ *
  * Links the debug library (build/debug), which has the seam:
  * rtctx_debug_fail_allocations and rtctx_debug_allocations (shim.c).
  */
@@ -304,6 +308,148 @@ static void program(void) {
   if (slot == NULL && atomic_load(&slot_drops) != 0) DIE("a refused signal slot's arg dropped");
 }
 
+/* Growth past several doublings, with failures injected where each list
+ * grows: the blocking pool's queue, a strand's and a group's job lists and
+ * the signal-slot registry, each held from draining by a gate job, grown
+ * to GROW entries (past 2^14: growths beyond the 128 KiB reserve). One
+ * child per list and per d in 1..GROW_TRIES: within 3 of every power of
+ * two of its size, each post is made with every allocation from its dth
+ * on failing (if refused, a plain post follows, so the list still grows).
+ * For some d that is the growth itself, which before it moved ahead of
+ * acceptance ran out of the reserve and trapped. */
+enum { GROW = 17000, GROW_TRIES = 6, GROW_CAP = 2 * GROW };
+static struct entry *big;
+static int big_offered, big_accepted;
+static atomic_int gate_open, gate_started;
+
+static void gate_fn(void *arg) {
+  (void)arg;
+  atomic_store(&gate_started, 1);
+  while (!atomic_load(&gate_open)) usleep(200);
+}
+static void *gate_call(void *arg) {
+  gate_fn(arg);
+  return NULL;
+}
+static void slot_run_e(void *arg) { atomic_fetch_add(&((struct entry *)arg)->ran, 1); }
+static void slot_drop_e(void *arg) { atomic_fetch_add(&((struct entry *)arg)->dropped, 1); }
+
+static int near_doubling(int size) {
+  for (int k = 4; k <= 15; k++)
+    if (size >= (1 << k) - 3 && size <= (1 << k) + 3) return 1;
+  return 0;
+}
+
+static void big_answer(const char *what, int rc, struct entry *e) {
+  if (rc == RT_OK) {
+    e->accepted = 1;
+    big_accepted++;
+  } else if (rc == RT_ENOMEM) {
+    atomic_fetch_add(&totals->enomem, 1);
+  } else {
+    DIE("%s returned %d (%s), neither RT_OK nor RT_ENOMEM", what, rc, rt_strerror(rc));
+  }
+}
+
+enum grow_kind { GROW_BLOCKING, GROW_STRAND, GROW_GROUP, GROW_SLOTS, GROW_KINDS };
+static const char *const grow_names[GROW_KINDS] = {"blocking queue", "strand", "group", "signal slots"};
+
+static rt_signal_slot_t **grown_slots;
+
+static int grow_post(enum grow_kind kind, rt_handle_t *h, rt_strand_t *s, rt_group_t *g, struct entry *e) {
+  switch (kind) {
+  case GROW_BLOCKING: return rt_spawn_blocking(h, call_fn, e, drop_fn, NULL);
+  case GROW_STRAND: return rt_strand_spawn_full(s, call_fn, e, drop_fn, NULL);
+  case GROW_GROUP: return rt_group_spawn(g, call_fn, e, drop_fn);
+  default: {
+    rt_signal_slot_t *slot = rt_signal_slot_new(h, slot_run_e, e, slot_drop_e);
+    grown_slots[e - big] = slot;
+    return slot != NULL ? RT_OK : RT_ENOMEM;
+  }
+  }
+}
+
+static void grow_program(enum grow_kind kind, int d) {
+  const char *what = grow_names[kind];
+  big = calloc(GROW_CAP, sizeof *big);
+  grown_slots = calloc(GROW_CAP, sizeof *grown_slots);
+  if (big == NULL || grown_slots == NULL) DIE("no memory for the test's own ledger");
+  rt_config_t cfg;
+  rt_config_init(&cfg);
+  cfg.workers = 1;
+  cfg.max_blocking_threads = 1;
+  rt_runtime_t *rt = rt_new(&cfg);
+  if (rt == NULL) DIE("%s: rt_new returned NULL with no failure injected", what);
+  rt_handle_t *h = rt_handle(rt);
+  rt_strand_t *s = kind == GROW_STRAND ? rt_strand_new(h) : NULL;
+  rt_group_t *g = kind == GROW_GROUP ? rt_group_new(h) : NULL;
+  if (h == NULL || (kind == GROW_STRAND && s == NULL) || (kind == GROW_GROUP && g == NULL))
+    DIE("%s: a constructor returned NULL with no failure injected", what);
+  /* The gate holds what would drain the list: the one blocking thread,
+     the strand (on the one worker), the one worker. */
+  int rc = kind == GROW_BLOCKING ? rt_spawn_blocking(h, gate_call, NULL, NULL, NULL)
+           : kind == GROW_STRAND ? rt_strand_spawn(s, gate_fn, NULL)
+                                 : rt_spawn(h, gate_fn, NULL);
+  if (rc != RT_OK) DIE("%s: the gate job was refused (%d)", what, rc);
+  while (!atomic_load(&gate_started)) usleep(100);
+
+  while (big_accepted < GROW) {
+    if (big_offered + 2 > GROW_CAP) DIE("%s: %d posts refused with no failure injected", what, big_offered - big_accepted);
+    if (near_doubling(big_accepted)) {
+      struct entry *e = &big[big_offered++];
+      rtctx_debug_fail_allocations((uint64_t)d, UINT64_MAX);
+      rc = grow_post(kind, h, s, g, e);
+      rtctx_debug_fail_allocations(0, 0);
+      big_answer(what, rc, e);
+      if (rc == RT_OK) continue;
+    }
+    struct entry *e = &big[big_offered++];
+    big_answer(what, grow_post(kind, h, s, g, e), e);
+  }
+
+  if (kind == GROW_SLOTS) {
+    /* One worker's scan of the grown registry, every allocation failing
+       meanwhile; as many runs as the run queues take from one reserve. */
+    int posted = 0;
+    for (int i = 0; i < big_offered && posted < 3000; i++)
+      if (grown_slots[i] != NULL) {
+        if (rt_signal_slot_post(grown_slots[i]) != RT_OK) DIE("rt_signal_slot_post refused");
+        posted++;
+      }
+    rtctx_debug_fail_allocations(1, UINT64_MAX);
+    atomic_store(&gate_open, 1);
+    int ran = 0;
+    for (int spins = 0; spins < 100000 && ran < posted; spins++) {
+      ran = 0;
+      for (int i = 0; i < big_offered; i++) ran += atomic_load(&big[i].ran);
+      if (ran < posted) usleep(100);
+    }
+    rtctx_debug_fail_allocations(0, 0);
+    if (ran != posted) DIE("%s: %d of %d posted slots ran", what, ran, posted);
+    for (int i = big_offered - 1; i >= 0; i--) rt_signal_slot_free(grown_slots[i]); /* newest first: O(1) each */
+  }
+  atomic_store(&gate_open, 1);
+  if (g != NULL) {
+    rc = rt_group_wait(g, -1);
+    if (rc != RT_OK) DIE("rt_group_wait returned %d", rc);
+    rt_group_release(g);
+  }
+  if (s != NULL) rt_strand_release(s);
+  rt_handle_release(h);
+  rc = rt_shutdown(rt);
+  if (rc != RT_OK) DIE("%s: rt_shutdown returned %d", what, rc);
+  for (int i = 0; i < big_offered; i++) {
+    struct entry *x = &big[i];
+    int ran = atomic_load(&x->ran), dropped = atomic_load(&x->dropped);
+    int want_ran = x->accepted && (kind != GROW_SLOTS || ran > 0), want_dropped = x->accepted && kind == GROW_SLOTS;
+    if (kind != GROW_SLOTS && x->accepted && ran + dropped != 1)
+      DIE("%s: job %d accepted, ran %d times, dropped %d times", what, i, ran, dropped);
+    if (kind == GROW_SLOTS && x->accepted && (ran != want_ran || dropped != want_dropped))
+      DIE("%s: slot %d ran %d times, its arg dropped %d times", what, i, ran, dropped);
+    if (!x->accepted && ran + dropped != 0) DIE("%s: %d refused, ran %d times, dropped %d times", what, i, ran, dropped);
+  }
+}
+
 static void child_body(uint64_t nth, uint64_t count) {
   alarm(30); /* the watchdog: SIGALRM fails the run */
   rtctx_debug_fail_allocations(nth, count);
@@ -312,6 +458,23 @@ static void child_body(uint64_t nth, uint64_t count) {
   for (int kind = 0; kind <= 8; kind++)
     if (rtctx_debug_live_objects(kind) != 0)
       DIE("%ld live objects of kind %d after the shutdown", (long)rtctx_debug_live_objects(kind), kind);
+}
+
+static pid_t spawn_grow(enum grow_kind kind, int d) {
+  pid_t pid = fork();
+  if (pid < 0) {
+    perror("fork");
+    exit(2);
+  }
+  if (pid == 0) {
+    alarm(30);
+    grow_program(kind, d);
+    for (int k = 0; k <= 8; k++)
+      if (rtctx_debug_live_objects(k) != 0)
+        DIE("%s: %ld live objects of kind %d after the shutdown", grow_names[kind], (long)rtctx_debug_live_objects(k), k);
+    _exit(0);
+  }
+  return pid;
 }
 
 /* Forks one run; returns its pid. With `out`, the child writes its
@@ -350,6 +513,29 @@ static void reap(pid_t pid, const char *mode, uint64_t nth) {
     fprintf(stderr, "oom-seam: mode %s, N=%llu: exit status %d\n", mode, (unsigned long long)nth, WEXITSTATUS(status));
 }
 
+/* Growth, one child per list, all at once. */
+static void run_grow(void) {
+  struct timespec g0, g1;
+  clock_gettime(CLOCK_MONOTONIC, &g0);
+  pid_t grown[GROW_KINDS][GROW_TRIES];
+  /* OOM_GROW_ONLY=K runs the Kth list alone (to follow in a debugger). */
+  const char *only = getenv("OOM_GROW_ONLY");
+  int children = 0;
+  for (int k = 0; k < GROW_KINDS; k++)
+    for (int d = 0; d < GROW_TRIES; d++) {
+      grown[k][d] = only && atoi(only) != k ? 0 : spawn_grow((enum grow_kind)k, d + 1);
+      children += grown[k][d] != 0;
+    }
+  for (int k = 0; k < GROW_KINDS; k++)
+    for (int d = 0; d < GROW_TRIES; d++)
+      if (grown[k][d] != 0) reap(grown[k][d], grow_names[k], (uint64_t)d + 1);
+  clock_gettime(CLOCK_MONOTONIC, &g1);
+  printf("oom-seam: %d children grew a list to %d entries (%s, %s, %s, %s), each post within 3 of a power of two "
+         "made with its allocations from the dth on failing, d = 1..%d; %.1f s\n",
+         children, GROW, grow_names[0], grow_names[1], grow_names[2], grow_names[3], GROW_TRIES,
+         (double)(g1.tv_sec - g0.tv_sec) + (double)(g1.tv_nsec - g0.tv_nsec) / 1e9);
+}
+
 int main(int argc, char **argv) {
   int parallel = argc > 1 ? atoi(argv[1]) : 4;
   if (parallel < 1) parallel = 1;
@@ -357,6 +543,10 @@ int main(int argc, char **argv) {
   if (pipe(fds) != 0) return 2;
   totals = mmap(NULL, sizeof *totals, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (totals == MAP_FAILED) return 2;
+  if (argc > 2 && strcmp(argv[2], "grow") == 0) { /* only the growth runs */
+    run_grow();
+    return failed_runs ? 1 : 0;
+  }
   uint64_t most = 0;
   for (int i = 0; i < 3; i++) { /* the count varies with thread timing */
     pid_t pid = spawn_run(0, 0, fds[1]);
@@ -395,6 +585,7 @@ int main(int argc, char **argv) {
       live--;
     }
   }
+  run_grow();
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
   printf("oom-seam: the program makes up to %llu allocations; %llu runs (N = 1..%llu, one failure and every one "

@@ -124,5 +124,11 @@ int rtctx_alloc_seam_fails(void);
 /* Whether the system gives `bytes` now (allocated and freed at once): for
  * a growth too large for the reserve, asked before it. 0 sets the flag. */
 int rtctx_alloc_probe(size_t bytes);
+/* As rtctx_alloc_probe, but the block is kept for this thread's next
+ * allocation that fits it (a growth of `bytes` plus a buffer header), so
+ * that the growth itself cannot be refused; 0 sets the flag. The caller
+ * ends with rtctx_alloc_grant_end, which frees a block left untaken. */
+int rtctx_alloc_grant(size_t bytes);
+void rtctx_alloc_grant_end(void);
 
 #endif

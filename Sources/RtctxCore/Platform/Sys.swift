@@ -424,6 +424,22 @@ package enum Allocation {
     #endif
   }
 
+  /// Runs `grow` (one allocation of about `bytes`, such as an array's
+  /// `reserveCapacity`) with the block already given by the system and
+  /// kept for it (`rtctx_alloc_grant`): unlike a `probe`, nothing taken in
+  /// between can make the growth fall back to the reserve. False, with the
+  /// flag set and `grow` not run, if the system had no memory.
+  package static func granted(bytes: Int, _ grow: () -> Void) -> Bool {
+    #if hasFeature(Embedded)
+      guard rtctx_alloc_grant(bytes) != 0 else { return false }
+      grow()
+      rtctx_alloc_grant_end()
+    #else
+      grow()
+    #endif
+    return true
+  }
+
   /// For a failure the funnel does not see (a refused mapping).
   package static func noteFailure() {
     #if hasFeature(Embedded)
@@ -450,5 +466,20 @@ package enum Allocation {
     #if hasFeature(Embedded)
       if rtctx_alloc_failed() != 0 { _ = rtctx_alloc_refill() }
     #endif
+  }
+}
+
+extension Array {
+  /// Capacity for `extra` more elements, taken before a job is accepted
+  /// (the caller counts `extra` as promised appends until they land): an
+  /// append after the commit point then never allocates, so no list that
+  /// grows with the work queued can outgrow a thread's reserve. Doubles,
+  /// with the memory granted first (`Allocation.granted`); false, with the
+  /// flag set, if the system had none, and nothing changed.
+  mutating func makeRoom(for extra: Int) -> Bool {
+    let needed = count + extra
+    if needed <= capacity { return true }
+    let grown = Swift.max(needed, capacity * 2, 16)
+    return Allocation.granted(bytes: grown * MemoryLayout<Element>.stride) { reserveCapacity(grown) }
   }
 }

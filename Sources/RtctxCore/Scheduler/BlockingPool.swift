@@ -46,7 +46,8 @@ final class BlockingPool: Sendable {
     /// Threads that own no worker: the cap counts these.
     var threads = 0
     /// Blocking spawns between their check for a thread and their queueing:
-    /// while any is pending, no idle thread leaves.
+    /// while any is pending, no idle thread leaves, and `queue` keeps room
+    /// for each of them (`Array.makeRoom`).
     var pending = 0
     /// Threads started without work that have not yet come for some: a
     /// job queued meanwhile is theirs, not a reason for another thread.
@@ -110,6 +111,9 @@ extension RuntimeCore {
     // A thread first, so that an accepted job always has one to run it: if
     // the system refuses the first thread, nothing was accepted.
     let reserved: Bool = blocking.state.withLock { pool in
+      // Room in the queue for every pending spawn (each may append once
+      // it is accepted), so that the append allocates nothing.
+      guard pool.queue.makeRoom(for: pool.pending + 1) else { return false }
       pool.pending += 1
       if pool.threads > 0 || pool.stopping { return true }
       if startBlockingThread(&pool, first: nil) { return true }

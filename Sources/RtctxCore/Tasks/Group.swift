@@ -45,6 +45,15 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
     var cells: [TaskCell] = []
     /// Compact `cells` when they reach this many.
     var compactAt = 64
+    /// Spawns between their room in `cells` and their append (see
+    /// `Array.makeRoom`): an accepted job's append, and the compaction it
+    /// may start, never allocate out of the reserve.
+    var promised = 0
+    /// What a compaction copies the cells it keeps into: empty, with the
+    /// capacity of `cells` (grown with it), so that a compaction after
+    /// acceptance, or on a worker, allocates nothing. Out while the list it
+    /// replaced is let go of outside the lock; then the larger stays.
+    var spare: [TaskCell] = []
     /// Registered while jobs were pending, with the epoch they saw.
     var waiting: [(notification: Notification, epoch: UInt32)] = []
     /// Due, in registration order; the first is posted while `firing`.
@@ -80,6 +89,16 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
   public func spawn(_ body: TaskBody, on strand: StrandCore? = nil) -> RuntimeError? {
     if let strand, strand.runtime !== runtime { return .invalidArgument }
     if runtime.isInheritedByFork { return .shutDown }
+    // Room first: refused here, nothing was counted or built.
+    let roomy = state.withLock { s -> Bool in
+      guard s.cells.makeRoom(for: s.promised + 1), s.spare.makeRoom(for: s.cells.capacity) else { return false }
+      s.promised += 1
+      return true
+    }
+    if !roomy {
+      runtime.ledger.refused()
+      return .outOfMemory
+    }
     // Counted before it can run, so that its leaving never passes zero.
     let (old, _) = count.add(1, ordering: .relaxed)
     precondition(Self.pending(old) < Self.pendingMask, "rtctx: a group holds 2^32 - 1 pending jobs")
@@ -87,14 +106,16 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
     let refused =
       if let strand { strand.submit(.task(cell), bounded: true) } else { runtime.submit(.task(cell), bounded: true) }
     if let error = refused {
+      state.withLock { $0.promised -= 1 }
       leave()
       return error
     }
-    let compacted: [TaskCell]? = state.withLock { s in
+    var compacted: [TaskCell]? = state.withLock { s in
+      s.promised -= 1
       s.cells.append(cell)
       return s.cells.count >= s.compactAt ? Self.compact(&s) : nil
     }
-    _ = compacted  // released here, outside the lock
+    giveBack(&compacted)
     // Sequentially consistent, against a helping worker's registration.
     if workerSleepers.load(ordering: .sequentiallyConsistent) > 0 { ring() }
     return nil
@@ -122,12 +143,12 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
 
   /// The group just emptied: due notifications become ready, done cells go.
   private func emptied() {
-    let old: [TaskCell]? = state.withLock { s in
+    var old: [TaskCell]? = state.withLock { s in
       let now = count.load(ordering: .acquiring)
       promote(&s, now)
       return Self.pending(now) == 0 ? Self.compact(&s) : nil
     }
-    _ = old
+    giveBack(&old)
     pump()
     ring()
   }
@@ -136,10 +157,24 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
   /// let go of after the lock: the last release of a cell frees its body,
   /// whose Swift closures may hold objects with a `deinit` of their own.
   private static func compact(_ s: inout State) -> [TaskCell] {
+    var kept: [TaskCell] = []
+    swap(&kept, &s.spare)
+    for cell in s.cells where !cell.isDone { kept.append(cell) }
     let old = s.cells
-    s.cells = old.filter { !$0.isDone }
+    s.cells = kept
     s.compactAt = max(64, s.cells.count * 2)
     return old
+  }
+
+  /// A list `compact` or `cancel` replaced: its cells let go of here,
+  /// outside the lock, and its buffer kept as the spare if it is larger.
+  private func giveBack(_ taken: inout [TaskCell]?) {
+    // Moved out, so that the buffer is unique and empties in place.
+    guard var list = taken.take() else { return }
+    list.removeAll(keepingCapacity: true)
+    state.withLock { s in
+      if list.capacity > s.spare.capacity { swap(&list, &s.spare) }
+    }
   }
 
   private func ring() {
@@ -153,8 +188,10 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
   /// started; how many.
   public func cancel() -> Result<Int, RuntimeError> {
     if runtime.isInheritedByFork { return .failure(.shutDown) }
-    let (claimed, old): ([TaskCell], [TaskCell]) = state.withLock { s in
+    var old: [TaskCell]?
+    let claimed: [TaskCell] = state.withLock { s in
       var claimed: [TaskCell] = [], kept: [TaskCell] = []
+      swap(&kept, &s.spare)  // as in `compact`
       for cell in s.cells {
         if cell.transition(from: .queued, to: .claimed) {
           claimed.append(cell)
@@ -162,12 +199,12 @@ public final class GroupCore: TaskDoneHook, @unchecked Sendable {
           kept.append(cell)
         }
       }
-      let old = s.cells
+      old = s.cells
       s.cells = kept
       s.compactAt = max(64, kept.count * 2)
-      return (claimed, old)
+      return claimed
     }
-    _ = old  // released outside the lock (see `compact`)
+    giveBack(&old)
     // Outside the lock: drop callbacks may use the group.
     for cell in claimed {
       runtime.ledger.claimedElsewhere()

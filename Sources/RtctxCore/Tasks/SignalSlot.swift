@@ -171,6 +171,13 @@ final class SignalSlots: Sendable {
     var slots: [SignalSlot] = []
     /// Set by the shutdown (step 2) once nothing posted is owed a run.
     var closed = false
+    /// Where a scan collects its runs: capacity for every slot, grown when
+    /// a slot is added (`Array.makeRoom`), so that a worker's scan never
+    /// allocates. A scan takes it out and gives it back after queueing; a
+    /// scan that finds it out leaves the bell up and sets `turnedAway`,
+    /// and the scan holding it looks again.
+    var scratch: [Job] = []
+    var turnedAway = false
   }
 
   private let registry = Lock(Registry())
@@ -178,6 +185,11 @@ final class SignalSlots: Sendable {
   fileprivate func add(_ slot: SignalSlot) -> Bool {
     registry.withLock { registry in
       if registry.closed { return false }
+      // Refused with the flag set, nothing changed, if the system has no
+      // memory for the registry or for a scan of it.
+      guard registry.slots.makeRoom(for: 1),
+        registry.scratch.makeRoom(for: registry.slots.count + 1 - registry.scratch.count)
+      else { return false }
       registry.slots.append(slot)
       return true
     }
@@ -186,7 +198,13 @@ final class SignalSlots: Sendable {
   /// The caller's reference still holds `slot`, so its drop never runs
   /// under the lock.
   fileprivate func remove(_ slot: SignalSlot) {
-    registry.withLock { $0.slots.removeAll { $0 === slot } }
+    registry.withLock { registry in
+      // Searched from the newest, and the last moved into the hole: a
+      // program that frees its slots newest first pays O(1) each.
+      guard let at = registry.slots.lastIndex(where: { $0 === slot }) else { return }
+      registry.slots.swapAt(at, registry.slots.count - 1)
+      registry.slots.removeLast()
+    }
   }
 
   /// If the doorbell rang: lowers it and queues a run for each slot posted
@@ -215,25 +233,53 @@ final class SignalSlots: Sendable {
   ) -> (queued: Bool, closed: Bool) {
     let bell = runtime.parking.signalBell.word
     let worker = runtime.currentWorkerUnretained
-    var closed = false
-    let jobs: [Job] = registry.withLock { registry in
-      // Sequentially consistent: pairs with the posts' checks of the
-      // admission word (see `SignalSlot.post`).
-      let rang = bell.pointee.exchange(false, ordering: .sequentiallyConsistent)
-      if registry.closed { return [] }
-      var jobs: [Job] = []
-      if rang {
-        for slot in registry.slots {
-          if let job = slot.admitRun() { jobs.append(job) }
+    var closed = false, queued = false, round = 0
+    while true {
+      var taken: [Job]? = registry.withLock { registry in
+        if registry.closed { return [] }
+        // Another scan holds the buffer (or a slot was added meanwhile
+        // and the buffer it left is short): that scan looks again.
+        guard registry.scratch.capacity >= registry.slots.count else {
+          registry.turnedAway = true
+          return nil
         }
+        // Sequentially consistent: pairs with the posts' checks of the
+        // admission word (see `SignalSlot.post`).
+        let rang = bell.pointee.exchange(false, ordering: .sequentiallyConsistent)
+        var jobs: [Job] = []
+        swap(&jobs, &registry.scratch)
+        if rang {
+          for slot in registry.slots {
+            if let job = slot.admitRun() { jobs.append(job) }
+          }
+        }
+        if closing, jobs.isEmpty, drained() {
+          registry.closed = true
+          closed = true
+        }
+        return jobs
       }
-      if closing, jobs.isEmpty, drained() {
-        registry.closed = true
-        closed = true
+      // Moved out, so that the buffer is unique and empties in place.
+      guard var jobs = taken.take() else {
+        // A worker's scan leaves the runs to the one that holds the
+        // buffer; the shutdown must know, so it waits its turn.
+        if !closing { return (queued, closed) }
+        Spin.pause(round)
+        round += 1
+        continue
       }
-      return jobs
+      for job in jobs { runtime.enqueue(job, worker: worker) }
+      queued = queued || !jobs.isEmpty
+      jobs.removeAll(keepingCapacity: true)
+      let again: Bool = registry.withLock { registry in
+        // The larger buffer stays; a slot added during the scan may
+        // have left one already.
+        if jobs.capacity > registry.scratch.capacity { swap(&jobs, &registry.scratch) }
+        defer { registry.turnedAway = false }
+        return registry.turnedAway && !closed
+      }
+      // `jobs`, the smaller buffer, is freed here, outside the lock.
+      if !again { return (queued, closed) }
     }
-    for job in jobs { runtime.enqueue(job, worker: worker) }
-    return (!jobs.isEmpty, closed)
   }
 }

@@ -49,6 +49,10 @@ public final class StrandCore: @unchecked Sendable {
     var state = State.idle
     /// Accepted jobs the drainer has not taken yet, oldest first.
     var incoming: [Job] = []
+    /// Posts between their room in `incoming` and their append: `incoming`
+    /// keeps capacity for each (`Array.makeRoom`), so that no append after
+    /// acceptance allocates.
+    var promised = 0
   }
 
   /// What the C API checks a strand against (see ObjectTag.swift).
@@ -89,23 +93,40 @@ public final class StrandCore: @unchecked Sendable {
   /// consumed, never run).
   func submit(_ job: Job, bounded: Bool, asOwnWork: Bool = false) -> RuntimeError? {
     let worker = runtime.currentWorkerUnretained
-    // Admission first: it refuses a forked child before any lock is taken
-    // (a parent thread may have held this strand's lock at the fork).
-    if let error = runtime.admit(job, bounded: bounded, fromWorker: worker != nil || asOwnWork) { return error }
-    if append(job) { runtime.enqueue(.strand(self), worker: worker) }
+    // Not in a forked child: a parent thread may have held this strand's
+    // lock at the fork, and admission refuses the child anyway. Without
+    // room, the flag is set and admission refuses the job.
+    let promised = !runtime.isInheritedByFork && shared.withLock { shared -> Bool in
+      guard shared.incoming.makeRoom(for: shared.promised + 1) else { return false }
+      shared.promised += 1
+      return true
+    }
+    if let error = runtime.admit(job, bounded: bounded, fromWorker: worker != nil || asOwnWork) {
+      if promised { shared.withLock { $0.promised -= 1 } }
+      return error
+    }
+    if append(job, promised: true) { runtime.enqueue(.strand(self), worker: worker) }
     return nil
   }
 
   /// A job the runtime already admitted (a strand timer falling due, under
   /// the timer lock): joins the queue. The caller wakes a worker.
   func enqueueAdmitted(_ job: Job) {
-    if append(job) { runtime.inject.push(.strand(self)) }
+    if append(job, promised: false) { runtime.inject.push(.strand(self)) }
   }
 
   /// Appends an admitted job; true if the strand was idle and now needs a
   /// wake-up.
-  private func append(_ job: Job) -> Bool {
+  private func append(_ job: Job, promised: Bool) -> Bool {
     shared.withLock { shared -> Bool in
+      if promised {
+        shared.promised -= 1
+      } else {
+        // Accepted when its timer was set, without room: ask the system
+        // before growing, so that the promised room of others stays whole
+        // (if refused, this one append is served from the reserve).
+        _ = shared.incoming.makeRoom(for: shared.promised + 1)
+      }
       shared.incoming.append(job)
       guard shared.state == .idle else { return false }
       shared.state = .queued
@@ -245,7 +266,13 @@ public final class StrandCore: @unchecked Sendable {
       takenNext = 0
       // One lock per batch of posts: the drainer takes them all, and the
       // posters get the emptied buffer back, capacity and all.
-      shared.withLock { shared in swap(&shared.incoming, &taken) }
+      shared.withLock { shared in
+        swap(&shared.incoming, &taken)
+        // The buffer handed back may be smaller than the room promised:
+        // at most one element per thread in `submit`, served by the
+        // reserve if refused.
+        _ = shared.incoming.makeRoom(for: shared.promised)
+      }
       if taken.isEmpty { return nil }
     }
     let job = taken[takenNext]

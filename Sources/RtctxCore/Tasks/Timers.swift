@@ -81,9 +81,7 @@ final class Timers: Sendable {
     mutating func makeRoom() -> Bool {
       guard entries.count == entries.capacity, entries.capacity > 0 else { return true }
       let doubled = entries.capacity * 2
-      guard Allocation.probe(bytes: doubled * MemoryLayout<Entry>.stride) else { return false }
-      entries.reserveCapacity(doubled)
-      return true
+      return Allocation.granted(bytes: doubled * MemoryLayout<Entry>.stride) { entries.reserveCapacity(doubled) }
     }
 
     mutating func push(_ entry: Entry) {
