@@ -11,14 +11,20 @@ struct RepeatingTimerTests {
     let runtime = try Runtime(workers: workers)
     defer { runtime.shutdown() }
     let count = Counter()
+    let stopped = Counter()
     let box = TimerBox()
     let timer = try runtime.handle.repeatingTimer {
       count.bump()
-      if count.count == 20 { box.timer?.stop() }
+      if count.count == 20 {
+        box.timer?.stop()
+        stopped.bump()
+      }
     }
     box.timer = timer
     try timer.start(after: .zero, every: .microseconds(500))
-    while count.count < 20 { usleep(1000) }
+    // Until the 20th body has stopped the timer, not just counted: on a
+    // loaded machine its thread may be preempted in between for a while.
+    while stopped.count < 1 { usleep(1000) }
     usleep(5000)
     #expect(count.count == 20)
     #expect(timer.dueIn == nil)

@@ -226,7 +226,10 @@ static void race_tick(void *arg) {
   atomic_fetch_add(&X.fired, 1);
   if (atomic_load(&X.fired) % 7 == 0)
     (void)rt_timer_stop(X.t);
-  else if (atomic_load(&X.fired) % 5 == 0)
+  else if (!atomic_load(&X.quit) && atomic_load(&X.fired) % 5 == 0)
+    /* Only while the racers run: a start from here after the final
+     * loop's stop would re-arm the timer (the later call wins), and the
+     * loop checks that nothing fires after a stop. */
     CHECK_RC(rt_timer_start(X.t, 0, 20000), RT_OK);
   atomic_fetch_sub(&X.inside, 1);
 }

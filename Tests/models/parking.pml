@@ -2,7 +2,7 @@
  * The parking handshake: idle workers search, then sleep on their own
  * futex word; whoever makes work visible notifies; no wake-up is lost.
  *
- * Mirrors, as of commit 2960397 (checked again then, with the signal
+ * Mirrors, as of commit 2960397 (the search bounded by time on branch idle;
  * doorbell; written at a2a81e1; lines move, the function names are what
  * to look for):
  *   Sources/RtctxCore/Scheduler/Parking.swift, class Parking:
@@ -23,7 +23,8 @@
  *                                   the inject ring (notify if it took more
  *                                   than one), stealing
  *     mayHaveWork  (lines 205-209)  the re-check
- *     searchBriefly (lines 211-216) (bounded: SPINS rounds here)
+ *     searchBriefly (lines 220-243) (bounded by time there, SPINS rounds
+ *                                   here; checks the signal bell too)
  *   Sources/RtctxCore/Scheduler/InjectQueue.swift: push's CAS on tail (the
  *     job becomes visible to mayHaveWork), then the slot's publication (it
  *     becomes poppable); mayHaveWork (lines 236-242).
@@ -402,10 +403,11 @@ loop:
         fi;
         if
         :: isSearching ->
-           /* searchBriefly: mayHaveWork() or stopping, checked until true
-              or the spin gives up: spinBriefly is bounded (SPINS rounds
-              here; the bell is not among its checks, so an endless spin
-              would hide a rung bell from this worker for ever) */
+           /* searchBriefly: mayHaveWork(), stopping or the signal bell,
+              checked until true or the search gives up: it is bounded
+              by time in the Swift (searchNanoseconds), by SPINS rounds
+              here, and may give up after any round (a time-out); a due
+              timer is left out, as everywhere in this model */
            r = 0;
            w = 0;
            do
@@ -414,6 +416,10 @@ loop:
               mayHaveWork(r);
               if
               :: !r -> r = (phase == STOPPING)
+              :: else -> skip
+              fi;
+              if
+              :: !r -> r = bell
               :: else -> skip
               fi;
               if
