@@ -2880,7 +2880,11 @@ RT_EXPORT RT_NODISCARD int rt_spawn_then(rt_handle_t *h, rt_call_fn fn, void *ar
  * @code
  * static void on_line(void *result, void **args, void *user) {
  *   (void)user;
- *   *(void **)result = strdup(*(const char **)args[0]);   // copied on a worker
+ *   const char *line = *(const char **)args[0];   // valid during the call only
+ *   size_t n = strlen(line) + 1;
+ *   char *copy = malloc(n);                        // copied on a worker
+ *   if (copy != NULL) memcpy(copy, line, n);
+ *   *(void **)result = copy;
  * }
  * static void show(void *label, int status, void *line) {
  *   if (status == RT_OK) printf("%s: %s\n", (const char *)label, (char *)line);
