@@ -2843,6 +2843,86 @@ RT_EXPORT RT_NODISCARD int rt_spawn_then(rt_handle_t *h, rt_call_fn fn, void *ar
 /** @} */
 
 /* ------------------------------------------------------------------------ */
+/* Trampolines whose calls complete somewhere                                 */
+/* ------------------------------------------------------------------------ */
+
+/** @addtogroup callbacks
+ *  @{ */
+
+/**
+ * A POST trampoline (rt_callback_new() with #RT_CALLBACK_POST and
+ * #RT_TYPE_VOID) whose every call also delivers the handler's result to a
+ * completion, as rt_spawn_then() does for a task: a foreign library's
+ * callback is handled on a worker, and what the handler made goes back to
+ * the thread that wants it (a loop's owner, a strand) without a wait.
+ *
+ * The handler gets, as `result`, a pointer to a `void *` set to NULL;
+ * what it stores there is the completion's `result`. For each call the
+ * trampoline queued, exactly one of these runs, once: `c->fn(c->arg,
+ * RT_OK, result)` after the handler ran; `c->fn(c->arg, RT_ECANCELED,
+ * NULL)` if the call never ran (the runtime was shut down when the
+ * foreign code called, or a shutdown timeout dropped the call); or
+ * `c->drop(c->arg)` if the completion's target can no longer take it, as
+ * rt_spawn_then() describes (a completion for any worker runs at once
+ * instead, on the thread that ended the call).
+ *
+ * A separate function rather than an option of rt_callback_new(), which
+ * has no options structure to grow: this one names the mode and return
+ * type that completions need, and takes the same size-versioned
+ * #rt_completion_t as rt_spawn_then().
+ *
+ * @param h         the runtime the calls run on.
+ * @param arg_types the argument types, `nargs` of them; copied.
+ * @param nargs     at most #RT_CALLBACK_MAX_ARGS.
+ * @param handler   runs once per call, on a worker.
+ * @param user      passed to `handler`.
+ * @param c         where each call's result goes; copied, so it may live
+ *                  on the caller's stack. `c->arg` is shared by every call.
+ * @param code_out  receives the C function pointer to hand out.
+ * @return the trampoline, or NULL (see the debug log) if `h`, `handler`,
+ *         `c`, `c->fn` or `code_out` is NULL, `c->size` is too small,
+ *         `c->loop` and `c->strand` are both set or either is not live or
+ *         belongs to another runtime, a type is not an #rt_type_t or an
+ *         argument is #RT_TYPE_VOID, `nargs` is too large, `h`'s runtime
+ *         is shut down, or memory ran out.
+ * @ownership As rt_callback_new(): free it with rt_callback_free(), which
+ *            waits until every queued call ran or was dropped and its
+ *            completion was posted. The completion holds references to
+ *            its loop or strand until the trampoline is freed.
+ * @threads Any thread; the function pointer may be called from any thread.
+ * @callbacks `handler` on a worker; `c->fn` on its target; `c->drop`
+ *            where the call ended.
+ *
+ * @par Example
+ * @code
+ * static void on_line(void *result, void **args, void *user) {
+ *   (void)user;
+ *   const char *line = *(const char **)args[0];   // valid during the call only
+ *   size_t n = strlen(line) + 1;
+ *   char *copy = malloc(n);                        // copied on a worker
+ *   if (copy != NULL) memcpy(copy, line, n);
+ *   *(void **)result = copy;
+ * }
+ * static void show(void *label, int status, void *line) {
+ *   if (status == RT_OK) printf("%s: %s\n", (const char *)label, (char *)line);
+ *   free(line);
+ * }
+ *
+ * // Lines a library reports on its own threads end up on the GUI loop.
+ * rt_callback_t *lines_to_gui(rt_handle_t *h, rt_loop_t *gui, void **code) {
+ *   static const rt_type_t arg = RT_TYPE_POINTER;
+ *   rt_completion_t c = {sizeof c, show, "line", gui, NULL, NULL};
+ *   return rt_callback_new_then(h, &arg, 1, on_line, NULL, &c, code);
+ * }
+ * @endcode
+ */
+RT_EXPORT RT_NODISCARD rt_callback_t *rt_callback_new_then(rt_handle_t *h, const rt_type_t *arg_types,
+                                                           size_t nargs, rt_callback_fn handler, void *user,
+                                                           const rt_completion_t *c, void **code_out);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
 /* Repeating timers and a shutdown that does not wait                        */
 /* ------------------------------------------------------------------------ */
 

@@ -11,7 +11,25 @@ public func rt_callback_new(
   _ argTypes: UnsafePointer<rt_type_t>?, _ nargs: Int, _ handler: rt_callback_fn?,
   _ user: UnsafeMutableRawPointer?, _ codeOut: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
 ) -> OpaquePointer? {
-  let name: StaticString = "rt_callback_new"
+  makeCallback("rt_callback_new", h, mode, ret, argTypes, nargs, handler, user, codeOut, then: nil)
+}
+
+@_cdecl("rt_callback_new_then")
+public func rt_callback_new_then(
+  _ h: OpaquePointer?, _ argTypes: UnsafePointer<rt_type_t>?, _ nargs: Int, _ handler: rt_callback_fn?,
+  _ user: UnsafeMutableRawPointer?, _ c: UnsafePointer<rt_completion_t>?,
+  _ codeOut: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+) -> OpaquePointer? {
+  guard let c else { return DebugLog.null("rt_callback_new_then", "c is NULL") }
+  return makeCallback("rt_callback_new_then", h, RT_CALLBACK_POST, RT_TYPE_VOID, argTypes, nargs, handler, user, codeOut, then: c)
+}
+
+private func makeCallback(
+  _ name: StaticString, _ h: OpaquePointer?, _ mode: rt_callback_mode_t, _ ret: rt_type_t,
+  _ argTypes: UnsafePointer<rt_type_t>?, _ nargs: Int, _ handler: rt_callback_fn?,
+  _ user: UnsafeMutableRawPointer?, _ codeOut: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+  then c: UnsafePointer<rt_completion_t>?
+) -> OpaquePointer? {
   Allocation.begin()
   guard let h else { return DebugLog.null(name, "h is NULL") }
   guard let handler else { return DebugLog.null(name, "handler is NULL") }
@@ -43,8 +61,16 @@ public func rt_callback_new(
     arguments.append(type)
   }
   return RuntimeCore.with(h, name, orElse: nil, reporting: .null) { core in
+    var hook: CompletionHook?
+    if let c {
+      switch completionHook(c, on: core, in: name) {
+      case .success(let made): hook = made
+      case .failure: return nil
+      }
+    }
     switch Trampoline.make(
-      on: core, mode: callMode, returns: returns, arguments: arguments, handler: handler, user: user)
+      on: core, mode: callMode, returns: returns, arguments: arguments, handler: handler, user: user,
+      completion: hook)
     {
     case .success(let trampoline):
       if Allocation.failed { return DebugLog.outOfMemory(name) }

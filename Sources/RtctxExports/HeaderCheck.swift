@@ -73,4 +73,5 @@ private func sameAsHeader() {
   var rep5 = CRtctx.rt_timer_get_info; rep5 = RtctxExports.rt_timer_get_info; _ = rep5
   var rep6 = CRtctx.rt_timer_free; rep6 = RtctxExports.rt_timer_free; _ = rep6
   var rep7 = CRtctx.rt_shutdown_background; rep7 = RtctxExports.rt_shutdown_background; _ = rep7
+  var cbt0 = CRtctx.rt_callback_new_then; cbt0 = RtctxExports.rt_callback_new_then; _ = cbt0
 }

@@ -164,35 +164,57 @@ public func rt_spawn_then(
   guard let h else { return RuntimeError.fail(.invalidArgument, in: function, "h is NULL") }
   guard let fn else { return RuntimeError.fail(.invalidArgument, in: function, "fn is NULL") }
   guard let c else { return RuntimeError.fail(.invalidArgument, in: function, "c is NULL") }
-  guard c.pointee.size >= MemoryLayout<rt_completion_t>.size else {
-    return RuntimeError.fail(.invalidArgument, in: function, "c->size is smaller than sizeof(rt_completion_t)")
-  }
-  let completion = c.pointee
-  guard let then = completion.fn else { return RuntimeError.fail(.invalidArgument, in: function, "c->fn is NULL") }
   return RuntimeCore.with(h, function, orElse: Int32(RT_EINVAL)) { core -> Int32 in
-    var target = CompletionTarget.anyWorker
-    switch (completion.loop, completion.strand) {
-    case (nil, nil): break
-    case (let l?, nil):
-      guard let loop = LoopCore.with(l, function, orElse: nil, { $0 }) else { return Int32(RT_EINVAL) }
-      guard loop.runtime === core else {
-        return RuntimeError.fail(.invalidArgument, in: function, "c->loop belongs to another runtime")
-      }
-      target = .loop(loop)
-    case (nil, let s?):
-      guard let strand = StrandCore.with(s, function, orElse: nil, { $0 }) else {
-        return Int32(RT_EINVAL)
-      }
-      guard strand.runtime === core else {
-        return RuntimeError.fail(.invalidArgument, in: function, "c->strand belongs to another runtime")
-      }
-      target = .strand(strand)
-    case (_?, _?):
-      return RuntimeError.fail(.invalidArgument, in: function, "c->loop and c->strand are both set: name one target")
+    let hook: CompletionHook
+    switch completionHook(c, on: core, in: function) {
+    case .success(let made): hook = made
+    case .failure(let code): return code.rawValue
     }
-    let hook = CompletionHook(fn: then, arg: completion.arg, drop: completion.drop, target: target)
     return spawnCode(core.spawn(.c(fn, arg, drop), then: hook, joinable: taskOut != nil), taskOut, in: function) {
       core.whyRefused($0)
     }
   }
+}
+
+/// A C completion, checked: its size, its function, and a target that is
+/// live and belongs to `core` (rt_spawn_then, rt_callback_new_then). A
+/// refusal was logged; its value is the C code.
+func completionHook(
+  _ c: UnsafePointer<rt_completion_t>, on core: RuntimeCore, in function: StaticString
+) -> Result<CompletionHook, CompletionRefusal> {
+  guard c.pointee.size >= MemoryLayout<rt_completion_t>.size else {
+    return .failure(CompletionRefusal(RuntimeError.fail(.invalidArgument, in: function, "c->size is smaller than sizeof(rt_completion_t)")))
+  }
+  let completion = c.pointee
+  guard let then = completion.fn else {
+    return .failure(CompletionRefusal(RuntimeError.fail(.invalidArgument, in: function, "c->fn is NULL")))
+  }
+  var target = CompletionTarget.anyWorker
+  switch (completion.loop, completion.strand) {
+  case (nil, nil): break
+  case (let l?, nil):
+    guard let loop = LoopCore.with(l, function, orElse: nil, { $0 }) else { return .failure(CompletionRefusal(Int32(RT_EINVAL))) }
+    guard loop.runtime === core else {
+      return .failure(CompletionRefusal(RuntimeError.fail(.invalidArgument, in: function, "c->loop belongs to another runtime")))
+    }
+    target = .loop(loop)
+  case (nil, let s?):
+    guard let strand = StrandCore.with(s, function, orElse: nil, { $0 }) else {
+      return .failure(CompletionRefusal(Int32(RT_EINVAL)))
+    }
+    guard strand.runtime === core else {
+      return .failure(CompletionRefusal(RuntimeError.fail(.invalidArgument, in: function, "c->strand belongs to another runtime")))
+    }
+    target = .strand(strand)
+  case (_?, _?):
+    return .failure(CompletionRefusal(RuntimeError.fail(
+      .invalidArgument, in: function, "c->loop and c->strand are both set: name one target")))
+  }
+  return .success(CompletionHook(fn: then, arg: completion.arg, drop: completion.drop, target: target))
+}
+
+/// Why a completion was refused: the C code, already logged.
+struct CompletionRefusal: Error {
+  let rawValue: Int32
+  init(_ rawValue: Int32) { self.rawValue = rawValue }
 }

@@ -165,6 +165,9 @@ public final class Trampoline: @unchecked Sendable {
   let argumentTypes: [TrampolineType]
   let handler: CCallbackFn
   let user: UnsafeMutableRawPointer?
+  /// POST mode only (`rt_callback_new_then`): where each call's result
+  /// goes, once per call that was queued, ran or not.
+  let completion: CompletionHook?
 
   private let cif: UnsafeMutablePointer<ffi_cif>
   private let ffiArgumentTypes: UnsafeMutablePointer<UnsafeMutablePointer<ffi_type>?>
@@ -181,8 +184,10 @@ public final class Trampoline: @unchecked Sendable {
 
   private init(
     runtime: RuntimeCore, mode: TrampolineMode, returnType: TrampolineType,
-    argumentTypes: [TrampolineType], handler: @escaping CCallbackFn, user: UnsafeMutableRawPointer?
+    argumentTypes: [TrampolineType], handler: @escaping CCallbackFn, user: UnsafeMutableRawPointer?,
+    completion: CompletionHook?
   ) {
+    self.completion = completion
     self.runtime = runtime
     self.mode = mode
     self.returnType = returnType
@@ -217,15 +222,15 @@ public final class Trampoline: @unchecked Sendable {
   public static func make(
     on runtime: RuntimeCore, mode: TrampolineMode, returns returnType: TrampolineType,
     arguments argumentTypes: [TrampolineType], handler: @escaping CCallbackFn,
-    user: UnsafeMutableRawPointer?
+    user: UnsafeMutableRawPointer?, completion: CompletionHook? = nil
   ) -> Result<Trampoline, RuntimeError> {
     guard argumentTypes.count <= maxArguments, !argumentTypes.contains(.void),
-      mode == .wait || returnType == .void
+      mode == .wait || returnType == .void, completion == nil || mode == .post
     else { return .failure(.invalidArgument) }
 
     let trampoline = Trampoline(
       runtime: runtime, mode: mode, returnType: returnType, argumentTypes: argumentTypes,
-      handler: handler, user: user)
+      handler: handler, user: user, completion: completion)
     return trampoline.prepare()
   }
 
@@ -308,12 +313,30 @@ public final class Trampoline: @unchecked Sendable {
     let rejected = runtime.post(
       .c(
         { block in
-          Trampoline.finishPosted(block!) { trampoline, args in trampoline.handler(nil, args, trampoline.user) }
+          Trampoline.finishPosted(block!) { trampoline, args in trampoline.runPosted(args) }
           return nil
         },
         block,
-        { block in Trampoline.finishPosted(block!) { _, _ in } }))
-    if rejected != nil { Self.finishPosted(block) { _, _ in } }
+        // Counted in flight until here: a drain under way admits the
+        // completion.
+        { block in Trampoline.finishPosted(block!) { trampoline, _ in trampoline.completePosted(ran: false, owed: true) } }))
+    if rejected != nil { Self.finishPosted(block) { trampoline, _ in trampoline.completePosted(ran: false, owed: false) } }
+  }
+
+  /// A POST call's handler; with a completion, the handler's `result`
+  /// is a `void *` slot, zeroed, whose value the completion gets.
+  private func runPosted(_ args: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
+    guard let completion else { return handler(nil, args, user) }
+    var value: UnsafeMutableRawPointer? = nil
+    withUnsafeMutablePointer(to: &value) { handler(UnsafeMutableRawPointer($0), args, user) }
+    completion.deliver(on: runtime, ran: true, result: value, owed: true)
+  }
+
+  /// A POST call that never ran: its completion gets `RT_ECANCELED`.
+  /// Before the call is counted out, so `rt_callback_free` returns only
+  /// once every completion was posted or dropped.
+  private func completePosted(ran: Bool, owed: Bool) {
+    completion?.deliver(on: runtime, ran: ran, result: nil, owed: owed)
   }
 
   /// Runs (or skips) a POST call's handler, then frees its block and counts

@@ -204,6 +204,49 @@ struct Lock<State: ~Copyable>: ~Copyable, @unchecked Sendable {
   }
 }
 
+/// A lock for critical sections of a few stores (a loop's queue): spins,
+/// then yields, never sleeps in the kernel. A pthread mutex there made a
+/// poster and the owner put each other to sleep on the futex at every
+/// collision, which cost more than the work the lock guards. Not for
+/// sections that call out or wait: a preempted holder costs its waiters a
+/// time slice each.
+struct SpinLock<State: ~Copyable>: ~Copyable, @unchecked Sendable {
+  private let padded = PaddedAtomic<Bool>(false)
+  private let state: UnsafeMutablePointer<State>
+
+  init(_ initial: consuming State) {
+    state = .allocate(capacity: 1)
+    state.initialize(to: initial)
+  }
+
+  deinit {
+    state.deinitialize(count: 1)
+    state.deallocate()
+  }
+
+  private var word: UnsafeMutablePointer<Atomic<Bool>> { padded.word }
+
+  @inline(__always)
+  func withLock<R, E: Error>(_ body: (inout State) throws(E) -> R) throws(E) -> R {
+    if word.pointee.exchange(true, ordering: .acquiring) { lockSlow() }
+    defer { word.pointee.store(false, ordering: .releasing) }
+    return try body(&state.pointee)
+  }
+
+  @inline(never)
+  private func lockSlow() {
+    var round = 0
+    while true {
+      // Read-only while held: the line stays shared until the release.
+      while word.pointee.load(ordering: .relaxed) {
+        Spin.pause(round)
+        round += 1
+      }
+      if !word.pointee.exchange(true, ordering: .acquiring) { return }
+    }
+  }
+}
+
 /// `pthread_atfork`: the three handlers run around every `fork()` of the
 /// process, on the forking thread.
 func installForkHandlers(

@@ -33,13 +33,20 @@ public final class CompletionHook: TaskDoneHook, @unchecked Sendable {
   }
 
   public override func taskDone(_ cell: TaskCell, ran: Bool) {
-    let status: Int32 = ran ? 0 : RuntimeError.cancelled.rawValue
-    let work = PostedCompletion(self, status: status, result: ran ? cell.finishedResult : nil)
     // Owed while the task was in flight: the drain cannot have ended.
-    let owed = cell.endsInFlight
+    deliver(on: cell.runtime, ran: ran, result: ran ? cell.finishedResult : nil, owed: cell.endsInFlight)
+  }
+
+  /// Posts one completion to the target: `RT_OK` and `result` if the work
+  /// ran, else `RT_ECANCELED` and NULL (a task's end, or a POST trampoline
+  /// call's, `rt_callback_new_then`). `owed`: the work was counted in
+  /// flight until now, so a drain under way admits the completion.
+  public func deliver(on runtime: RuntimeCore, ran: Bool, result: UnsafeMutableRawPointer?, owed: Bool) {
+    let status: Int32 = ran ? 0 : RuntimeError.cancelled.rawValue
+    let work = PostedCompletion(self, status: status, result: ran ? result : nil)
     let refused: RuntimeError?
     switch target {
-    case .anyWorker: refused = cell.runtime.submit(.posted(work), bounded: false, owed: owed)
+    case .anyWorker: refused = runtime.submit(.posted(work), bounded: false, owed: owed)
     case .loop(let loop): refused = loop.post(work, owed: owed)
     case .strand(let strand): refused = strand.submit(.posted(work), bounded: false, asOwnWork: owed)
     }

@@ -31,8 +31,8 @@ import Synchronization
 /// owner. The object itself stays in the runtime's registry until the
 /// runtime's shutdown ends (`LoopRegistry.retire`), so that a post racing
 /// the free, or coming after it, is refused instead of touching freed
-/// memory; after that, a free releases it at once, and a post already past
-/// the C layer's tag check when the loop closes is waited for (`posters`).
+/// memory; after that, a free releases it at once, and a post already
+/// holding the loop's lock when the loop closes is waited for (the lock).
 public final class LoopCore: @unchecked Sendable {
   private struct Shared {
     /// Accepted jobs not yet taken, from `head` on.
@@ -52,12 +52,15 @@ public final class LoopCore: @unchecked Sendable {
   package let callerReference = CallerReference()
   public let runtime: RuntimeCore
   private let owner = ThreadIdentity()
-  private let shared = Lock(Shared())
+  private let shared = SpinLock(Shared())
   private let event: EventFD
-  /// Posts between their entry and their return (see the type comment).
-  private let posters = Atomic<Int>(0)
   /// Set by the first `close`: by `rt_loop_free`, or by the owner's exit.
   private let closing = Atomic<Bool>(false)
+  /// The owner's emptied batch, swapped in for `incoming` at the next
+  /// drain: a steady stream of posts then appends into capacity the loop
+  /// already has instead of growing a fresh array every drain. Touched
+  /// only by `runPending`, on the owner.
+  private var spare: [Job] = []
 
   /// Nil if the system refused an eventfd, or the runtime takes no more
   /// loops (its shutdown ended).
@@ -101,8 +104,6 @@ public final class LoopCore: @unchecked Sendable {
   /// while the runtime drains whoever calls (a completion of a task still
   /// in flight). A refused job is consumed, never run.
   func submit(_ job: Job, bounded: Bool, owed: Bool = false) -> RuntimeError? {
-    posters.add(1, ordering: .acquiring)
-    defer { posters.subtract(1, ordering: .releasing) }
     // First: a parent thread may have held the lock at the fork.
     if runtime.isInheritedByFork { return refuse(job) }
     let fromWorker = owed || runtime.isCurrentWorker
@@ -126,13 +127,17 @@ public final class LoopCore: @unchecked Sendable {
     return .shutDown
   }
 
+  /// Only the post that finds `signalled` false writes the descriptor: a
+  /// stream of posts between two drains costs one write, not one each.
+  /// The write is under the lock, so that the lock alone is what a free
+  /// waits for (no counter of posts under way, which cost two more atomic
+  /// adds per post) and the descriptor is never closed under a poster; it
+  /// comes once per drain, so the spin lock seldom waits on a system call.
   private func append(_ job: Job, _ s: inout Shared) {
     s.incoming.append(job)
-    if !s.signalled {
-      s.signalled = true
-      // Under the lock: the descriptor is never closed under a poster.
-      event.signal()
-    }
+    if s.signalled { return }
+    s.signalled = true
+    event.signal()
   }
 
   /// A delayed job whose timer fell due (already counted in flight),
@@ -221,10 +226,13 @@ public final class LoopCore: @unchecked Sendable {
   public func runPending(max: Int) -> Int {
     if max <= 0 { return 0 }
     event.clear()
-    let batch = shared.withLock { s -> [Job] in
+    // Taken out first: a job may drain the loop again, and finds none.
+    var taken: [Job] = []
+    swap(&taken, &spare)
+    var resignal = false
+    shared.withLock { s in
       let remaining = s.incoming.count - s.head
       let n = Swift.min(max, remaining)
-      var taken: [Job] = []
       if n == remaining && s.head == 0 {
         // One swap for the common case, everything pending.
         swap(&taken, &s.incoming)
@@ -237,20 +245,27 @@ public final class LoopCore: @unchecked Sendable {
         }
       }
       s.signalled = remaining > n || s.stopRequested
-      if s.signalled { event.signal() }
-      return taken
+      resignal = s.signalled
     }
-    if batch.isEmpty { return 0 }
+    // Outside the lock: only the owner closes the descriptor.
+    if resignal { event.signal() }
+    let count = taken.count
+    if count == 0 {
+      spare = taken
+      return 0
+    }
     // Counted once per batch, after the last job ran: three shared adds
     // per batch instead of per job, and no entry is done before its job.
     var tally = Tally()
-    asLoopJob { for job in batch { runOne(job, &tally) } }
+    asLoopJob { for job in taken { runOne(job, &tally) } }
     let ledger = runtime.ledger
     if tally.claimed > 0 { ledger.claimedElsewhere(tally.claimed) }
     if tally.ran > 0 { ledger.ranElsewhere(tally.ran) }
     if tally.entries > 0 { ledger.entryDoneElsewhere(tally.entries) }
+    taken.removeAll(keepingCapacity: true)
+    spare = taken
     if !runtime.inPhase(.running) { runtime.drainProgressed() }
-    return batch.count
+    return count
   }
 
   /// `rt_loop_run`: runs what is pending, waiting up to `timeout` (nil: no
@@ -331,7 +346,9 @@ public final class LoopCore: @unchecked Sendable {
     LoopOwnership.forget(self)
     let pending = shared.withLock { s -> [Job] in
       s.closed = true
-      // Under the lock: every signal checks `closed` under it first.
+      // Under the lock: every signal checks `closed` under it first. And
+      // the posts under way are those holding the lock: once it is taken
+      // here, none is left, and every later one finds `closed`.
       s.fdOpen = false
       event.close()
       let left = Array(s.incoming[s.head...])
@@ -342,8 +359,6 @@ public final class LoopCore: @unchecked Sendable {
     runtime.loops.retire(self)
     for job in pending { dropUnrun(job) }
     if !runtime.inPhase(.running) { runtime.drainProgressed() }
-    // Acquiring: pairs with each poster's releasing exit.
-    while posters.load(ordering: .acquiring) > 0 { Spin.pause(.max) }
   }
 
   /// The shutdown thread, after a timeout: drops what is pending; the
