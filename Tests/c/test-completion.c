@@ -103,7 +103,12 @@ TEST(completion_on_cancel) {
   CHECK_NULL(d.result);
   CHECK_EQ(atomic_load(&d.task_dropped_first), 1);
   rt_task_release(t);
-  /* A delayed task cancelled: the same. */
+  /* Again, cancelled from the completion's other side: the worker is
+   * blocked anew first, or the task may start before the cancel (it did,
+   * under TSan: RT_EBUSY). */
+  blocker_t b2;
+  blocker_init(&b2);
+  blocker_start(h, &b2);
   counter_t c2;
   counter_init(&c2);
   done_rec_t d2;
@@ -112,6 +117,7 @@ TEST(completion_on_cancel) {
   rt_completion_t comp2 = completion_for(&d2);
   CHECK_RC(rt_spawn_then(h, counter_call, &c2, counter_drop, &comp2, &t), RT_OK);
   CHECK_RC(rt_task_cancel(t), RT_OK);
+  gate_open(&b2.gate);
   WAIT_UNTIL(atomic_load(&d2.calls) == 1);
   CHECK_RC(atomic_load(&d2.status), RT_ECANCELED);
   rt_task_release(t);
@@ -120,6 +126,8 @@ TEST(completion_on_cancel) {
   CHECK_EQ(atomic_load(&d2.calls) + atomic_load(&d2.drops), 1);
   rt_stats_t st = get_stats(h);
   CHECK_EQ(st.spawned, st.completed + st.dropped);
+  gate_destroy(&b.gate);
+  gate_destroy(&b2.gate);
   rt_handle_release(h);
 }
 
