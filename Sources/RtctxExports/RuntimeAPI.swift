@@ -115,6 +115,24 @@ public func rt_shutdown_timeout(_ rt: OpaquePointer?, _ timeoutNs: UInt64) -> In
   shutdown(rt, timeout: timeoutNs)
 }
 
+/// The refusals every rt_shutdown* call shares.
+private enum ShutdownRefusal {
+  /// A forked child's copy has no worker to drain or join
+  /// (RtctxCore/Lifecycle/Fork.swift): refused, its reference not consumed.
+  static func inheritedByFork(_ name: StaticString) -> Int32 {
+    RuntimeError.fail(
+      .shutDown, in: name,
+      "the runtime was inherited by fork(): its workers stayed in the parent process; nothing was shut down or freed")
+  }
+
+  /// A second shutdown of the same runtime: the caller's pointer was
+  /// already consumed. Refused rather than released twice.
+  static func alreadyBegun(_ name: StaticString) -> Int32 {
+    RuntimeError.fail(
+      .invalidArgument, in: name, "a shutdown of this runtime already began: rt_shutdown* takes a runtime once")
+  }
+}
+
 private func shutdown(_ rt: OpaquePointer?, timeout: UInt64?) -> Int32 {
   let name: StaticString = timeout == nil ? "rt_shutdown" : "rt_shutdown_timeout"
   guard let rt else { return RuntimeError.fail(.invalidArgument, in: name, "rt is NULL") }
@@ -125,20 +143,13 @@ private func shutdown(_ rt: OpaquePointer?, timeout: UInt64?) -> Int32 {
   case nil:
     return Int32(RT_EINVAL)  // reported by the tag check
   case .inheritedByFork?:
-    // A forked child's copy has no worker to drain or join
-    // (RtctxCore/Lifecycle/Fork.swift): refused, its reference not consumed.
-    return RuntimeError.fail(
-      .shutDown, in: name,
-      "the runtime was inherited by fork(): its workers stayed in the parent process; nothing was shut down or freed")
+    return ShutdownRefusal.inheritedByFork(name)
   case .onOwnWorker?:
     return RuntimeError.fail(
       .wouldDeadlock, in: name,
       "called on a worker of this runtime, which would wait for itself: shut down from another thread")
   case .alreadyShutDown?:
-    // A second shutdown of the same runtime: the caller's pointer was
-    // already consumed. Refuse rather than release twice.
-    return RuntimeError.fail(
-      .invalidArgument, in: name, "a shutdown of this runtime already began: rt_shutdown* takes a runtime once")
+    return ShutdownRefusal.alreadyBegun(name)
   case .completed?, .timedOut?:
     Unmanaged<RuntimeCore>.fromOpaque(UnsafeRawPointer(rt)).release()
     return outcome == .timedOut ? Int32(RT_ETIMEDOUT) : Int32(RT_OK)
@@ -156,12 +167,9 @@ public func rt_shutdown_background(_ rt: OpaquePointer?) -> Int32 {
   case nil:
     return Int32(RT_EINVAL)  // reported by the tag check
   case .inheritedByFork?:
-    return RuntimeError.fail(
-      .shutDown, in: name,
-      "the runtime was inherited by fork(): its workers stayed in the parent process; nothing was shut down or freed")
+    return ShutdownRefusal.inheritedByFork(name)
   case .alreadyShutDown?:
-    return RuntimeError.fail(
-      .invalidArgument, in: name, "a shutdown of this runtime already began: rt_shutdown* takes a runtime once")
+    return ShutdownRefusal.alreadyBegun(name)
   case .noThread?:
     return RuntimeError.fail(
       .outOfMemory, in: name, "the system refused to start the thread that finishes the shutdown: nothing changed")
